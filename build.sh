@@ -1,0 +1,167 @@
+#!/usr/bin/env bash
+# scalelab's one entry point. Each subcommand is idempotent and quick when there is
+# nothing to do.
+#
+#   ./build.sh setup   install what is missing (Chromium + driver, rust-src and the wasm32
+#                      target, wasm-bindgen-cli at the Cargo.lock version, wasm-pack, npm ci)
+#   ./build.sh build   release wasm into www/pkg, chart library into www/vendor, the server
+#   ./build.sh serve   setup + build, then serve www/ on http://127.0.0.1:${PORT:-8080}/
+#                      (--port N to choose; Ctrl-C stops it)
+#   ./build.sh test    setup, then every test: format + lint, native cargo tests, wasm tests
+#                      in headless Chromium (threads on), browser end-to-end tests
+set -euo pipefail
+cd "$(dirname "$0")"
+
+WASM_TARGET=wasm32-unknown-unknown
+BUILD_STD=(-Z build-std=panic_abort,std)
+CHROMIUM=/usr/bin/chromium
+CHROMEDRIVER=/usr/bin/chromedriver
+
+log() { printf '\033[1m[build.sh]\033[0m %s\n' "$*" >&2; }
+die() { printf '[build.sh] error: %s\n' "$*" >&2; exit 1; }
+# Drops the warning nightly prints on every threaded-wasm build (see TOOLCHAIN notes);
+# used at the end of a pipeline, so with pipefail the builder's exit status still counts.
+quiet_nightly_warnings() {
+  grep -v -e 'unstable feature specified' -e 'not stably supported' -e '^  |$' -e '^$' \
+    -e 'failed to get wasm-pack version' || true
+}
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+# --- setup -------------------------------------------------------------------------
+
+setup_chromium() {
+  if [ -x "$CHROMIUM" ] && [ -x "$CHROMEDRIVER" ]; then return; fi
+  log "installing Debian chromium + chromium-driver"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+}
+
+setup_rust() {
+  command -v rustup >/dev/null || die "rustup not found; install Rust (https://rustup.rs) first"
+  # rust-toolchain.toml selects nightly; add the pieces a preinstalled nightly may lack.
+  local installed
+  installed=$(rustup component list --installed)
+  grep -q '^rust-src' <<<"$installed" || { log "adding rust-src"; rustup component add rust-src; }
+  grep -q "^rust-std-$WASM_TARGET" <<<"$installed" || { log "adding $WASM_TARGET"; rustup target add "$WASM_TARGET"; }
+  for c in rustfmt clippy; do
+    grep -q "^$c" <<<"$installed" || { log "adding $c"; rustup component add "$c"; }
+  done
+}
+
+# The wasm-bindgen version Cargo.lock pins; the CLI must match it exactly.
+locked_wasm_bindgen_version() {
+  [ -f Cargo.lock ] || cargo generate-lockfile
+  awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock
+}
+
+setup_wasm_tools() {
+  local want have
+  want=$(locked_wasm_bindgen_version)
+  have=$(wasm-bindgen --version 2>/dev/null | awk '{print $2}' || true)
+  if [ "$have" != "$want" ]; then
+    log "installing wasm-bindgen-cli $want (have: ${have:-none}; takes ~4 min)"
+    # Not --locked: a locked dependency version is missing from the registry here.
+    cargo install wasm-bindgen-cli --version "$want" --force
+  fi
+  if ! command -v wasm-pack >/dev/null; then
+    log "installing wasm-pack (takes ~3.5 min)"
+    cargo install wasm-pack --locked
+  fi
+}
+
+setup_npm() {
+  command -v npm >/dev/null || die "npm not found; install Node.js 20+ first"
+  # npm ci only when package-lock.json changed since the last install.
+  if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+    log "npm ci"
+    npm ci --no-audit --no-fund --loglevel=error
+  fi
+}
+
+cmd_setup() {
+  setup_chromium
+  setup_rust
+  setup_wasm_tools
+  setup_npm
+}
+
+# --- build -------------------------------------------------------------------------
+
+build_wasm() {
+  local staging=target/wasm-pkg
+  # --mode no-install: use the wasm-bindgen on PATH (setup installed the locked version)
+  # instead of trying to download one.
+  wasm-pack --quiet build --target web --release --mode no-install --no-pack --no-opt \
+    --out-dir "$staging" --out-name scalelab . "${BUILD_STD[@]}" 2>&1 | quiet_nightly_warnings
+  [ -f "$staging/scalelab_bg.wasm" ] || die "wasm build produced no module"
+  mkdir -p www/pkg
+  # Optimise with binaryen from npm (Debian's older wasm-opt breaks the module), but only
+  # when the module changed: the stamp holds the hash of the last unoptimised input.
+  local hash
+  hash=$(sha256sum "$staging/scalelab_bg.wasm" | cut -d' ' -f1)
+  if [ "$(cat www/pkg/.source-hash 2>/dev/null || true)" != "$hash" ] || [ ! -f www/pkg/scalelab_bg.wasm ]; then
+    log "wasm-opt -O3"
+    node_modules/.bin/wasm-opt -O3 "$staging/scalelab_bg.wasm" -o www/pkg/scalelab_bg.wasm
+    echo "$hash" > www/pkg/.source-hash
+  fi
+  rm -rf www/pkg/snippets
+  cp -r "$staging/snippets" "$staging/scalelab.js" "$staging/scalelab.d.ts" "$staging/scalelab_bg.wasm.d.ts" www/pkg/
+}
+
+build_vendor() {
+  mkdir -p www/vendor/uplot
+  cp -u node_modules/uplot/dist/uPlot.esm.js node_modules/uplot/dist/uPlot.min.css node_modules/uplot/LICENSE www/vendor/uplot/
+}
+
+build_server() {
+  cargo build --quiet --release -p scalelab-serve
+}
+
+cmd_build() {
+  build_wasm
+  build_vendor
+  build_server
+  log "built: www/pkg (wasm), www/vendor (uPlot), target/release/scalelab-serve"
+}
+
+# --- serve -------------------------------------------------------------------------
+
+cmd_serve() {
+  local port="${PORT:-8080}"
+  while [ $# -gt 0 ]; do
+    case "$1" in
+      --port) port="${2:?--port needs a number}"; shift 2 ;;
+      --port=*) port="${1#--port=}"; shift ;;
+      *) die "serve: unknown option $1 (use --port N)" ;;
+    esac
+  done
+  cmd_setup
+  cmd_build
+  exec target/release/scalelab-serve --root www --port "$port"
+}
+
+# --- test --------------------------------------------------------------------------
+
+cmd_test() {
+  cmd_setup
+  log "format and lint"
+  cargo fmt --all --check
+  cargo clippy --quiet --workspace --all-targets -- -D warnings
+  log "native tests (pure core, server)"
+  cargo test --quiet --workspace
+  log "wasm tests in headless Chromium (threads, dedicated worker)"
+  wasm-pack test --headless --chrome --chromedriver "$CHROMEDRIVER" --mode no-install \
+    . --test web "${BUILD_STD[@]}" 2>&1 | quiet_nightly_warnings
+  log "end-to-end tests (the served page in headless Chromium)"
+  cmd_build
+  node --test --test-reporter=spec tests/e2e/
+  log "all tests passed"
+}
+
+case "${1:-}" in
+  setup) shift; cmd_setup "$@" ;;
+  build) shift; cmd_setup; cmd_build "$@" ;;
+  serve) shift; cmd_serve "$@" ;;
+  test) shift; cmd_test "$@" ;;
+  *) echo "usage: ./build.sh {setup|build|serve [--port N]|test}" >&2; exit 2 ;;
+esac

@@ -1,0 +1,21 @@
+//! The JavaScript edge (wasm32 only): `#[wasm_bindgen]` exports and browser glue.
+//! Nothing in here holds logic of its own; it converts and delegates to the core.
+
+use wasm_bindgen::prelude::*;
+
+use crate::offload::spawn_on_pool;
+use crate::selftest::parallel_prime_count;
+
+// `initThreadPool(n)`: starts the shared-memory rayon pool (n Web Workers). Call once
+// per wasm instance, from the engine's worker, before anything uses threads.
+pub use wasm_bindgen_rayon::init_thread_pool;
+
+/// Counts the primes below `limit` in `chunks` parallel pieces on the thread pool and
+/// resolves with `{ limit, primes, chunksPerThread }`. Never blocks the caller.
+#[wasm_bindgen(js_name = parallelPrimeCount)]
+pub async fn parallel_prime_count_js(limit: u32, chunks: u32) -> Result<JsValue, JsError> {
+    let result = spawn_on_pool(move || parallel_prime_count(limit as u64, chunks as u64))
+        .await
+        .map_err(|_| JsError::new("engine crashed: the pool job was lost"))?;
+    serde_wasm_bindgen::to_value(&result).map_err(|e| JsError::new(&e.to_string()))
+}

@@ -1,0 +1,3 @@
+//! The work a job does: real CPU kernels (this module's [`kernels`]).
+
+pub mod kernels;

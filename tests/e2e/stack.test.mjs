@@ -1,0 +1,48 @@
+// The walking skeleton: the served page is cross-origin isolated, starts a pool of
+// real threads and computes a parallel result that matches the known answer.
+
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { launchBrowser, openPage, startServer } from './harness.mjs';
+
+let server;
+let browser;
+
+before(async () => {
+  server = await startServer();
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+test('server sends isolation, CSP and MIME headers', async () => {
+  const page = await fetch(server.url);
+  assert.equal(page.status, 200);
+  assert.equal(page.headers.get('cross-origin-opener-policy'), 'same-origin');
+  assert.equal(page.headers.get('cross-origin-embedder-policy'), 'require-corp');
+  assert.match(page.headers.get('content-security-policy'), /default-src 'self'/);
+  assert.match(page.headers.get('content-security-policy'), /script-src 'self' 'wasm-unsafe-eval'/);
+  assert.match(page.headers.get('content-type'), /^text\/html/);
+  const wasm = await fetch(new URL('pkg/scalelab_bg.wasm', server.url));
+  assert.equal(wasm.status, 200);
+  assert.equal(wasm.headers.get('content-type'), 'application/wasm');
+  assert.equal(wasm.headers.get('cross-origin-embedder-policy'), 'require-corp');
+  const js = await fetch(new URL('lib/engine.js', server.url));
+  assert.match(js.headers.get('content-type'), /javascript/);
+});
+
+test('page is isolated, starts >= 2 threads and gets the known parallel answer', async () => {
+  const { page, problems } = await openPage(browser.context, server.url);
+  await page.waitForSelector('[data-testid="selftest"][data-primes]', { timeout: 60_000 });
+  assert.equal(await page.evaluate(() => globalThis.crossOriginIsolated), true);
+  assert.equal(await page.textContent('[data-testid="isolated"]'), 'true');
+  const threads = Number(await page.textContent('[data-testid="threads"]'));
+  assert.ok(threads >= 2, `pool threads: ${threads}`);
+  assert.equal(await page.getAttribute('[data-testid="selftest"]', 'data-primes'), '664579');
+  assert.match(await page.textContent('[data-testid="selftest"]'), /correct/);
+  assert.deepEqual(problems, []);
+  await page.close();
+});
