@@ -2,13 +2,15 @@
 # scalelab's one entry point. Each subcommand is idempotent and quick when there is
 # nothing to do.
 #
-#   ./build.sh setup   install what is missing (Chromium + driver, rust-src and the wasm32
-#                      target, wasm-bindgen-cli at the Cargo.lock version, wasm-pack, npm ci)
+#   ./build.sh setup   install what is missing (Chromium + driver, Go + x/time, rust-src and
+#                      the wasm32 target, wasm-bindgen-cli at the Cargo.lock version,
+#                      wasm-pack, npm ci)
 #   ./build.sh build   release wasm into www/pkg, chart library into www/vendor, the server
 #   ./build.sh serve   setup + build, then serve www/ on http://127.0.0.1:${PORT:-8080}/
 #                      (--port N to choose; Ctrl-C stops it)
 #   ./build.sh test    setup, then every test: format + lint, native cargo tests, wasm tests
 #                      in headless Chromium (threads on), browser end-to-end tests
+#   ./build.sh bench   benchmarks; tables in benches/RESULTS.md
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -34,6 +36,15 @@ setup_chromium() {
   log "installing Debian chromium + chromium-driver"
   as_root apt-get update -qq
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+}
+
+# Go and Debian's golang.org/x/time: the differential test replays limiter scripts on
+# the real x/time/rate, and the benchmarks run the article's Go code.
+setup_go() {
+  if command -v go >/dev/null && [ -f /usr/share/gocode/src/golang.org/x/time/rate/rate.go ]; then return; fi
+  log "installing Debian golang-go + golang-golang-x-time-dev"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq golang-go golang-golang-x-time-dev >/dev/null
 }
 
 setup_rust() {
@@ -80,6 +91,7 @@ setup_npm() {
 
 cmd_setup() {
   setup_chromium
+  setup_go
   setup_rust
   setup_wasm_tools
   setup_npm
@@ -147,6 +159,7 @@ cmd_test() {
   log "format and lint"
   cargo fmt --all --check
   cargo clippy --quiet --workspace --all-targets -- -D warnings
+  cargo clippy --quiet --target "$WASM_TARGET" "${BUILD_STD[@]}" --lib --tests -- -D warnings 2>&1 | quiet_nightly_warnings
   log "native tests (pure core, server)"
   cargo test --quiet --workspace
   log "wasm tests in headless Chromium (threads, dedicated worker)"
@@ -158,10 +171,25 @@ cmd_test() {
   log "all tests passed"
 }
 
+# --- bench -------------------------------------------------------------------------
+
+bench_limiter() {
+  log "limiter benchmark (criterion, scalelab vs governor)"
+  rm -rf target/criterion
+  cargo bench --quiet --bench limiter -- --warm-up-time 1 --measurement-time 3 >/dev/null
+  node benches/report.mjs
+}
+
+cmd_bench() {
+  cmd_setup
+  bench_limiter
+}
+
 case "${1:-}" in
   setup) shift; cmd_setup "$@" ;;
   build) shift; cmd_setup; cmd_build "$@" ;;
   serve) shift; cmd_serve "$@" ;;
   test) shift; cmd_test "$@" ;;
-  *) echo "usage: ./build.sh {setup|build|serve [--port N]|test}" >&2; exit 2 ;;
+  bench) shift; cmd_bench "$@" ;;
+  *) echo "usage: ./build.sh {setup|build|serve [--port N]|test|bench}" >&2; exit 2 ;;
 esac

@@ -21,8 +21,12 @@ compile_error!(
      `-Z build-std=panic_abort,std` (./build.sh build does both)"
 );
 
+pub mod cancel;
+pub mod clock;
+pub mod limiter;
 pub mod offload;
 pub mod selftest;
+pub mod sim;
 pub mod workload;
 
 #[cfg(target_arch = "wasm32")]

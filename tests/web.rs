@@ -75,3 +75,114 @@ async fn parallel_kernel_gives_the_known_answer() {
     assert_eq!(result.chunks_per_thread.iter().sum::<u64>(), 64);
     assert_eq!(result.chunks_per_thread.len(), THREADS);
 }
+
+mod primitives {
+    //! Cancellation and rate limiting across the JavaScript edge and the pool.
+
+    use super::ensure_pool;
+    use scalelab::cancel::{CancelError, CancelToken};
+    use scalelab::limiter::WaitError;
+    use scalelab::offload::spawn_on_pool;
+    use scalelab::web::cancel::{signal_from_token, token_from_signal};
+    use scalelab::web::limiter::browser_rate_limiter;
+    use std::time::Duration;
+    use wasm_bindgen::JsValue;
+    use wasm_bindgen_test::*;
+    use web_sys::AbortController;
+
+    /// Iterations a polling loop may run before the test calls it a failure to stop:
+    /// minutes of work, so only a cancellation ends it in time.
+    const NEVER: u64 = 1 << 40;
+
+    #[wasm_bindgen_test]
+    async fn abort_signal_stops_a_pending_wait_and_gives_tokens_back() {
+        // 1 token/s, burst 1: after taking the token, the next wait would last ~1 s.
+        let limiter = browser_rate_limiter(1.0, 1).unwrap();
+        assert!(limiter.allow());
+        let controller = AbortController::new().unwrap();
+        let (token, _link) = token_from_signal(&CancelToken::new(), &controller.signal());
+        let wait = limiter.wait_n(1, &token);
+        let abort = async {
+            gloo_timers::future::sleep(Duration::from_millis(20)).await;
+            controller.abort_with_reason(&JsValue::from_str("user pressed stop"));
+        };
+        let (result, ()) = futures::join!(wait, abort);
+        match result {
+            Err(WaitError::Cancelled { err, cause }) => {
+                assert_eq!(err, CancelError::Canceled);
+                assert_eq!(cause.to_string(), "user pressed stop");
+            }
+            other => panic!("expected a cancelled wait, got {other:?}"),
+        }
+        // The reservation went back: no debt left (it would be about -1 otherwise).
+        assert!(
+            limiter.tokens() > -0.5,
+            "tokens after cancel: {}",
+            limiter.tokens()
+        );
+    }
+
+    #[wasm_bindgen_test]
+    async fn abort_signal_stops_a_cpu_loop_on_a_pool_thread() {
+        ensure_pool().await;
+        let controller = AbortController::new().unwrap();
+        let (token, _link) = token_from_signal(&CancelToken::new(), &controller.signal());
+        let job_token = token.clone();
+        let job = spawn_on_pool(move || {
+            let mut spins = 0u64;
+            while !job_token.is_cancelled() {
+                spins += 1;
+                if spins == NEVER {
+                    return None;
+                }
+                std::hint::spin_loop();
+            }
+            Some(rayon::current_thread_index())
+        });
+        let abort = async {
+            gloo_timers::future::sleep(Duration::from_millis(20)).await;
+            controller.abort();
+        };
+        let (stopped, ()) = futures::join!(job, abort);
+        let thread = stopped.unwrap().expect("the loop saw the cancellation");
+        assert!(thread.is_some(), "the loop ran on a pool thread");
+        assert_eq!(token.err(), Some(CancelError::Canceled));
+    }
+
+    #[wasm_bindgen_test]
+    async fn already_aborted_signal_gives_a_cancelled_token() {
+        let controller = AbortController::new().unwrap();
+        controller.abort_with_reason(&JsValue::from_str("before start"));
+        let (token, _link) = token_from_signal(&CancelToken::new(), &controller.signal());
+        assert!(token.is_cancelled());
+        assert_eq!(token.cause().unwrap().to_string(), "before start");
+    }
+
+    #[wasm_bindgen_test]
+    async fn timeout_signal_reads_as_deadline_exceeded() {
+        let signal = web_sys::AbortSignal::timeout_with_u32(5);
+        let (token, _link) = token_from_signal(&CancelToken::new(), &signal);
+        token.cancelled().await;
+        assert_eq!(token.err(), Some(CancelError::DeadlineExceeded));
+    }
+
+    #[wasm_bindgen_test]
+    async fn token_cancelled_on_a_pool_thread_aborts_its_signal() {
+        ensure_pool().await;
+        let token = CancelToken::new();
+        let signal = signal_from_token(&token);
+        assert!(!signal.aborted());
+        let remote = token.clone();
+        spawn_on_pool(move || remote.cancel_with("stopped on a pool thread"))
+            .await
+            .unwrap();
+        // The abort is delivered on this thread's event loop.
+        token.cancelled().await;
+        gloo_timers::future::sleep(Duration::ZERO).await;
+        assert!(signal.aborted());
+        assert_eq!(
+            signal.reason().as_string().as_deref(),
+            Some("stopped on a pool thread")
+        );
+    }
+}

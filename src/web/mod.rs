@@ -1,6 +1,10 @@
 //! The JavaScript edge (wasm32 only): `#[wasm_bindgen]` exports and browser glue.
 //! Nothing in here holds logic of its own; it converts and delegates to the core.
 
+pub mod cancel;
+pub mod limiter;
+pub mod time;
+
 use wasm_bindgen::prelude::*;
 
 use crate::offload::spawn_on_pool;
