@@ -23,10 +23,12 @@ compile_error!(
 
 pub mod cancel;
 pub mod clock;
+pub mod engine;
 pub mod limiter;
 pub mod offload;
 pub mod selftest;
 pub mod sim;
+pub mod stats;
 pub mod workload;
 
 #[cfg(target_arch = "wasm32")]

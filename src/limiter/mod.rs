@@ -9,12 +9,16 @@
 //!   [`Timer`](crate::clock::Timer): `allow`, `reserve`, and an async `wait_n` that
 //!   honours a [`CancelToken`](crate::cancel::CancelToken) and its deadline as `WaitN`
 //!   honours a `context.Context`.
+//! - [`Ticker`] is the article's `time.Ticker` pacing, kept for comparison: it can only
+//!   release a job when a timer fires, so coarse timers cap its rate.
 
 mod bucket;
 mod cell;
 mod error;
 mod rate_limiter;
+mod ticker;
 
 pub use bucket::{INF_DURATION, Reservation, TokenBucket, limit_every};
 pub use error::{LimiterError, WaitError};
 pub use rate_limiter::RateLimiter;
+pub use ticker::Ticker;

@@ -1,0 +1,173 @@
+use super::*;
+use futures::FutureExt;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+fn channel(capacity: usize) -> (Arc<JobChannel>, Arc<Mutex<Vec<u32>>>) {
+    let enqueued = Arc::new(Mutex::new(Vec::new()));
+    let log = enqueued.clone();
+    (
+        Arc::new(JobChannel::new(capacity, move |job| {
+            log.lock().unwrap().push(job)
+        })),
+        enqueued,
+    )
+}
+
+/// A parked receiver that records what it got.
+fn recorder(into: &Arc<Mutex<Vec<Received>>>) -> impl FnOnce() -> Parked + use<> {
+    let into = into.clone();
+    move || Box::new(move |value| into.lock().unwrap().push(value))
+}
+
+#[test]
+fn buffered_sends_fill_then_block_and_keep_fifo_order() {
+    let (ch, enqueued) = channel(2);
+    assert_eq!(ch.send(1).now_or_never(), Some(Ok(())));
+    assert_eq!(ch.send(2).now_or_never(), Some(Ok(())));
+    let mut third = ch.send(3).boxed();
+    assert!(
+        (&mut third).now_or_never().is_none(),
+        "a full channel blocks the sender"
+    );
+    assert_eq!(ch.len(), 2);
+    assert_eq!(ch.recv_or_park(|| unreachable!()), Some(Received::Job(1)));
+    assert_eq!(third.now_or_never(), Some(Ok(())), "the receive made room");
+    assert_eq!(ch.recv_or_park(|| unreachable!()), Some(Received::Job(2)));
+    assert_eq!(ch.recv_or_park(|| unreachable!()), Some(Received::Job(3)));
+    assert_eq!(*enqueued.lock().unwrap(), vec![1, 2, 3]);
+}
+
+#[test]
+fn unbuffered_send_completes_only_on_hand_off() {
+    let (ch, enqueued) = channel(0);
+    let mut send = ch.send(7).boxed();
+    assert!((&mut send).now_or_never().is_none());
+    assert!(enqueued.lock().unwrap().is_empty(), "nothing entered yet");
+    assert_eq!(ch.len(), 0);
+    assert_eq!(ch.recv_or_park(|| unreachable!()), Some(Received::Job(7)));
+    assert_eq!(send.now_or_never(), Some(Ok(())));
+    assert_eq!(*enqueued.lock().unwrap(), vec![7]);
+}
+
+#[test]
+fn waiting_receivers_get_values_handed_directly() {
+    let (ch, _) = channel(4);
+    let got = Arc::new(Mutex::new(Vec::new()));
+    assert_eq!(ch.recv_or_park(recorder(&got)), None);
+    assert_eq!(ch.recv_or_park(recorder(&got)), None);
+    assert_eq!(ch.waiting_receivers(), 2);
+    assert_eq!(ch.send(1).now_or_never(), Some(Ok(())));
+    assert_eq!(ch.len(), 0, "handed over, never buffered");
+    assert_eq!(*got.lock().unwrap(), vec![Received::Job(1)]);
+    ch.close();
+    assert_eq!(
+        *got.lock().unwrap(),
+        vec![Received::Job(1), Received::Closed]
+    );
+}
+
+#[test]
+fn close_drains_the_buffer_first_then_reports_closed() {
+    let (ch, _) = channel(4);
+    for job in 0..3 {
+        assert_eq!(ch.send(job).now_or_never(), Some(Ok(())));
+    }
+    ch.close();
+    assert_eq!(ch.send(9).now_or_never(), Some(Err(SendOnClosed)));
+    let received: Vec<Received> = (0..4)
+        .map(|_| ch.recv_or_park(|| unreachable!()).unwrap())
+        .collect();
+    assert_eq!(
+        received,
+        vec![
+            Received::Job(0),
+            Received::Job(1),
+            Received::Job(2),
+            Received::Closed
+        ]
+    );
+}
+
+#[test]
+fn dropping_a_blocked_send_withdraws_its_value() {
+    let (ch, enqueued) = channel(0);
+    let mut send = ch.send(5).boxed();
+    assert!((&mut send).now_or_never().is_none());
+    drop(send);
+    let got = Arc::new(Mutex::new(Vec::new()));
+    assert_eq!(ch.recv_or_park(recorder(&got)), None, "nothing to receive");
+    assert!(enqueued.lock().unwrap().is_empty());
+}
+
+#[test]
+fn async_receive_and_drop_rules() {
+    let (ch, _) = channel(1);
+    let mut recv = ch.recv();
+    assert!((&mut recv).now_or_never().is_none());
+    assert_eq!(ch.waiting_receivers(), 1);
+    drop(recv);
+    assert_eq!(ch.waiting_receivers(), 0, "a dropped receive unparks");
+
+    // Handed a value, then dropped before taking it: the value goes back.
+    let mut recv = ch.recv();
+    assert!((&mut recv).now_or_never().is_none());
+    assert_eq!(ch.send(3).now_or_never(), Some(Ok(())));
+    drop(recv);
+    assert_eq!(ch.drain(), vec![3]);
+
+    let mut recv = ch.recv();
+    assert!((&mut recv).now_or_never().is_none());
+    assert_eq!(ch.send(4).now_or_never(), Some(Ok(())));
+    assert_eq!(recv.now_or_never(), Some(Received::Job(4)));
+}
+
+#[test]
+fn every_value_is_delivered_exactly_once_across_threads() {
+    const JOBS: u32 = 20_000;
+    const RECEIVERS: usize = 4;
+    let (ch, _) = channel(3);
+    let counts: Arc<Vec<AtomicUsize>> = Arc::new((0..JOBS).map(|_| AtomicUsize::new(0)).collect());
+    let closed = Arc::new(AtomicUsize::new(0));
+
+    // Each receiver loops on its own thread; when it must park, its callback sends a
+    // message that resumes the loop (the shape of a CPU worker re-spawned by the pool).
+    let handles: Vec<_> = (0..RECEIVERS)
+        .map(|_| {
+            let (ch, counts, closed) = (ch.clone(), counts.clone(), closed.clone());
+            std::thread::spawn(move || {
+                let (wake_tx, wake_rx) = std::sync::mpsc::channel::<Received>();
+                loop {
+                    let tx = wake_tx.clone();
+                    let value =
+                        match ch.recv_or_park(move || Box::new(move |v| tx.send(v).unwrap())) {
+                            Some(v) => v,
+                            None => wake_rx.recv().unwrap(),
+                        };
+                    match value {
+                        Received::Job(job) => {
+                            counts[job as usize].fetch_add(1, Ordering::SeqCst);
+                        }
+                        Received::Closed => {
+                            closed.fetch_add(1, Ordering::SeqCst);
+                            return;
+                        }
+                    }
+                }
+            })
+        })
+        .collect();
+    futures::executor::block_on(async {
+        for job in 0..JOBS {
+            ch.send(job).await.unwrap();
+        }
+    });
+    ch.close();
+    for h in handles {
+        h.join().unwrap();
+    }
+    assert!(
+        counts.iter().all(|c| c.load(Ordering::SeqCst) == 1),
+        "a value was lost or duplicated"
+    );
+    assert_eq!(closed.load(Ordering::SeqCst), RECEIVERS);
+}

@@ -1,0 +1,171 @@
+use super::*;
+
+fn parse(pairs: &[(&str, &str)]) -> Result<RunConfig, ConfigErrors> {
+    RunConfig::from_fields(pairs.iter().copied())
+}
+
+fn only_message(pairs: &[(&str, &str)]) -> String {
+    let errors = parse(pairs).unwrap_err();
+    assert_eq!(errors.0.len(), 1, "{errors}");
+    errors.0[0].message.clone()
+}
+
+#[test]
+fn defaults_are_valid_and_round_trip_through_text() {
+    let default = RunConfig::default();
+    default.validate().unwrap();
+    assert_eq!(parse(&[]).unwrap(), default);
+    let custom = RunConfig {
+        pattern: Pattern::RateLimit,
+        workload: WorkKind::Sleep,
+        cost: 2_500,
+        distribution: Distribution::Pareto,
+        pacing: Pacing::Ticker,
+        rate: 12.5,
+        ordered: true,
+        timeout_ms: 1500.0,
+        seed: 9_007_199_254_740_991,
+        ..RunConfig::default()
+    };
+    let fields = custom.to_fields();
+    assert_eq!(
+        RunConfig::from_fields(fields.iter().map(|(k, v)| (*k, v.as_str()))).unwrap(),
+        custom
+    );
+}
+
+#[test]
+fn cost_defaults_to_the_workloads_own() {
+    for w in WORKLOADS {
+        let name = serde_json::to_value(w.kind)
+            .unwrap()
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert_eq!(parse(&[("workload", &name)]).unwrap().cost, w.default_cost);
+    }
+}
+
+#[test]
+fn messages_name_field_value_and_range() {
+    assert_eq!(
+        only_message(&[("workers", "0")]),
+        "workers: 0 is out of range; allowed: a whole number 1–256 goroutines"
+    );
+    assert_eq!(
+        only_message(&[("workers", "-3")]),
+        "workers: -3 is out of range; allowed: a whole number 1–256 goroutines"
+    );
+    assert_eq!(
+        only_message(&[("workers", "2.5")]),
+        "workers: 2.5 is not a whole number; allowed: a whole number 1–256 goroutines"
+    );
+    assert_eq!(
+        only_message(&[("workers", "NaN")]),
+        "workers: NaN is not a number; allowed: a whole number 1–256 goroutines"
+    );
+    assert_eq!(
+        only_message(&[("workers", "Infinity")]),
+        "workers: Infinity is out of range; allowed: a whole number 1–256 goroutines"
+    );
+    assert_eq!(
+        only_message(&[("jobs", "1e308")]),
+        "jobs: 1e308 is out of range; allowed: a whole number 1–100000 jobs"
+    );
+    assert_eq!(
+        only_message(&[("jobs", "ten")]),
+        "jobs: ten is not a number; allowed: a whole number 1–100000 jobs"
+    );
+    assert_eq!(
+        only_message(&[("jobs", "")]),
+        "jobs: (empty) is empty; allowed: a whole number 1–100000 jobs"
+    );
+    assert_eq!(
+        only_message(&[("failure", "1.5")]),
+        "failure: 1.5 is out of range; allowed: 0–1"
+    );
+    assert_eq!(
+        only_message(&[("rate", "0")]),
+        "rate: 0 is out of range; allowed: 0.1–100000 jobs/s"
+    );
+    assert_eq!(
+        only_message(&[("pattern", "pipeline")]),
+        "pattern: pipeline is not one of the choices; allowed: pool, fanout, failfast, ratelimit"
+    );
+    assert_eq!(
+        only_message(&[("workload", "sha256"), ("cost", "2000000")]),
+        "cost: 2000000 is out of range; allowed: a whole number 1–1000000 rounds per job for sha256"
+    );
+    assert_eq!(
+        only_message(&[("ordered", "maybe")]),
+        "ordered: maybe is not on or off; allowed: true or false"
+    );
+    assert!(
+        only_message(&[("colour", "red")])
+            .starts_with("colour is not a known setting; allowed: pattern, workers,")
+    );
+}
+
+#[test]
+fn long_values_are_shortened_in_messages() {
+    let long = "9".repeat(500);
+    let message = only_message(&[("jobs", &long)]);
+    assert!(
+        message.starts_with(&format!("jobs: {}… is out of range", "9".repeat(40))),
+        "{message}"
+    );
+    assert!(message.len() < 150);
+}
+
+#[test]
+fn every_problem_is_reported_at_once() {
+    let errors = parse(&[("workers", "0"), ("jobs", "x"), ("pattern", "?")]).unwrap_err();
+    let fields: Vec<&str> = errors.0.iter().map(|e| e.field.as_str()).collect();
+    assert_eq!(fields, vec!["pattern", "workers", "jobs"]);
+}
+
+#[test]
+fn total_work_is_capped_so_no_link_can_ask_for_hours() {
+    let errors = parse(&[("jobs", "100000"), ("cost", "10000000")]).unwrap_err();
+    assert_eq!(errors.0.len(), 1);
+    assert_eq!(errors.0[0].field, "cost");
+    assert!(
+        errors.0[0].message.contains("too much for one run"),
+        "{}",
+        errors.0[0].message
+    );
+    // Sleep jobs cost no CPU: not capped.
+    parse(&[
+        ("workload", "sleep"),
+        ("jobs", "100000"),
+        ("cost", "10000000"),
+    ])
+    .unwrap();
+}
+
+#[test]
+fn the_rust_api_gives_the_same_messages() {
+    let bad = RunConfig {
+        workers: 0,
+        rate: f64::NAN,
+        ..RunConfig::default()
+    };
+    let errors = bad.validate().unwrap_err();
+    assert_eq!(
+        errors.0[0].message,
+        "workers: 0 is out of range; allowed: a whole number 1–256 goroutines"
+    );
+    assert_eq!(
+        errors.0[1].message,
+        "rate: NaN is not a number; allowed: 0.1–100000 jobs/s"
+    );
+}
+
+#[test]
+fn schema_lists_every_field_once() {
+    let mut names: Vec<&str> = FIELDS.iter().map(|f| f.name).collect();
+    names.sort_unstable();
+    names.dedup();
+    assert_eq!(names.len(), FIELDS.len());
+    assert_eq!(RunConfig::default().to_fields().len(), FIELDS.len());
+}

@@ -1,0 +1,351 @@
+//! The coordinator: one async task that runs a whole run without ever blocking. It
+//! produces jobs (paced by the limiter in rate-limited runs), runs the I/O-like workers
+//! on timers, enforces the deadline, reacts to cancellation, streams [`Progress`]
+//! every [`FLUSH_INTERVAL`], and builds the [`RunReport`] once every job has an
+//! outcome and every worker has exited (Go's `wg.Wait()`).
+//!
+//! It runs wherever its [`Runtime`] lives: in the browser on the engine worker's event
+//! loop, natively under `block_on`, in tests under simulated time.
+
+use std::cell::RefCell;
+use std::future::poll_fn;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::task::Poll;
+use std::time::Duration;
+
+use futures::future::{Either, join_all, select};
+
+use super::config::{ConfigErrors, Pacing, Pattern, RunConfig};
+use super::report::{Grant, JobRecord, Progress, RunReport, Sample, build_report};
+use super::runtime::Runtime;
+use super::state::RunShared;
+use super::workers::{io_worker, run_io_job, spawn_cpu_fan_out, start_cpu_worker};
+use crate::cancel::CancelToken;
+use crate::clock::{Clock, SleepFuture, Timer};
+use crate::limiter::{RateLimiter, Ticker, WaitError};
+use crate::workload::plan::plan;
+
+/// How often progress is streamed while a run goes.
+pub const FLUSH_INTERVAL: Duration = Duration::from_millis(50);
+
+/// Validates `config`, then runs it (see [`execute`]).
+pub async fn run<R: Runtime>(
+    rt: &R,
+    config: RunConfig,
+    parent: &CancelToken,
+    observer: &mut dyn FnMut(Progress),
+) -> Result<RunReport, ConfigErrors> {
+    config.validate()?;
+    Ok(execute(rt, config, parent, observer).await)
+}
+
+/// Runs a validated configuration to the end. The run stops early when `parent` is
+/// cancelled, when the configured timeout passes, or (fail fast) at the first error;
+/// every job is still accounted for in the report.
+pub async fn execute<R: Runtime>(
+    rt: &R,
+    config: RunConfig,
+    parent: &CancelToken,
+    observer: &mut dyn FnMut(Progress),
+) -> RunReport {
+    let clock = rt.clock();
+    let pool = rt.pool();
+    let threads = pool.threads();
+    let token = match config.timeout() {
+        Some(timeout) => parent.child_with_timeout(timeout, clock.clone()),
+        None => parent.child(),
+    };
+    let capacity = match config.pattern {
+        Pattern::Pool | Pattern::RateLimit => Some(config.queue as usize),
+        // errgroup.Go blocks until one of `limit` slots is free: an unbuffered hand-off.
+        Pattern::FailFast => Some(0),
+        Pattern::FanOut => None,
+    };
+    let jobs = plan(&config);
+    let run = RunShared::new(config.clone(), jobs, clock.clone(), token, pool, capacity);
+    let pacer = Pacer::new(rt, &run);
+    let grants = RefCell::new(GrantLog::default());
+    let mut samples = Vec::new();
+    samples.push(sample(rt, &run, pacer.as_ref()));
+
+    let io = !config.workload.is_cpu();
+    let mut io_workers = Vec::new();
+    if capacity.is_some() {
+        for worker in 0..config.workers {
+            if io {
+                run.worker_started();
+                io_workers.push(io_worker(rt, &run, worker));
+            } else {
+                start_cpu_worker(&run, worker);
+            }
+        }
+    }
+
+    let producer = async {
+        match capacity {
+            Some(_) => produce_to_channel(&run, pacer.as_ref(), &grants).await,
+            None if io => fan_out_io(rt, &run).await,
+            None => fan_out_cpu(&run),
+        }
+    };
+    futures::join!(
+        producer,
+        join_all(io_workers),
+        enforce_deadline(rt, &run),
+        on_cancel(&run),
+        stream_progress(rt, &run, pacer.as_ref(), &grants, &mut samples, observer),
+    );
+
+    let wall_ms = run.now() as f64 / 1e6;
+    samples.push(sample(rt, &run, pacer.as_ref()));
+    let log = grants.into_inner();
+    build_report(&run, threads, wall_ms, samples, log.all, log.stopped)
+}
+
+/// Resolves once every job has an outcome and every worker has exited.
+async fn run_done(run: &RunShared) {
+    poll_fn(|cx| {
+        run.register_coordinator(cx.waker());
+        if run.remaining() == 0 && run.live_workers() == 0 {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    })
+    .await
+}
+
+/// The producer of pool-like runs: sends every job, paced if rate-limited, then closes
+/// the channel. Stops at cancellation; jobs it never sent are not started.
+async fn produce_to_channel<R: Runtime>(
+    run: &RunShared,
+    pacer: Option<&Pacer<'_, R>>,
+    grants: &RefCell<GrantLog>,
+) {
+    let channel = run
+        .channel
+        .clone()
+        .expect("channel patterns have a channel");
+    let jobs = run.plan.len() as u32;
+    let mut next = 0;
+    while next < jobs && !run.token.is_cancelled() {
+        if let Some(pacer) = pacer {
+            let asked = run.now();
+            if let Err(stopped) = pacer.wait(&run.token).await {
+                grants.borrow_mut().stopped = stopped;
+                break;
+            }
+            let now = run.now();
+            grants.borrow_mut().push(Grant {
+                t_ms: now as f64 / 1e6,
+                waited_ms: (now - asked) as f64 / 1e6,
+                tokens: pacer.tokens(),
+            });
+        }
+        match select(channel.send(next), run.token.cancelled()).await {
+            Either::Left((Ok(()), _)) => next += 1,
+            _ => break,
+        }
+    }
+    channel.close();
+    run.finish_unstarted(next..jobs, run.now());
+}
+
+/// Fan-out of CPU jobs: a pool task per job, all at once.
+fn fan_out_cpu(run: &Arc<RunShared>) {
+    let jobs = run.plan.len() as u32;
+    let mut next = 0;
+    while next < jobs && !run.token.is_cancelled() {
+        spawn_cpu_fan_out(run, next);
+        next += 1;
+    }
+    run.finish_unstarted(next..jobs, run.now());
+}
+
+/// Fan-out of I/O-like jobs: every job's timer started at once.
+async fn fan_out_io<R: Runtime>(rt: &R, run: &RunShared) {
+    join_all((0..run.plan.len() as u32).map(|job| async move {
+        run.mark_queued(job);
+        run_io_job(rt, run, job, job).await;
+    }))
+    .await;
+}
+
+/// Cancels the run's token when its deadline passes (the core records deadlines; this
+/// is the timer Go's `WithTimeout` would arm).
+async fn enforce_deadline<R: Runtime>(rt: &R, run: &RunShared) {
+    let Some(deadline) = run.token.deadline() else {
+        return;
+    };
+    loop {
+        let now = run.clock.now();
+        if now >= deadline {
+            run.token.expire_if_due();
+            return;
+        }
+        if let Either::Right(_) = select(rt.sleep(deadline - now), Box::pin(run_done(run))).await {
+            return;
+        }
+    }
+}
+
+/// On cancellation: close the channel (parked workers exit) and finish the jobs still
+/// buffered in it as not started.
+async fn on_cancel(run: &RunShared) {
+    if let Either::Left(_) = select(run.token.cancelled(), Box::pin(run_done(run))).await
+        && let Some(channel) = &run.channel
+    {
+        channel.close();
+        run.finish_unstarted(channel.drain(), run.now());
+    }
+}
+
+/// Streams a [`Progress`] batch every [`FLUSH_INTERVAL`] until the run is done, and a
+/// last one after.
+async fn stream_progress<R: Runtime>(
+    rt: &R,
+    run: &RunShared,
+    pacer: Option<&Pacer<'_, R>>,
+    grants: &RefCell<GrantLog>,
+    samples: &mut Vec<Sample>,
+    observer: &mut dyn FnMut(Progress),
+) {
+    loop {
+        let done = matches!(
+            select(rt.sleep(FLUSH_INTERVAL), Box::pin(run_done(run))).await,
+            Either::Right(_)
+        );
+        let s = sample(rt, run, pacer);
+        samples.push(s);
+        let jobs = run
+            .take_changed()
+            .iter()
+            .map(|&id| JobRecord::from_view(&run.view(id), run))
+            .collect();
+        observer(Progress {
+            sample: s,
+            counts: run.counts(),
+            started: run.started(),
+            jobs,
+            grants: grants.borrow_mut().take_new(),
+            cancelled_ms: run.cancelled_at().map(|ns| ns as f64 / 1e6),
+        });
+        if done {
+            return;
+        }
+    }
+}
+
+fn sample<R: Runtime>(rt: &R, run: &RunShared, pacer: Option<&Pacer<'_, R>>) -> Sample {
+    let counts = run.counts();
+    Sample {
+        t_ms: run.now() as f64 / 1e6,
+        done: counts.done(),
+        running: run
+            .started()
+            .saturating_sub(counts.completed + counts.failed + counts.cancelled),
+        queued: run.channel.as_ref().map_or(0, |c| c.len() as u32),
+        memory_bytes: rt.memory_bytes(),
+        tokens: pacer.and_then(Pacer::tokens),
+    }
+}
+
+/// Every grant, how many the progress stream has sent, and why the producer stopped
+/// early (if the limiter refused to wait).
+#[derive(Default)]
+struct GrantLog {
+    all: Vec<Grant>,
+    sent: usize,
+    stopped: Option<String>,
+}
+
+impl GrantLog {
+    fn push(&mut self, grant: Grant) {
+        self.all.push(grant);
+    }
+
+    fn take_new(&mut self) -> Vec<Grant> {
+        let new = self.all[self.sent..].to_vec();
+        self.sent = self.all.len();
+        new
+    }
+}
+
+/// The runtime's timers as a [`Timer`].
+struct RuntimeTimer<'a, R>(&'a R);
+
+impl<R: Runtime> Timer for RuntimeTimer<'_, R> {
+    fn sleep(&self, delay: Duration) -> SleepFuture {
+        self.0.sleep(delay)
+    }
+}
+
+/// What paces a rate-limited producer.
+enum Pacer<'a, R> {
+    Bucket(RateLimiter<Arc<dyn Clock>, RuntimeTimer<'a, R>>),
+    Ticker(Rc<RefCell<Ticker>>, Arc<dyn Clock>, RuntimeTimer<'a, R>),
+}
+
+impl<'a, R: Runtime> Pacer<'a, R> {
+    fn new(rt: &'a R, run: &RunShared) -> Option<Pacer<'a, R>> {
+        let config = &run.config;
+        if config.pattern != Pattern::RateLimit {
+            return None;
+        }
+        Some(match config.pacing {
+            Pacing::Bucket => Pacer::Bucket(
+                RateLimiter::new(
+                    config.rate,
+                    config.burst,
+                    run.clock.clone(),
+                    RuntimeTimer(rt),
+                )
+                .expect("validated rate"),
+            ),
+            Pacing::Ticker => {
+                let period = Duration::from_secs_f64(1.0 / config.rate);
+                let ticker = Ticker::new(period, run.clock.now());
+                Pacer::Ticker(
+                    Rc::new(RefCell::new(ticker)),
+                    run.clock.clone(),
+                    RuntimeTimer(rt),
+                )
+            }
+        })
+    }
+
+    /// Waits for the next release. An error means the producer must stop: the run was
+    /// cancelled (`None`: the cancellation speaks for itself), or — as x/time/rate's
+    /// `Wait` does — the wait would outlast the deadline (`Some(message)`).
+    async fn wait(&self, token: &CancelToken) -> Result<(), Option<String>> {
+        match self {
+            Pacer::Bucket(limiter) => match limiter.wait(token).await {
+                Ok(()) => Ok(()),
+                Err(WaitError::Cancelled { .. }) => Err(None),
+                Err(other) => Err(Some(other.to_string())),
+            },
+            Pacer::Ticker(ticker, clock, timer) => {
+                // Only the producer waits on the ticker; work on a copy so no borrow is
+                // held across the await.
+                let tick = async {
+                    let mut copy = ticker.borrow().clone();
+                    let at = copy.tick(&**clock, timer).await;
+                    *ticker.borrow_mut() = copy;
+                    at
+                };
+                match select(Box::pin(tick), token.cancelled()).await {
+                    Either::Left(_) => Ok(()),
+                    Either::Right(_) => Err(None),
+                }
+            }
+        }
+    }
+
+    fn tokens(&self) -> Option<f64> {
+        match self {
+            Pacer::Bucket(limiter) => Some(limiter.tokens()),
+            Pacer::Ticker(..) => None,
+        }
+    }
+}

@@ -1,0 +1,21 @@
+//! The engine: Go's scaling patterns run on real threads, with full reports.
+//!
+//! - [`config`]: what a run is asked to do, validated in one place;
+//! - [`chan`]: a Go channel of job ids (buffered or unbuffered, closable);
+//! - [`state`]: the per-job slots and counters the pool threads share;
+//! - [`workers`]: CPU workers (continuations on the pool), I/O workers (timers);
+//! - [`coordinator`]: the async task that produces, paces, cancels and reports;
+//! - [`report`]: progress batches and the final report;
+//! - [`runtime`]: the platform seam (pool, clock, timers, memory).
+
+pub mod chan;
+pub mod config;
+pub mod coordinator;
+pub mod report;
+pub mod runtime;
+pub mod state;
+pub mod workers;
+
+pub use config::{ConfigError, ConfigErrors, RunConfig};
+pub use coordinator::{execute, run};
+pub use report::{Progress, RunReport};

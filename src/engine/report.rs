@@ -1,0 +1,424 @@
+//! What a run tells its watchers: [`Progress`] batches while it runs, and one
+//! [`RunReport`] at the end, built from the job slots and the coordinator's samples.
+//! Times are milliseconds since the run started.
+
+use serde::Serialize;
+
+use super::config::{Pacing, Pattern, RunConfig};
+use super::state::{Counts, Outcome, RunShared, SlotView};
+use crate::stats::{Summary, bucket_width_for, occupancy, rate_per_second, summarize};
+
+/// One job as reported.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JobRecord {
+    /// Job id (submission order).
+    pub id: u32,
+    /// Worker (pool worker, errgroup slot, or — fan-out — pool thread / job).
+    pub worker: Option<u32>,
+    /// Pool thread it ran on (CPU jobs).
+    pub thread: Option<u32>,
+    /// Its planned cost.
+    pub cost: u64,
+    /// Entered the channel / was spawned.
+    pub queued_ms: Option<f64>,
+    /// Started.
+    pub started_ms: Option<f64>,
+    /// Ended (or was found not to start).
+    pub finished_ms: Option<f64>,
+    /// `None` while still running.
+    pub outcome: Option<Outcome>,
+    /// The kernel's result (completed and failed jobs).
+    pub result: Option<u64>,
+    /// The error (failed jobs).
+    pub error: Option<String>,
+}
+
+fn ms(ns: u64) -> f64 {
+    ns as f64 / 1e6
+}
+
+impl JobRecord {
+    /// The record of a slot snapshot.
+    pub fn from_view(view: &SlotView, run: &RunShared) -> JobRecord {
+        let outcome = view.outcome;
+        JobRecord {
+            id: view.id,
+            worker: view.worker,
+            thread: view.thread,
+            cost: run.plan[view.id as usize].cost,
+            queued_ms: view.queued.map(ms),
+            started_ms: view.started.map(ms),
+            finished_ms: view.finished.map(ms),
+            outcome,
+            result: matches!(outcome, Some(Outcome::Completed | Outcome::Failed))
+                .then_some(view.result),
+            error: (outcome == Some(Outcome::Failed))
+                .then(|| super::workers::JobFailed { job: view.id }.to_string()),
+        }
+    }
+
+    /// Time in the channel before starting.
+    pub fn queue_wait_ms(&self) -> Option<f64> {
+        Some(self.started_ms? - self.queued_ms?)
+    }
+
+    /// Time running.
+    pub fn service_ms(&self) -> Option<f64> {
+        Some(self.finished_ms? - self.started_ms?)
+    }
+
+    /// Queued to finished.
+    pub fn total_ms(&self) -> Option<f64> {
+        Some(self.finished_ms? - self.queued_ms?)
+    }
+}
+
+/// A point-in-time sample the coordinator takes at every flush.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Sample {
+    /// When.
+    pub t_ms: f64,
+    /// Jobs with a final outcome.
+    pub done: u32,
+    /// Jobs running.
+    pub running: u32,
+    /// Jobs waiting in the channel.
+    pub queued: u32,
+    /// Program memory (wasm linear memory), if known.
+    pub memory_bytes: Option<u64>,
+    /// Tokens in the bucket (token-bucket runs).
+    pub tokens: Option<f64>,
+}
+
+/// One release by the rate limiter.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Grant {
+    /// When the job was released.
+    pub t_ms: f64,
+    /// How long the producer waited for it.
+    pub waited_ms: f64,
+    /// Tokens left just after (token bucket).
+    pub tokens: Option<f64>,
+}
+
+/// A batch of events, streamed while the run goes.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Progress {
+    /// The sample at this flush.
+    pub sample: Sample,
+    /// Outcome counts so far.
+    pub counts: Counts,
+    /// Jobs started so far.
+    pub started: u32,
+    /// Jobs whose record changed since the last batch.
+    pub jobs: Vec<JobRecord>,
+    /// Releases since the last batch (rate-limited runs).
+    pub grants: Vec<Grant>,
+    /// When the run was cancelled, once it is.
+    pub cancelled_ms: Option<f64>,
+}
+
+/// Latency summaries.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Latency {
+    /// Queued to started.
+    pub queue_wait: Summary,
+    /// Started to finished (jobs that ran).
+    pub service: Summary,
+    /// Queued to finished (jobs that ran).
+    pub total: Summary,
+}
+
+/// Time series on fixed buckets, for charts.
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Series {
+    /// Bucket width.
+    pub bucket_ms: f64,
+    /// Bucket starts.
+    pub t_ms: Vec<f64>,
+    /// Jobs completed per second in each bucket.
+    pub throughput: Vec<f64>,
+    /// Mean jobs running in each bucket.
+    pub busy: Vec<f64>,
+    /// Mean jobs waiting in the channel in each bucket.
+    pub queued: Vec<f64>,
+}
+
+/// What the rate limiter did.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LimiterReport {
+    /// Token bucket or ticker.
+    pub pacing: Pacing,
+    /// The rate asked for.
+    pub configured_rate: f64,
+    /// Steady releases per second: between the first and last release that had to wait
+    /// (so a bucket's initial burst does not count).
+    pub achieved_rate: f64,
+    /// Releases in all.
+    pub grants: u32,
+    /// Releases that had to wait.
+    pub waits: u32,
+    /// Every release.
+    pub grant_log: Vec<Grant>,
+    /// Why the producer stopped early, if the limiter refused to wait (x/time/rate:
+    /// "would exceed context deadline").
+    pub stopped: Option<String>,
+}
+
+/// What cancellation did.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CancellationReport {
+    /// When the run's token was cancelled.
+    pub at_ms: f64,
+    /// `canceled` or `deadline exceeded`.
+    pub err: String,
+    /// The cause's text.
+    pub cause: String,
+    /// When the last job that was running at the cancel stopped.
+    pub last_stop_ms: f64,
+    /// `last_stop_ms - at_ms`: how long stopping took.
+    pub latency_ms: f64,
+    /// Jobs started after the cancel (never more than 0).
+    pub started_after: u32,
+    /// Jobs that were running at the cancel.
+    pub running_at_cancel: u32,
+}
+
+/// Everything a finished run reports.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RunReport {
+    /// The configuration run.
+    pub config: RunConfig,
+    /// Threads in the CPU pool.
+    pub threads: usize,
+    /// Outcome counts.
+    pub counts: Counts,
+    /// `submitted = completed + failed + cancelled + not_started`.
+    pub identity_holds: bool,
+    /// Start to end of the run.
+    pub wall_ms: f64,
+    /// Completed jobs per second over the wall time.
+    pub throughput_per_s: f64,
+    /// Latency summaries.
+    pub latency: Latency,
+    /// Bucketed series.
+    pub series: Series,
+    /// Flush-time samples (memory, tokens, queue).
+    pub samples: Vec<Sample>,
+    /// Rate-limited runs.
+    pub limiter: Option<LimiterReport>,
+    /// Cancelled runs (by Cancel, a deadline, or a failure in fail-fast mode).
+    pub cancellation: Option<CancellationReport>,
+    /// Fail fast: the first error (what errgroup's `Wait` returns).
+    pub error: Option<String>,
+    /// Fan-out: job ids in the order results were handed back.
+    pub delivery_order: Vec<u32>,
+    /// Smallest, largest and last memory reading.
+    pub memory: Option<MemoryReport>,
+    /// Every job.
+    pub jobs: Vec<JobRecord>,
+}
+
+/// Memory readings over a run.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MemoryReport {
+    /// At the start.
+    pub start_bytes: u64,
+    /// The most seen.
+    pub peak_bytes: u64,
+    /// At the end.
+    pub end_bytes: u64,
+}
+
+/// Maximum number of chart buckets.
+const MAX_BUCKETS: usize = 200;
+
+/// Builds the final report.
+pub fn build_report(
+    run: &RunShared,
+    threads: usize,
+    wall_ms: f64,
+    samples: Vec<Sample>,
+    grant_log: Vec<Grant>,
+    producer_stopped: Option<String>,
+) -> RunReport {
+    let jobs: Vec<JobRecord> = (0..run.plan.len() as u32)
+        .map(|id| JobRecord::from_view(&run.view(id), run))
+        .collect();
+    let counts = run.counts();
+    let ran = || {
+        jobs.iter()
+            .filter(|j| j.started_ms.is_some() && j.finished_ms.is_some())
+    };
+    let latency = Latency {
+        queue_wait: summarize(jobs.iter().filter_map(JobRecord::queue_wait_ms)),
+        service: summarize(ran().filter_map(JobRecord::service_ms)),
+        total: summarize(ran().filter_map(JobRecord::total_ms)),
+    };
+    let series = build_series(&jobs, wall_ms);
+    let memory = memory_report(&samples);
+    RunReport {
+        config: run.config.clone(),
+        threads,
+        counts,
+        identity_holds: counts.identity_holds(),
+        wall_ms,
+        throughput_per_s: if wall_ms > 0.0 {
+            counts.completed as f64 / (wall_ms / 1000.0)
+        } else {
+            0.0
+        },
+        latency,
+        series,
+        limiter: limiter_report(&run.config, grant_log, producer_stopped),
+        cancellation: cancellation_report(run, &jobs),
+        error: first_error(run),
+        delivery_order: if run.config.pattern == Pattern::FanOut {
+            delivery_order(&jobs, run.config.ordered)
+        } else {
+            Vec::new()
+        },
+        memory,
+        samples,
+        jobs,
+    }
+}
+
+/// Throughput, busy workers and channel occupancy on round buckets.
+pub fn build_series(jobs: &[JobRecord], wall_ms: f64) -> Series {
+    let width = bucket_width_for(wall_ms, MAX_BUCKETS);
+    let buckets = ((wall_ms / width).ceil() as usize).max(1);
+    let completions = jobs
+        .iter()
+        .filter(|j| j.outcome == Some(Outcome::Completed))
+        .filter_map(|j| j.finished_ms);
+    let running = jobs
+        .iter()
+        .filter_map(|j| Some((j.started_ms?, j.finished_ms.unwrap_or(wall_ms))));
+    let waiting = jobs.iter().filter_map(|j| {
+        Some((
+            j.queued_ms?,
+            j.started_ms.or(j.finished_ms).unwrap_or(wall_ms),
+        ))
+    });
+    Series {
+        bucket_ms: width,
+        t_ms: (0..buckets).map(|b| b as f64 * width).collect(),
+        throughput: rate_per_second(completions, width, buckets),
+        busy: occupancy(running, width, buckets),
+        queued: occupancy(waiting, width, buckets),
+    }
+}
+
+fn memory_report(samples: &[Sample]) -> Option<MemoryReport> {
+    let readings: Vec<u64> = samples.iter().filter_map(|s| s.memory_bytes).collect();
+    Some(MemoryReport {
+        start_bytes: *readings.first()?,
+        peak_bytes: *readings.iter().max()?,
+        end_bytes: *readings.last()?,
+    })
+}
+
+fn limiter_report(
+    config: &RunConfig,
+    grant_log: Vec<Grant>,
+    stopped: Option<String>,
+) -> Option<LimiterReport> {
+    if config.pattern != Pattern::RateLimit {
+        return None;
+    }
+    // The steady rate: over the releases that had to wait (the bucket's initial burst
+    // goes at once and would flatter it), or over all of them if too few waited.
+    let waited: Vec<&Grant> = grant_log.iter().filter(|g| g.waited_ms > 0.0).collect();
+    let span = if waited.len() >= 2 {
+        waited.clone()
+    } else {
+        grant_log.iter().collect()
+    };
+    let achieved_rate = match (span.first(), span.last()) {
+        (Some(first), Some(last)) if span.len() > 1 && last.t_ms > first.t_ms => {
+            (span.len() - 1) as f64 / ((last.t_ms - first.t_ms) / 1000.0)
+        }
+        _ => 0.0,
+    };
+    Some(LimiterReport {
+        pacing: config.pacing,
+        configured_rate: config.rate,
+        achieved_rate,
+        grants: grant_log.len() as u32,
+        waits: waited.len() as u32,
+        grant_log,
+        stopped,
+    })
+}
+
+fn cancellation_report(run: &RunShared, jobs: &[JobRecord]) -> Option<CancellationReport> {
+    let at_ms = ms(run.cancelled_at()?);
+    let err = run.token.err().map(|e| match e {
+        crate::cancel::CancelError::Canceled => "canceled",
+        crate::cancel::CancelError::DeadlineExceeded => "deadline exceeded",
+    });
+    let running_at_cancel: Vec<&JobRecord> = jobs
+        .iter()
+        .filter(|j| {
+            j.started_ms.is_some_and(|s| s <= at_ms) && j.finished_ms.is_none_or(|f| f >= at_ms)
+        })
+        .collect();
+    let last_stop_ms = running_at_cancel
+        .iter()
+        .filter_map(|j| j.finished_ms)
+        .fold(at_ms, f64::max);
+    Some(CancellationReport {
+        at_ms,
+        err: err.unwrap_or("canceled").to_owned(),
+        cause: run.token.cause().map(|c| c.to_string()).unwrap_or_default(),
+        last_stop_ms,
+        latency_ms: last_stop_ms - at_ms,
+        started_after: jobs
+            .iter()
+            .filter(|j| j.started_ms.is_some_and(|s| s > at_ms))
+            .count() as u32,
+        running_at_cancel: running_at_cancel.len() as u32,
+    })
+}
+
+fn first_error(run: &RunShared) -> Option<String> {
+    if run.config.pattern != Pattern::FailFast {
+        return None;
+    }
+    let cause = run.token.cause()?;
+    cause
+        .downcast_ref::<super::workers::JobFailed>()
+        .map(|e| e.to_string())
+}
+
+/// Fan-in order: by completion time, or — `ordered` — in input order, each result
+/// waiting for all earlier ones (head-of-line blocking). Jobs that never finished are
+/// left out.
+pub fn delivery_order(jobs: &[JobRecord], ordered: bool) -> Vec<u32> {
+    let mut done: Vec<&JobRecord> = jobs
+        .iter()
+        .filter(|j| matches!(j.outcome, Some(Outcome::Completed | Outcome::Failed)))
+        .collect();
+    if ordered {
+        done.sort_by_key(|j| j.id);
+    } else {
+        done.sort_by(|a, b| {
+            a.finished_ms
+                .unwrap_or(0.0)
+                .total_cmp(&b.finished_ms.unwrap_or(0.0))
+                .then(a.id.cmp(&b.id))
+        });
+    }
+    done.iter().map(|j| j.id).collect()
+}

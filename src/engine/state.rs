@@ -1,0 +1,415 @@
+//! The state a run shares between its coordinator and the pool threads: one slot per
+//! job, the run's counters, and the coordinator's waker.
+//!
+//! # Invariants and orderings
+//! 1. Every job ends in exactly one outcome. [`RunShared::finish`] moves a slot's
+//!    `outcome` from `PENDING` to a final value with a `compare_exchange` (`AcqRel`);
+//!    only the winner updates the counters, so the accounting identity
+//!    `submitted = completed + failed + cancelled + not_started` holds by construction,
+//!    and a second attempt is reported as a bug instead of double counting.
+//! 2. A slot's times, worker, thread and result are written (`Relaxed`) before its
+//!    outcome is published (`Release` in the exchange); readers load the outcome with
+//!    `Acquire` first, so a final outcome comes with its data. A started-but-running
+//!    slot is read the same way through `started` (stored `Release`).
+//! 3. A job is started only after reading the clock and *then* finding the run token
+//!    not cancelled, so every started job's start time precedes the cancellation (whose
+//!    time is read after the token's flag is set): no job starts after a cancel.
+//! 4. `remaining` counts jobs without a final outcome; `live_workers` counts workers
+//!    that have not exited. The coordinator is woken (`AtomicWaker`) when either
+//!    reaches zero; it re-checks both after registering, so no wake is lost.
+
+use std::sync::atomic::{AtomicI64, AtomicU8, AtomicU32, AtomicU64, Ordering::*};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures::task::AtomicWaker;
+use serde::Serialize;
+
+use super::chan::JobChannel;
+use super::config::RunConfig;
+use super::runtime::CpuPool;
+use crate::cancel::CancelToken;
+use crate::clock::{Clock, duration_to_nanos};
+use crate::workload::plan::JobSpec;
+
+/// How a job ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Ran to the end and returned a result.
+    Completed,
+    /// Ran and returned an error.
+    Failed,
+    /// Started, then stopped by the run's cancellation.
+    Cancelled,
+    /// Never started: the run was cancelled (or failed fast) first.
+    NotStarted,
+}
+
+const PENDING: u8 = 0;
+
+impl Outcome {
+    fn code(self) -> u8 {
+        match self {
+            Outcome::Completed => 1,
+            Outcome::Failed => 2,
+            Outcome::Cancelled => 3,
+            Outcome::NotStarted => 4,
+        }
+    }
+
+    fn from_code(code: u8) -> Option<Outcome> {
+        match code {
+            1 => Some(Outcome::Completed),
+            2 => Some(Outcome::Failed),
+            3 => Some(Outcome::Cancelled),
+            4 => Some(Outcome::NotStarted),
+            _ => None,
+        }
+    }
+}
+
+/// "No time recorded" in a slot.
+const UNSET: u64 = u64::MAX;
+/// "No thread" (I/O jobs run on the coordinator).
+const NO_THREAD: i64 = -1;
+
+/// One job's record, written by whoever runs it.
+struct JobSlot {
+    queued: AtomicU64,
+    started: AtomicU64,
+    finished: AtomicU64,
+    worker: AtomicU32,
+    thread: AtomicI64,
+    outcome: AtomicU8,
+    result: AtomicU64,
+}
+
+impl JobSlot {
+    fn new() -> JobSlot {
+        JobSlot {
+            queued: AtomicU64::new(UNSET),
+            started: AtomicU64::new(UNSET),
+            finished: AtomicU64::new(UNSET),
+            worker: AtomicU32::new(u32::MAX),
+            thread: AtomicI64::new(NO_THREAD),
+            outcome: AtomicU8::new(PENDING),
+            result: AtomicU64::new(0),
+        }
+    }
+}
+
+/// A snapshot of one job, in nanoseconds since the run's start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SlotView {
+    /// Job id.
+    pub id: u32,
+    /// When it entered the channel (or was spawned).
+    pub queued: Option<u64>,
+    /// When it started.
+    pub started: Option<u64>,
+    /// When it ended (or was found not to start).
+    pub finished: Option<u64>,
+    /// The worker (pool/errgroup slot) that ran it.
+    pub worker: Option<u32>,
+    /// The pool thread it ran on (CPU jobs).
+    pub thread: Option<u32>,
+    /// Its outcome, once final.
+    pub outcome: Option<Outcome>,
+    /// Its result (completed and failed jobs).
+    pub result: u64,
+}
+
+/// Counts of final outcomes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Counts {
+    /// Jobs in the run.
+    pub submitted: u32,
+    /// Completed.
+    pub completed: u32,
+    /// Failed.
+    pub failed: u32,
+    /// Cancelled while running.
+    pub cancelled: u32,
+    /// Never started.
+    pub not_started: u32,
+}
+
+impl Counts {
+    /// Jobs with a final outcome.
+    pub fn done(&self) -> u32 {
+        self.completed + self.failed + self.cancelled + self.not_started
+    }
+
+    /// `submitted = completed + failed + cancelled + not_started`.
+    pub fn identity_holds(&self) -> bool {
+        self.submitted == self.done()
+    }
+}
+
+/// Everything the pool threads and the coordinator share during a run.
+pub struct RunShared {
+    /// The validated configuration.
+    pub config: RunConfig,
+    /// The jobs.
+    pub plan: Vec<JobSpec>,
+    /// The run's clock and its reading at the start.
+    pub clock: Arc<dyn Clock>,
+    epoch: u64,
+    /// Cancelled on Cancel, on the deadline, or (fail fast) on the first error.
+    pub token: CancelToken,
+    /// Where CPU jobs run.
+    pub pool: Arc<dyn CpuPool>,
+    /// The jobs channel (pool, fail fast, rate limit).
+    pub channel: Option<Arc<JobChannel>>,
+    slots: Vec<JobSlot>,
+    /// Ids whose slot changed since the coordinator last looked.
+    changed: Mutex<Vec<u32>>,
+    counts: [AtomicU32; 4],
+    started: AtomicU32,
+    remaining: AtomicU32,
+    live_workers: AtomicU32,
+    /// Jobs ever handed to the channel or spawned.
+    pub produced: AtomicU32,
+    /// When the token was cancelled (ns since start), `UNSET` while not.
+    cancelled_at: AtomicU64,
+    coordinator: AtomicWaker,
+}
+
+impl RunShared {
+    /// Shared state for a run of `plan` (one slot per job; the clock's `now` is t = 0),
+    /// with a jobs channel of `channel_capacity` if given.
+    pub fn new(
+        config: RunConfig,
+        plan: Vec<JobSpec>,
+        clock: Arc<dyn Clock>,
+        token: CancelToken,
+        pool: Arc<dyn CpuPool>,
+        channel_capacity: Option<usize>,
+    ) -> Arc<RunShared> {
+        let epoch = clock.now_nanos();
+        let jobs = plan.len();
+        let shared = Arc::new_cyclic(|weak: &std::sync::Weak<RunShared>| {
+            let channel = channel_capacity.map(|capacity| {
+                let run = weak.clone();
+                Arc::new(JobChannel::new(capacity, move |job| {
+                    if let Some(run) = run.upgrade() {
+                        run.mark_queued(job);
+                    }
+                }))
+            });
+            RunShared {
+                config,
+                slots: (0..jobs).map(|_| JobSlot::new()).collect(),
+                plan,
+                clock,
+                epoch,
+                token,
+                pool,
+                channel,
+                changed: Mutex::new(Vec::new()),
+                counts: Default::default(),
+                started: AtomicU32::new(0),
+                remaining: AtomicU32::new(jobs as u32),
+                live_workers: AtomicU32::new(0),
+                produced: AtomicU32::new(0),
+                cancelled_at: AtomicU64::new(UNSET),
+                coordinator: AtomicWaker::new(),
+            }
+        });
+        // Record when the token is cancelled, whoever cancels it (invariant 3: this
+        // reads the clock after the flag is set). It stays registered for the run's
+        // life (as Go's AfterFunc); a weak reference keeps it from holding the run.
+        let weak = Arc::downgrade(&shared);
+        let _registered = shared.token.after_cancel(move || {
+            if let Some(run) = weak.upgrade() {
+                let _ = run
+                    .cancelled_at
+                    .compare_exchange(UNSET, run.now(), AcqRel, Acquire);
+                run.wake_coordinator();
+            }
+        });
+        shared
+    }
+
+    /// Nanoseconds since the run started.
+    pub fn now(&self) -> u64 {
+        self.clock.now_nanos().saturating_sub(self.epoch)
+    }
+
+    /// The run's start on its clock.
+    pub fn epoch(&self) -> Duration {
+        Duration::from_nanos(self.epoch)
+    }
+
+    fn slot(&self, job: u32) -> &JobSlot {
+        &self.slots[job as usize]
+    }
+
+    fn mark_changed(&self, job: u32) {
+        self.changed
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(job);
+    }
+
+    /// Takes the ids changed since the last call (each at most once, ascending).
+    pub fn take_changed(&self) -> Vec<u32> {
+        let mut ids = std::mem::take(&mut *self.changed.lock().unwrap_or_else(|p| p.into_inner()));
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    }
+
+    /// Records that `job` entered the channel (or was spawned) now.
+    pub fn mark_queued(&self, job: u32) {
+        self.slot(job).queued.store(self.now(), Relaxed);
+        self.produced.fetch_add(1, Relaxed);
+    }
+
+    /// Tries to start `job` on `worker` (and pool thread `thread`). Reads the clock,
+    /// then checks the token (invariant 3): if the run is cancelled, the job is
+    /// finished as not started and `None` is returned; otherwise its start time.
+    pub fn try_start(&self, job: u32, worker: u32, thread: Option<usize>) -> Option<u64> {
+        let now = self.now();
+        if self.token.is_cancelled() {
+            self.finish(job, Outcome::NotStarted, now, 0);
+            return None;
+        }
+        let slot = self.slot(job);
+        slot.worker.store(worker, Relaxed);
+        slot.thread
+            .store(thread.map_or(NO_THREAD, |t| t as i64), Relaxed);
+        slot.started.store(now, Release);
+        self.started.fetch_add(1, Relaxed);
+        self.mark_changed(job);
+        Some(now)
+    }
+
+    /// Gives `job` its final outcome at time `at` (invariant 1). Returns `false` (and
+    /// changes nothing) if it already had one.
+    pub fn finish(&self, job: u32, outcome: Outcome, at: u64, result: u64) -> bool {
+        let slot = self.slot(job);
+        slot.finished.store(at, Relaxed);
+        slot.result.store(result, Relaxed);
+        if slot
+            .outcome
+            .compare_exchange(PENDING, outcome.code(), AcqRel, Acquire)
+            .is_err()
+        {
+            debug_assert!(false, "job {job} finished twice");
+            return false;
+        }
+        self.counts[outcome.code() as usize - 1].fetch_add(1, AcqRel);
+        self.mark_changed(job);
+        if self.remaining.fetch_sub(1, AcqRel) == 1 {
+            self.wake_coordinator();
+        }
+        true
+    }
+
+    /// Whether `job` has a final outcome.
+    pub fn is_finished(&self, job: u32) -> bool {
+        self.slot(job).outcome.load(Acquire) != PENDING
+    }
+
+    /// Finishes every job that has no outcome and never started (the producer stopped
+    /// or the channel was drained) as not started, at time `at`.
+    pub fn finish_unstarted(&self, jobs: impl IntoIterator<Item = u32>, at: u64) {
+        for job in jobs {
+            let slot = self.slot(job);
+            if slot.outcome.load(Acquire) == PENDING && slot.started.load(Acquire) == UNSET {
+                self.finish(job, Outcome::NotStarted, at, 0);
+            }
+        }
+    }
+
+    /// A worker starts (wg.Add(1)).
+    pub fn worker_started(&self) {
+        self.live_workers.fetch_add(1, AcqRel);
+    }
+
+    /// A worker exits (wg.Done()).
+    pub fn worker_exited(&self) {
+        if self.live_workers.fetch_sub(1, AcqRel) == 1 {
+            self.wake_coordinator();
+        }
+    }
+
+    /// Workers that have not exited.
+    pub fn live_workers(&self) -> u32 {
+        self.live_workers.load(Acquire)
+    }
+
+    /// Jobs without a final outcome.
+    pub fn remaining(&self) -> u32 {
+        self.remaining.load(Acquire)
+    }
+
+    /// Jobs started so far.
+    pub fn started(&self) -> u32 {
+        self.started.load(Relaxed)
+    }
+
+    /// Final outcomes so far.
+    pub fn counts(&self) -> Counts {
+        let c = |o: Outcome| self.counts[o.code() as usize - 1].load(Acquire);
+        Counts {
+            submitted: self.plan.len() as u32,
+            completed: c(Outcome::Completed),
+            failed: c(Outcome::Failed),
+            cancelled: c(Outcome::Cancelled),
+            not_started: c(Outcome::NotStarted),
+        }
+    }
+
+    /// When the token was cancelled, in ns since the start.
+    pub fn cancelled_at(&self) -> Option<u64> {
+        let at = self.cancelled_at.load(Acquire);
+        (at != UNSET).then_some(at)
+    }
+
+    /// Wakes the coordinator's task.
+    pub fn wake_coordinator(&self) {
+        self.coordinator.wake();
+    }
+
+    /// Registers the coordinator's waker (then re-check the condition: invariant 4).
+    pub fn register_coordinator(&self, waker: &std::task::Waker) {
+        self.coordinator.register(waker);
+    }
+
+    /// A snapshot of `job`'s slot.
+    pub fn view(&self, job: u32) -> SlotView {
+        let slot = self.slot(job);
+        let outcome = Outcome::from_code(slot.outcome.load(Acquire));
+        let started = slot.started.load(Acquire);
+        let opt = |v: u64| (v != UNSET).then_some(v);
+        let thread = slot.thread.load(Relaxed);
+        let worker = slot.worker.load(Relaxed);
+        SlotView {
+            id: job,
+            queued: opt(slot.queued.load(Relaxed)),
+            started: opt(started),
+            finished: if outcome.is_some() {
+                opt(slot.finished.load(Relaxed))
+            } else {
+                None
+            },
+            worker: (worker != u32::MAX).then_some(worker),
+            thread: (thread >= 0).then_some(thread as u32),
+            outcome,
+            result: if outcome.is_some() {
+                slot.result.load(Relaxed)
+            } else {
+                0
+            },
+        }
+    }
+
+    /// Nanoseconds of `d` (for timeouts and sleeps).
+    pub fn nanos(d: Duration) -> u64 {
+        duration_to_nanos(d)
+    }
+}

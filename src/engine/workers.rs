@@ -1,0 +1,157 @@
+//! The goroutines of a run: CPU workers that take turns on the pool threads, I/O
+//! workers that wait on timers in the coordinator, and the per-job tasks of fan-out.
+//!
+//! A CPU worker is a continuation, not a thread: it takes one job from the channel,
+//! runs it, and re-queues itself at the back of the pool's FIFO, so `workers` may
+//! exceed the thread count and the workers share the threads job by job (as Go's
+//! scheduler shares its Ps). Finding the channel empty, it parks a callback on the
+//! channel and gives its thread back; a send or the close re-spawns it.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::future::{Either, select};
+
+use super::chan::Received;
+use super::runtime::Runtime;
+use super::state::{Outcome, RunShared};
+use crate::workload::execute::{run_cpu, sleep_result};
+
+/// Why a failed job failed (the error errgroup's `Wait` returns in fail-fast runs).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobFailed {
+    /// The job.
+    pub job: u32,
+}
+
+impl std::fmt::Display for JobFailed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "job {} failed: simulated error", self.job)
+    }
+}
+
+impl std::error::Error for JobFailed {}
+
+/// Ends `job` as completed or failed (a failure in a fail-fast run cancels the run
+/// with the error as cause: errgroup's behaviour).
+fn finish_ran(run: &RunShared, job: u32, result: u64) {
+    let at = run.now();
+    if run.plan[job as usize].fails {
+        run.finish(job, Outcome::Failed, at, result);
+        if run.config.pattern == super::config::Pattern::FailFast {
+            run.token.cancel_with(JobFailed { job });
+        }
+    } else {
+        run.finish(job, Outcome::Completed, at, result);
+    }
+}
+
+/// Runs CPU job `job` on this pool thread as `worker`. Returns `false` if the run was
+/// cancelled before it could start (it is then finished as not started).
+pub fn run_cpu_job(run: &RunShared, job: u32, worker: u32) -> bool {
+    let thread = rayon::current_thread_index();
+    if run.try_start(job, worker, thread).is_none() {
+        return false;
+    }
+    let spec = &run.plan[job as usize];
+    let token = &run.token;
+    match run_cpu(run.config.workload, spec, run.config.seed, &|| {
+        token.is_cancelled()
+    }) {
+        Ok(result) => finish_ran(run, job, result),
+        Err(_interrupted) => {
+            run.finish(job, Outcome::Cancelled, run.now(), 0);
+        }
+    }
+    true
+}
+
+/// Starts CPU worker `worker` on the pool (wg.Add(1); go worker()).
+pub fn start_cpu_worker(run: &Arc<RunShared>, worker: u32) {
+    run.worker_started();
+    respawn_cpu_worker(run.clone(), worker, None);
+}
+
+fn respawn_cpu_worker(run: Arc<RunShared>, worker: u32, job: Option<u32>) {
+    let pool = run.pool.clone();
+    pool.spawn(Box::new(move || cpu_worker_turn(run, worker, job)));
+}
+
+/// One turn of a CPU worker: take a job (or use the one handed over), run it, queue the
+/// next turn. Exits (wg.Done) on a closed channel or a cancelled run.
+fn cpu_worker_turn(run: Arc<RunShared>, worker: u32, handed: Option<u32>) {
+    let job = match handed {
+        Some(job) => job,
+        None => {
+            if run.token.is_cancelled() {
+                run.worker_exited();
+                return;
+            }
+            let channel = run.channel.as_ref().expect("pool runs have a channel");
+            let parked_run = run.clone();
+            let received = channel.recv_or_park(move || {
+                Box::new(move |received| match received {
+                    Received::Job(job) => respawn_cpu_worker(parked_run, worker, Some(job)),
+                    Received::Closed => parked_run.worker_exited(),
+                })
+            });
+            match received {
+                None => return, // parked: the channel will re-spawn us
+                Some(Received::Closed) => {
+                    run.worker_exited();
+                    return;
+                }
+                Some(Received::Job(job)) => job,
+            }
+        }
+    };
+    if !run_cpu_job(&run, job, worker) {
+        run.worker_exited();
+        return;
+    }
+    respawn_cpu_worker(run, worker, None);
+}
+
+/// Runs I/O-like job `job` as `worker`: waits its cost in microseconds on a timer,
+/// or until the run is cancelled.
+pub async fn run_io_job<R: Runtime>(rt: &R, run: &RunShared, job: u32, worker: u32) -> bool {
+    if run.try_start(job, worker, None).is_none() {
+        return false;
+    }
+    let spec = run.plan[job as usize];
+    let wait = rt.sleep(Duration::from_micros(spec.cost));
+    match select(wait, run.token.cancelled()).await {
+        Either::Left(_) => finish_ran(run, job, sleep_result(&spec)),
+        Either::Right(_) => {
+            run.finish(job, Outcome::Cancelled, run.now(), 0);
+        }
+    }
+    true
+}
+
+/// An I/O worker: receives from the channel and waits out each job, until the channel
+/// closes or the run is cancelled.
+pub async fn io_worker<R: Runtime>(rt: &R, run: &Arc<RunShared>, worker: u32) {
+    let channel = run.channel.clone().expect("pool runs have a channel");
+    while !run.token.is_cancelled() {
+        let job = match channel.recv().await {
+            Received::Job(job) => job,
+            Received::Closed => break,
+        };
+        if !run_io_job(rt, run, job, worker).await {
+            break;
+        }
+    }
+    run.worker_exited();
+}
+
+/// Fan-out of CPU jobs: one pool task per job (`go f(x)` for every x), spawned now.
+/// Its "worker" is the pool thread that runs it.
+pub fn spawn_cpu_fan_out(run: &Arc<RunShared>, job: u32) {
+    run.mark_queued(job);
+    let task_run = run.clone();
+    run.pool.spawn(Box::new(move || {
+        let thread = rayon::current_thread_index().unwrap_or(0) as u32;
+        run_cpu_job(&task_run, job, thread);
+    }));
+}

@@ -1,0 +1,169 @@
+//! The jobs of a run, decided up front from the seed: each job's cost and whether it
+//! fails. The same configuration and seed always give the same plan, natively and in
+//! wasm (the generator is xoshiro256++, and `rand_distr` without `std` uses the
+//! pure-Rust libm, so no platform maths differs).
+//!
+//! Costs have the configured mean: fixed; uniform in `cost x (1 ± spread)`; Pareto with
+//! shape `alpha` (scale `cost (alpha - 1) / alpha`); log-normal with shape `sigma`
+//! (location `ln cost - sigma² / 2`). Every cost is clamped to `1..=` the workload's
+//! per-job limit, so a heavy tail cannot ask for more than a single job may.
+
+use rand::{Rng, SeedableRng};
+use rand_distr::{Distribution as _, LogNormal, Pareto};
+use rand_xoshiro::Xoshiro256PlusPlus;
+
+use crate::engine::config::{Distribution, RunConfig, WorkKind, workload_spec};
+
+/// One job of a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct JobSpec {
+    /// Position in submission order, from 0.
+    pub id: u32,
+    /// Work, in the workload's unit.
+    pub cost: u64,
+    /// Whether the job returns an error (after doing its work).
+    pub fails: bool,
+    /// Primes: start of this job's range. Ranges are contiguous, so a whole run counts
+    /// exactly the primes below the sum of all costs.
+    pub offset: u64,
+}
+
+/// Separates the failure stream from the cost stream, so changing the failure
+/// probability never changes the costs.
+const FAILURE_STREAM: u64 = 0x9E37_79B9_7F4A_7C15;
+
+/// The plan of a validated configuration.
+pub fn plan(config: &RunConfig) -> Vec<JobSpec> {
+    let mut costs = Xoshiro256PlusPlus::seed_from_u64(config.seed);
+    let mut failures = Xoshiro256PlusPlus::seed_from_u64(config.seed ^ FAILURE_STREAM);
+    let mean = config.cost as f64;
+    let max = workload_spec(config.workload).max_cost as f64;
+    let pareto = Pareto::new(mean * (config.alpha - 1.0) / config.alpha, config.alpha).ok();
+    let lognormal =
+        LogNormal::new(mean.ln() - config.sigma * config.sigma / 2.0, config.sigma).ok();
+    let mut offset = 0u64;
+    (0..config.jobs)
+        .map(|id| {
+            let raw = match config.distribution {
+                Distribution::Fixed => mean,
+                Distribution::Uniform => {
+                    mean * (1.0 + config.spread * (2.0 * costs.random::<f64>() - 1.0))
+                }
+                Distribution::Pareto => pareto.map_or(mean, |d| d.sample(&mut costs)),
+                Distribution::LogNormal => lognormal.map_or(mean, |d| d.sample(&mut costs)),
+            };
+            let cost = raw.round().clamp(1.0, max) as u64;
+            let fails = config.failure > 0.0 && failures.random::<f64>() < config.failure;
+            let spec = JobSpec {
+                id,
+                cost,
+                fails,
+                offset,
+            };
+            if config.workload == WorkKind::Primes {
+                offset += cost;
+            }
+            spec
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::config::RunConfig;
+
+    fn config(distribution: Distribution) -> RunConfig {
+        RunConfig {
+            jobs: 20_000,
+            cost: 1_000,
+            distribution,
+            ..RunConfig::default()
+        }
+    }
+
+    fn mean(plan: &[JobSpec]) -> f64 {
+        plan.iter().map(|j| j.cost as f64).sum::<f64>() / plan.len() as f64
+    }
+
+    #[test]
+    fn same_seed_same_plan_other_seed_other_plan() {
+        let c = config(Distribution::LogNormal);
+        assert_eq!(plan(&c), plan(&c));
+        assert_ne!(plan(&c), plan(&RunConfig { seed: 2, ..c }));
+    }
+
+    #[test]
+    fn fixed_costs_are_exact() {
+        assert!(
+            plan(&config(Distribution::Fixed))
+                .iter()
+                .all(|j| j.cost == 1_000)
+        );
+    }
+
+    #[test]
+    fn distributions_keep_the_mean_and_their_shape() {
+        let uniform = plan(&config(Distribution::Uniform));
+        assert!(
+            (mean(&uniform) - 1_000.0).abs() < 10.0,
+            "uniform mean {}",
+            mean(&uniform)
+        );
+        assert!(uniform.iter().all(|j| (500..=1_500).contains(&j.cost)));
+
+        let lognormal = plan(&config(Distribution::LogNormal));
+        assert!(
+            (mean(&lognormal) / 1_000.0 - 1.0).abs() < 0.1,
+            "lognormal mean {}",
+            mean(&lognormal)
+        );
+
+        let pareto = plan(&RunConfig {
+            alpha: 3.0,
+            ..config(Distribution::Pareto)
+        });
+        assert!(
+            (mean(&pareto) / 1_000.0 - 1.0).abs() < 0.1,
+            "pareto mean {}",
+            mean(&pareto)
+        );
+        // Heavy tail: the minimum is the scale (2/3 of the mean), the maximum far above.
+        assert!(pareto.iter().all(|j| j.cost >= 666));
+        assert!(pareto.iter().map(|j| j.cost).max().unwrap() > 5_000);
+    }
+
+    #[test]
+    fn failures_follow_the_probability_without_moving_costs() {
+        let base = config(Distribution::Uniform);
+        let failing = RunConfig {
+            failure: 0.25,
+            ..base.clone()
+        };
+        let (a, b) = (plan(&base), plan(&failing));
+        assert!(a.iter().zip(&b).all(|(x, y)| x.cost == y.cost));
+        let failed = b.iter().filter(|j| j.fails).count() as f64 / b.len() as f64;
+        assert!((failed - 0.25).abs() < 0.02, "failed fraction {failed}");
+        assert!(a.iter().all(|j| !j.fails));
+    }
+
+    #[test]
+    fn prime_ranges_are_contiguous() {
+        let p = plan(&config(Distribution::Uniform));
+        for pair in p.windows(2) {
+            assert_eq!(pair[1].offset, pair[0].offset + pair[0].cost);
+        }
+    }
+
+    #[test]
+    fn costs_are_clamped_to_the_per_job_limit() {
+        let c = RunConfig {
+            jobs: 2_000,
+            cost: 9_000_000,
+            alpha: 1.1,
+            distribution: Distribution::Pareto,
+            ..RunConfig::default()
+        };
+        assert!(plan(&c).iter().all(|j| j.cost <= 10_000_000));
+    }
+}

@@ -1,0 +1,491 @@
+//! The engine natively: every pattern on the real rayon pool, I/O-like jobs and timers
+//! on simulated time (so nothing here sleeps), cancellation, deadlines, fail-fast,
+//! pacing, and the accounting identity under proptest.
+
+#![cfg(not(target_arch = "wasm32"))]
+
+use std::time::Duration;
+
+use proptest::prelude::*;
+use scalelab::cancel::{CancelError, CancelToken};
+use scalelab::clock::Timer;
+use scalelab::engine::config::{Distribution, Pacing, Pattern, RunConfig, WorkKind};
+use scalelab::engine::report::{Progress, RunReport};
+use scalelab::engine::runtime::{NativeRuntime, RayonPool, SimRuntime};
+use scalelab::engine::state::Outcome;
+use scalelab::engine::{ConfigErrors, execute, run};
+use scalelab::workload::kernels::count_primes;
+
+fn sim() -> SimRuntime {
+    SimRuntime::new(RayonPool::global())
+}
+
+/// Runs `config` under simulated time; `parent` may be cancelled by the caller.
+fn run_sim(config: RunConfig, parent: &CancelToken) -> (RunReport, Vec<Progress>) {
+    let rt = sim();
+    let mut batches = Vec::new();
+    let report = rt
+        .sim
+        .run(execute(&rt, config, parent, &mut |p| batches.push(p)))
+        .expect("the run never stalls");
+    (report, batches)
+}
+
+fn check_accounting(report: &RunReport) {
+    let c = report.counts;
+    assert!(report.identity_holds, "identity broken: {c:?}");
+    assert_eq!(c.submitted, report.config.jobs);
+    assert_eq!(report.jobs.len(), report.config.jobs as usize);
+    let by = |o: Outcome| report.jobs.iter().filter(|j| j.outcome == Some(o)).count() as u32;
+    assert_eq!(
+        (
+            by(Outcome::Completed),
+            by(Outcome::Failed),
+            by(Outcome::Cancelled),
+            by(Outcome::NotStarted)
+        ),
+        (c.completed, c.failed, c.cancelled, c.not_started)
+    );
+    for job in &report.jobs {
+        assert!(job.outcome.is_some(), "job {} has no outcome", job.id);
+        match job.outcome.unwrap() {
+            Outcome::NotStarted => assert!(job.started_ms.is_none()),
+            _ => assert!(job.started_ms.is_some() && job.finished_ms >= job.started_ms),
+        }
+    }
+    if let Some(cancel) = &report.cancellation {
+        assert_eq!(cancel.started_after, 0, "a job started after the cancel");
+    }
+}
+
+fn cpu(pattern: Pattern) -> RunConfig {
+    RunConfig {
+        pattern,
+        jobs: 300,
+        cost: 20_000,
+        workers: 3,
+        queue: 4,
+        ..RunConfig::default()
+    }
+}
+
+fn io(pattern: Pattern) -> RunConfig {
+    RunConfig {
+        pattern,
+        workload: WorkKind::Sleep,
+        cost: 5_000,
+        jobs: 200,
+        workers: 4,
+        queue: 8,
+        ..RunConfig::default()
+    }
+}
+
+#[test]
+fn every_pattern_runs_every_job_exactly_once() {
+    for pattern in [
+        Pattern::Pool,
+        Pattern::FanOut,
+        Pattern::FailFast,
+        Pattern::RateLimit,
+    ] {
+        for config in [cpu(pattern), io(pattern)] {
+            let (report, batches) = run_sim(config.clone(), &CancelToken::new());
+            check_accounting(&report);
+            assert_eq!(
+                report.counts.completed, config.jobs,
+                "{pattern:?} {:?}",
+                config.workload
+            );
+            assert!(report.cancellation.is_none());
+            // The last batch carries the final counts; together the batches carry every job.
+            assert_eq!(batches.last().unwrap().counts, report.counts);
+            let streamed: std::collections::HashSet<u32> = batches
+                .iter()
+                .flat_map(|b| b.jobs.iter().filter(|j| j.outcome.is_some()).map(|j| j.id))
+                .collect();
+            assert_eq!(streamed.len(), config.jobs as usize);
+        }
+    }
+}
+
+#[test]
+fn prime_jobs_count_exactly_the_primes_below_the_total() {
+    let config = RunConfig {
+        distribution: Distribution::Uniform,
+        ..cpu(Pattern::Pool)
+    };
+    let (report, _) = run_sim(config, &CancelToken::new());
+    let total: u64 = report.jobs.iter().map(|j| j.cost).sum();
+    let counted: u64 = report.jobs.iter().map(|j| j.result.unwrap()).sum();
+    assert_eq!(counted, count_primes(0, total, &|| false).unwrap());
+}
+
+#[test]
+fn pool_workers_respect_the_limit_and_io_waits_overlap() {
+    let (report, _) = run_sim(io(Pattern::Pool), &CancelToken::new());
+    let workers: std::collections::HashSet<u32> =
+        report.jobs.iter().map(|j| j.worker.unwrap()).collect();
+    assert!(workers.len() <= 4 && workers.iter().all(|&w| w < 4));
+    // 200 jobs of 5 ms on 4 workers: exactly 250 ms of simulated time.
+    assert_eq!(report.wall_ms, 250.0);
+    assert_eq!(report.latency.service.p50, 5.0);
+    assert_eq!(report.latency.service.max, 5.0);
+    // Fan-out starts every timer at once: 5 ms in all.
+    let (fanout, _) = run_sim(io(Pattern::FanOut), &CancelToken::new());
+    assert_eq!(fanout.wall_ms, 5.0);
+}
+
+#[test]
+fn unbuffered_and_oversized_pools_work() {
+    for (workers, queue) in [(1, 0), (8, 0), (64, 1), (3, 100_000)] {
+        let (report, _) = run_sim(
+            RunConfig {
+                workers,
+                queue,
+                jobs: 50,
+                ..cpu(Pattern::Pool)
+            },
+            &CancelToken::new(),
+        );
+        check_accounting(&report);
+        assert_eq!(report.counts.completed, 50);
+    }
+}
+
+#[test]
+fn cpu_pool_uses_at_least_two_threads_when_there_are_two() {
+    let rt = SimRuntime::new(RayonPool::with_threads(2));
+    let config = RunConfig {
+        jobs: 400,
+        cost: 200_000,
+        workers: 4,
+        ..cpu(Pattern::Pool)
+    };
+    let report = rt
+        .sim
+        .run(execute(&rt, config, &CancelToken::new(), &mut |_| {}))
+        .unwrap();
+    let threads: std::collections::HashSet<u32> =
+        report.jobs.iter().filter_map(|j| j.thread).collect();
+    assert_eq!(report.threads, 2);
+    assert!(threads.len() == 2, "threads used: {threads:?}");
+}
+
+#[test]
+fn fan_out_delivers_in_input_order_on_request() {
+    let config = RunConfig {
+        distribution: Distribution::LogNormal,
+        ordered: true,
+        ..io(Pattern::FanOut)
+    };
+    let (report, _) = run_sim(config, &CancelToken::new());
+    assert_eq!(report.delivery_order, (0..200).collect::<Vec<_>>());
+    let config = RunConfig {
+        distribution: Distribution::LogNormal,
+        ordered: false,
+        ..io(Pattern::FanOut)
+    };
+    let (report, _) = run_sim(config, &CancelToken::new());
+    let finished: Vec<f64> = report
+        .delivery_order
+        .iter()
+        .map(|&id| report.jobs[id as usize].finished_ms.unwrap())
+        .collect();
+    assert!(
+        finished.windows(2).all(|w| w[0] <= w[1]),
+        "completion order"
+    );
+    assert_ne!(report.delivery_order, (0..200).collect::<Vec<_>>());
+}
+
+#[test]
+fn a_cancelled_run_starts_nothing() {
+    let parent = CancelToken::new();
+    parent.cancel_with("stopped before it began");
+    for config in [
+        cpu(Pattern::Pool),
+        io(Pattern::FanOut),
+        cpu(Pattern::FanOut),
+        io(Pattern::RateLimit),
+    ] {
+        let (report, _) = run_sim(config.clone(), &parent);
+        check_accounting(&report);
+        assert_eq!(report.counts.not_started, config.jobs);
+        assert_eq!(
+            report.cancellation.as_ref().unwrap().cause,
+            "stopped before it began"
+        );
+    }
+}
+
+#[test]
+fn cancelling_mid_run_stops_running_jobs_and_starts_no_more() {
+    let rt = sim();
+    let parent = CancelToken::new();
+    let canceller = parent.clone();
+    let timer = rt.sim.clone();
+    let config = io(Pattern::Pool);
+    let mut ignore = |_: Progress| {};
+    let (report, ()) = rt
+        .sim
+        .run(async {
+            futures::join!(execute(&rt, config, &parent, &mut ignore), async {
+                timer.sleep(Duration::from_micros(52_500)).await;
+                canceller.cancel_with("user pressed Cancel");
+            })
+        })
+        .unwrap();
+    check_accounting(&report);
+    let c = report.counts;
+    // At 52.5 ms: 4 workers have each finished 10 jobs of 5 ms and are half-way through
+    // an 11th; the rest never start.
+    assert_eq!((c.completed, c.cancelled, c.not_started), (40, 4, 156));
+    let cancel = report.cancellation.unwrap();
+    assert_eq!(cancel.at_ms, 52.5);
+    assert_eq!(cancel.latency_ms, 0.0, "timers stop at once");
+    assert_eq!(cancel.running_at_cancel, 4);
+    assert_eq!(cancel.cause, "user pressed Cancel");
+    assert_eq!(cancel.err, "canceled");
+}
+
+#[test]
+fn deadline_stops_the_run() {
+    let config = RunConfig {
+        timeout_ms: 102.5,
+        ..io(Pattern::Pool)
+    };
+    let (report, _) = run_sim(config, &CancelToken::new());
+    check_accounting(&report);
+    let c = report.counts;
+    assert_eq!((c.completed, c.cancelled, c.not_started), (80, 4, 116));
+    let cancel = report.cancellation.unwrap();
+    assert_eq!(cancel.err, "deadline exceeded");
+    assert_eq!(cancel.at_ms, 102.5);
+}
+
+#[test]
+fn fail_fast_cancels_the_rest_with_the_first_error() {
+    let config = RunConfig {
+        failure: 0.05,
+        jobs: 500,
+        ..io(Pattern::FailFast)
+    };
+    let (report, _) = run_sim(config.clone(), &CancelToken::new());
+    check_accounting(&report);
+    let first_failure = report
+        .jobs
+        .iter()
+        .filter(|j| j.outcome == Some(Outcome::Failed))
+        .map(|j| j.finished_ms.unwrap())
+        .fold(f64::MAX, f64::min);
+    let error = report.error.clone().expect("Wait returns the first error");
+    assert!(
+        error.starts_with("job ") && error.ends_with("failed: simulated error"),
+        "{error}"
+    );
+    let cancel = report.cancellation.unwrap();
+    assert_eq!(cancel.cause, error);
+    assert_eq!(cancel.at_ms, first_failure);
+    assert!(
+        report.counts.not_started > 0,
+        "jobs after the failure never start"
+    );
+    // Without fail-fast, failures are counted and the run goes on.
+    let (pool, _) = run_sim(
+        RunConfig {
+            pattern: Pattern::Pool,
+            ..config
+        },
+        &CancelToken::new(),
+    );
+    assert!(pool.counts.failed > 0 && pool.counts.not_started == 0 && pool.cancellation.is_none());
+}
+
+#[test]
+fn fail_fast_limit_bounds_concurrency() {
+    let config = RunConfig {
+        workers: 3,
+        ..io(Pattern::FailFast)
+    };
+    let (report, _) = run_sim(config, &CancelToken::new());
+    assert!(report.series.busy.iter().all(|&b| b <= 3.0 + 1e-9));
+    assert_eq!(
+        report.series.queued.iter().copied().fold(0.0, f64::max),
+        0.0,
+        "no buffer: errgroup.Go hands off"
+    );
+}
+
+#[test]
+fn token_bucket_and_ticker_pace_the_producer() {
+    let bucket = RunConfig {
+        rate: 100.0,
+        burst: 10,
+        jobs: 60,
+        ..io(Pattern::RateLimit)
+    };
+    let (report, _) = run_sim(bucket, &CancelToken::new());
+    check_accounting(&report);
+    let limiter = report.limiter.unwrap();
+    assert_eq!(limiter.grants, 60);
+    // The first 10 go at once (the bucket starts full), then one every 10 ms.
+    assert!(
+        limiter.grant_log[..10]
+            .iter()
+            .all(|g| g.t_ms == 0.0 && g.waited_ms == 0.0)
+    );
+    assert_eq!(limiter.grant_log[10].t_ms, 10.0);
+    assert!(
+        (limiter.achieved_rate - 100.0).abs() < 1e-6,
+        "{}",
+        limiter.achieved_rate
+    );
+    assert_eq!(limiter.grant_log.last().unwrap().t_ms, 500.0);
+    assert!(limiter.grant_log.iter().all(|g| g.tokens.unwrap() <= 10.0));
+
+    let ticker = RunConfig {
+        rate: 100.0,
+        jobs: 60,
+        pacing: Pacing::Ticker,
+        ..io(Pattern::RateLimit)
+    };
+    let (report, _) = run_sim(ticker, &CancelToken::new());
+    let limiter = report.limiter.unwrap();
+    // No burst: the first tick comes one period in, then one per period.
+    assert_eq!(limiter.grant_log[0].t_ms, 10.0);
+    assert_eq!(limiter.grant_log.last().unwrap().t_ms, 600.0);
+    assert!((limiter.achieved_rate - 100.0).abs() < 1e-6);
+}
+
+#[test]
+fn bucket_refuses_to_wait_past_the_deadline_like_x_time_rate() {
+    // 10 jobs/s with a 250 ms deadline: after the burst of 2, the third wait would end
+    // at ~100 ms (fine), ... and the wait past 250 ms is refused up front.
+    let config = RunConfig {
+        rate: 10.0,
+        burst: 2,
+        jobs: 20,
+        timeout_ms: 250.0,
+        ..io(Pattern::RateLimit)
+    };
+    let (report, _) = run_sim(config, &CancelToken::new());
+    check_accounting(&report);
+    let limiter = report.limiter.unwrap();
+    assert_eq!(limiter.grants, 4);
+    assert_eq!(
+        limiter.stopped.as_deref(),
+        Some("rate: Wait(n=1) would exceed context deadline")
+    );
+}
+
+#[test]
+fn statistics_match_the_job_records() {
+    let (report, _) = run_sim(io(Pattern::Pool), &CancelToken::new());
+    // 4 workers busy the whole 250 ms; 200 completions over 250 ms = 800/s.
+    assert!(
+        report.series.busy.iter().all(|&b| (b - 4.0).abs() < 1e-9),
+        "{:?}",
+        report.series.busy
+    );
+    let mean_rate =
+        report.series.throughput.iter().sum::<f64>() / report.series.throughput.len() as f64;
+    assert!((mean_rate - 800.0).abs() < 1e-6, "{mean_rate}");
+    assert_eq!(report.throughput_per_s, 800.0);
+    // Queue waits: job k (0-based) on the channel waits about 5 ms per 4 jobs ahead.
+    assert_eq!(report.latency.queue_wait.min, 0.0);
+    assert!(report.latency.total.max >= report.latency.service.max);
+}
+
+#[test]
+fn invalid_configs_are_refused_before_anything_starts() {
+    let rt = sim();
+    let bad = RunConfig {
+        workers: 0,
+        ..RunConfig::default()
+    };
+    let result: Result<RunReport, ConfigErrors> = rt
+        .sim
+        .run(run(&rt, bad, &CancelToken::new(), &mut |_| {}))
+        .unwrap();
+    let errors = result.unwrap_err();
+    assert_eq!(
+        errors.0[0].message,
+        "workers: 0 is out of range; allowed: a whole number 1–256 goroutines"
+    );
+}
+
+#[test]
+fn cancelling_cpu_jobs_in_real_time_stops_them_between_chunks() {
+    // Real time, real threads: about 20 s of work, cancelled at the first progress batch.
+    let rt = NativeRuntime::new(RayonPool::with_threads(2));
+    let parent = CancelToken::new();
+    let canceller = parent.clone();
+    let config = RunConfig {
+        jobs: 5_000,
+        cost: 1_000_000,
+        workers: 4,
+        ..RunConfig::default()
+    };
+    let report = futures::executor::block_on(execute(&rt, config, &parent, &mut |p| {
+        if p.counts.done() > 0 {
+            canceller.cancel();
+        }
+    }));
+    check_accounting(&report);
+    let c = report.counts;
+    assert!(c.completed > 0 && c.not_started > 0, "{c:?}");
+    assert!(
+        c.cancelled <= 2,
+        "at most one running job per thread is cut short: {c:?}"
+    );
+    assert_eq!(
+        report.cancellation.unwrap().err,
+        CancelError::Canceled.to_string().replace("context ", "")
+    );
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// Whatever the pattern, sizes, failures and cancellation time, every job ends in
+    /// exactly one outcome and nothing starts after a cancel.
+    #[test]
+    fn accounting_identity_always_holds(
+        pattern in prop_oneof![Just(Pattern::Pool), Just(Pattern::FanOut), Just(Pattern::FailFast), Just(Pattern::RateLimit)],
+        pacing in prop_oneof![Just(Pacing::Bucket), Just(Pacing::Ticker)],
+        cpu_work in any::<bool>(),
+        jobs in 1u32..120,
+        workers in 1u32..9,
+        queue in 0u32..6,
+        failure in prop_oneof![Just(0.0), 0.0f64..0.3],
+        cancel_at_us in prop::option::of(0u64..80_000),
+        timeout_ms in prop_oneof![Just(0.0), 1.0f64..80.0],
+        seed in 0u64..1000,
+    ) {
+        let workload = if cpu_work { WorkKind::Primes } else { WorkKind::Sleep };
+        let cost = if cpu_work { 5_000 } else { 3_000 };
+        let config = RunConfig {
+            pattern, pacing, workload, cost, jobs, workers, queue, failure, timeout_ms, seed,
+            distribution: Distribution::LogNormal, rate: 500.0, burst: 3, ..RunConfig::default()
+        };
+        let rt = sim();
+        let parent = CancelToken::new();
+        let canceller = parent.clone();
+        let timer = rt.sim.clone();
+        let mut ignore = |_: Progress| {};
+        let (report, ()) = rt.sim.run(async {
+            futures::join!(execute(&rt, config, &parent, &mut ignore), async {
+                if let Some(at) = cancel_at_us {
+                    timer.sleep(Duration::from_micros(at)).await;
+                    canceller.cancel();
+                }
+            })
+        }).unwrap();
+        prop_assert!(report.identity_holds);
+        prop_assert!(report.jobs.iter().all(|j| j.outcome.is_some()));
+        if let Some(cancel) = &report.cancellation {
+            prop_assert_eq!(cancel.started_after, 0);
+        }
+    }
+}
