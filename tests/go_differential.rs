@@ -190,3 +190,30 @@ fn token_bucket_matches_go_bit_for_bit() {
     assert_eq!(go.lines().count(), ours.lines().count());
     eprintln!("compared {answers} answers from {SCRIPTS} scripts with Go's x/time/rate: all equal");
 }
+
+/// A quirk of x/time/rate, reproduced on purpose: a zero-token reservation made while
+/// in debt moves `lastEvent` back, so cancelling a later reservation restores more
+/// tokens than it took (here 3 for a 1-token reservation), and the next reservation
+/// acts 40 s early. Go and scalelab agree on every answer.
+#[test]
+fn zero_token_reservation_quirk_matches_go() {
+    let mut script = String::from("new 0.1 3\n");
+    for _ in 0..8 {
+        script.push_str("reserve 0 0\n");
+    }
+    script.push_str(
+        "reserve 0 1\nreserve 0 3\nreserve 0 3\nreserve 0 0\nallow 0 0\nreserve 0 0\nreserve 0 0\n\
+         reserve 0 1\ncancel 10 0\nreserve 0 0\ncancel 14 0\nreserve 0 1\ntokens 0\n",
+    );
+    let go = run_go(&build_ratediff(), &script);
+    assert_eq!(replay(&script), go);
+    let last_reserve = go
+        .lines()
+        .filter(|l| l.starts_with("reserve"))
+        .last()
+        .unwrap();
+    assert_eq!(
+        last_reserve, "reserve true 10000000000 10000000000",
+        "acts at 10 s, not 50 s"
+    );
+}

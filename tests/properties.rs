@@ -29,11 +29,15 @@ fn limit_strategy() -> impl Strategy<Value = f64> {
     prop_oneof![Just(0.0), 0.1f64..2000.0, Just(f64::INFINITY)]
 }
 
-fn op_strategy(with_changes: bool, with_cancels: bool) -> impl Strategy<Value = Op> {
+fn op_strategy(
+    with_changes: bool,
+    with_cancels: bool,
+    min_reserve: u32,
+) -> impl Strategy<Value = Op> {
     // Time steps up to 0.3 s, in nanoseconds; zero steps are common on purpose.
     let dt = prop_oneof![Just(0u64), 0u64..300_000_000];
     let allow = (dt.clone(), 0u32..8).prop_map(|(dt, n)| Op::Allow { dt, n });
-    let reserve = (dt.clone(), 0u32..8).prop_map(|(dt, n)| Op::Reserve { dt, n });
+    let reserve = (dt.clone(), min_reserve..8).prop_map(|(dt, n)| Op::Reserve { dt, n });
     let cancel = (dt.clone(), any::<usize>()).prop_map(|(dt, which)| Op::Cancel { dt, which });
     let set_limit =
         (dt.clone(), limit_strategy()).prop_map(|(dt, limit)| Op::SetLimit { dt, limit });
@@ -57,7 +61,7 @@ proptest! {
     fn tokens_never_exceed_burst(
         limit in limit_strategy(),
         burst in 0u32..8,
-        ops in prop::collection::vec(op_strategy(true, true), 1..80),
+        ops in prop::collection::vec(op_strategy(true, true, 0), 1..80),
     ) {
         let bucket = TokenBucket::new(limit, burst).unwrap();
         let mut now = Duration::ZERO;
@@ -78,52 +82,38 @@ proptest! {
         }
     }
 
-    /// Grants (allows at their time, OK reservations at their time to act, minus
-    /// reservations cancelled before acting) never outrun burst + limit x window.
+    /// Grants (allows at their time, OK reservations at their time to act) never
+    /// outrun burst + limit x window.
+    ///
+    /// Without cancellations: x/time/rate's `CancelAt` restores tokens "as much as
+    /// possible, considering that other reservations may have already been made", an
+    /// approximation that can give back more than was taken once a later reservation
+    /// has moved its `lastEvent` back in time. scalelab reproduces that bit for bit
+    /// (`go_differential::zero_token_reservation_quirk_matches_go` pins one case), so
+    /// this bound is a property of allow and reserve, not of cancel.
     #[test]
     fn grants_in_any_window_fit_the_bucket(
         limit in 0.1f64..2000.0,
         burst in 0u32..8,
-        ops in prop::collection::vec(op_strategy(false, true), 1..120),
+        ops in prop::collection::vec(op_strategy(false, false, 0), 1..120),
     ) {
         let bucket = TokenBucket::new(limit, burst).unwrap();
         let mut now = Duration::ZERO;
-        // (time, tokens, still counted)
-        let mut grants: Vec<(Duration, u32, bool)> = Vec::new();
-        // (reservation, its grant, already cancelled): each is cancelled at most once —
-        // like Go's, a second cancel would give the tokens back a second time.
-        let mut reservations: Vec<(Reservation, usize, bool)> = Vec::new();
+        let mut grants: Vec<(Duration, u32)> = Vec::new();
         for op in ops {
             match op {
                 Op::Allow { dt, n } => {
                     now += Duration::from_nanos(dt);
-                    if bucket.allow_n_at(now, n) { grants.push((now, n, true)); }
+                    if bucket.allow_n_at(now, n) { grants.push((now, n)); }
                 }
                 Op::Reserve { dt, n } => {
                     now += Duration::from_nanos(dt);
-                    let r = bucket.reserve_n_at(now, n);
-                    if let Some(at) = r.time_to_act() {
-                        grants.push((at, n, true));
-                        reservations.push((r, grants.len() - 1, false));
-                    }
+                    if let Some(at) = bucket.reserve_n_at(now, n).time_to_act() { grants.push((at, n)); }
                 }
-                Op::Cancel { dt, which } => {
-                    now += Duration::from_nanos(dt);
-                    if !reservations.is_empty() {
-                        let len = reservations.len();
-                        let (r, grant, cancelled) = &mut reservations[which % len];
-                        if !*cancelled {
-                            *cancelled = true;
-                            // Cancelling before the time to act withdraws the grant.
-                            if r.time_to_act().unwrap() >= now { grants[*grant].2 = false; }
-                            bucket.cancel_at(r, now);
-                        }
-                    }
-                }
-                Op::SetLimit { .. } | Op::SetBurst { .. } => unreachable!(),
+                _ => unreachable!(),
             }
         }
-        let mut counted: Vec<(Duration, u32)> = grants.into_iter().filter(|g| g.2).map(|g| (g.0, g.1)).collect();
+        let mut counted = grants;
         counted.sort_by_key(|g| g.0);
         for i in 0..counted.len() {
             let mut sum = 0u64;
@@ -145,7 +135,7 @@ proptest! {
     fn allow_fails_while_reservations_hold_debt(
         limit in 0.1f64..2000.0,
         burst in 1u32..8,
-        ops in prop::collection::vec(op_strategy(false, false), 1..120),
+        ops in prop::collection::vec(op_strategy(false, false, 0), 1..120),
     ) {
         let bucket = TokenBucket::new(limit, burst).unwrap();
         let mut now = Duration::ZERO;
