@@ -207,11 +207,7 @@ fn zero_token_reservation_quirk_matches_go() {
     );
     let go = run_go(&build_ratediff(), &script);
     assert_eq!(replay(&script), go);
-    let last_reserve = go
-        .lines()
-        .filter(|l| l.starts_with("reserve"))
-        .last()
-        .unwrap();
+    let last_reserve = go.lines().rfind(|l| l.starts_with("reserve")).unwrap();
     assert_eq!(
         last_reserve, "reserve true 10000000000 10000000000",
         "acts at 10 s, not 50 s"
