@@ -10,7 +10,8 @@
 #                      (--port N to choose; Ctrl-C stops it)
 #   ./build.sh test    setup, then every test: format + lint, native cargo tests, wasm tests
 #                      in headless Chromium (threads on), browser end-to-end tests
-#   ./build.sh bench   benchmarks; tables in benches/RESULTS.md
+#   ./build.sh bench   benchmarks (--quick for a smoke run); tables in bench/RESULTS.md
+#                      (browser) and benches/RESULTS.md (native limiter)
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -180,8 +181,15 @@ bench_limiter() {
   node benches/report.mjs
 }
 
+bench_browser() {
+  log "browser benchmarks (headless Chromium)"
+  cmd_build
+  node bench/run.mjs "$@"
+}
+
 cmd_bench() {
   cmd_setup
+  bench_browser "$@"
   bench_limiter
 }
 

@@ -186,3 +186,152 @@ mod primitives {
         );
     }
 }
+
+mod engine_runs {
+    //! The engine on the real shared-memory pool in the browser.
+
+    use super::{THREADS, ensure_pool};
+    use scalelab::cancel::CancelToken;
+    use scalelab::engine::config::{Pattern, RunConfig, WorkKind};
+    use scalelab::engine::execute;
+    use scalelab::engine::report::RunReport;
+    use scalelab::web::runtime::{WebRuntime, wasm_memory_bytes};
+    use std::collections::HashSet;
+    use wasm_bindgen_test::*;
+
+    async fn run(config: RunConfig, parent: &CancelToken) -> RunReport {
+        ensure_pool().await;
+        execute(&WebRuntime::default(), config, parent, &mut |_| {}).await
+    }
+
+    fn assert_accounted(report: &RunReport) {
+        assert!(report.identity_holds, "{:?}", report.counts);
+        assert!(report.jobs.iter().all(|j| j.outcome.is_some()));
+        if let Some(cancel) = &report.cancellation {
+            assert_eq!(cancel.started_after, 0, "a job started after the cancel");
+        }
+    }
+
+    #[wasm_bindgen_test]
+    async fn every_pattern_completes_on_the_pool() {
+        for pattern in [
+            Pattern::Pool,
+            Pattern::FanOut,
+            Pattern::FailFast,
+            Pattern::RateLimit,
+        ] {
+            for workload in [
+                WorkKind::Primes,
+                WorkKind::Sha256,
+                WorkKind::Mandelbrot,
+                WorkKind::Spin,
+                WorkKind::Sleep,
+            ] {
+                let config = RunConfig {
+                    pattern,
+                    jobs: 40,
+                    rate: 2_000.0,
+                    burst: 5,
+                    cost: if workload == WorkKind::Sleep || workload == WorkKind::Spin {
+                        200
+                    } else {
+                        RunConfig::for_workload(workload).cost / 10
+                    },
+                    ..RunConfig::for_workload(workload)
+                };
+                let report = run(config, &CancelToken::new()).await;
+                assert_accounted(&report);
+                assert_eq!(report.counts.completed, 40, "{pattern:?} {workload:?}");
+                assert_eq!(report.threads, THREADS);
+            }
+        }
+    }
+
+    #[wasm_bindgen_test]
+    async fn at_least_two_threads_do_the_work() {
+        let config = RunConfig {
+            jobs: 400,
+            workers: 4,
+            ..RunConfig::for_workload(WorkKind::Primes)
+        };
+        let report = run(config, &CancelToken::new()).await;
+        let threads: HashSet<u32> = report.jobs.iter().filter_map(|j| j.thread).collect();
+        assert!(threads.len() >= 2, "threads used: {threads:?}");
+    }
+
+    #[wasm_bindgen_test]
+    async fn cancel_mid_run_stops_cpu_jobs_and_keeps_the_books() {
+        ensure_pool().await;
+        let parent = CancelToken::new();
+        let canceller = parent.clone();
+        // About a minute of CPU work, cancelled as soon as the first jobs are done.
+        let config = RunConfig {
+            jobs: 20_000,
+            cost: 2_000,
+            workers: 4,
+            ..RunConfig::for_workload(WorkKind::Spin)
+        };
+        let report = execute(&WebRuntime::default(), config, &parent, &mut |p| {
+            if p.counts.done() > 0 {
+                canceller.cancel_with("stop");
+            }
+        })
+        .await;
+        assert_accounted(&report);
+        let c = report.counts;
+        assert!(c.completed > 0 && c.not_started > 0, "{c:?}");
+        let cancel = report.cancellation.unwrap();
+        assert_eq!(cancel.cause, "stop");
+        assert!(cancel.last_stop_ms >= cancel.at_ms);
+    }
+
+    #[wasm_bindgen_test]
+    async fn a_deadline_stops_a_run() {
+        let config = RunConfig {
+            jobs: 1_000,
+            cost: 20_000,
+            workers: 2,
+            timeout_ms: 60.0,
+            ..RunConfig::for_workload(WorkKind::Sleep)
+        };
+        let report = run(config, &CancelToken::new()).await;
+        assert_accounted(&report);
+        let cancel = report.cancellation.expect("the deadline cancelled the run");
+        assert_eq!(cancel.err, "deadline exceeded");
+        assert!(report.counts.not_started > 0);
+    }
+
+    #[wasm_bindgen_test]
+    async fn many_short_runs_do_not_grow_memory() {
+        ensure_pool().await;
+        let config = RunConfig {
+            jobs: 50,
+            cost: 5_000,
+            ..RunConfig::for_workload(WorkKind::Primes)
+        };
+        let mut after_warmup = 0;
+        for i in 0..200 {
+            let report = run(
+                RunConfig {
+                    pattern: [Pattern::Pool, Pattern::FanOut][i % 2],
+                    seed: i as u64,
+                    ..config.clone()
+                },
+                &CancelToken::new(),
+            )
+            .await;
+            assert!(report.identity_holds);
+            if i == 19 {
+                after_warmup = wasm_memory_bytes();
+            }
+        }
+        let end = wasm_memory_bytes();
+        web_sys::console::log_1(
+            &format!("wasm memory after 20 runs: {after_warmup} B, after 200: {end} B").into(),
+        );
+        assert!(
+            end <= after_warmup + 1024 * 1024,
+            "memory grew from {after_warmup} to {end} bytes"
+        );
+    }
+}

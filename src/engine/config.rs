@@ -38,6 +38,9 @@ pub enum WorkKind {
     Sha256,
     /// A Mandelbrot tile; cost = pixels (up to 256 iterations each).
     Mandelbrot,
+    /// Busy work for an exact time: spin on the CPU for `cost` microseconds, reading
+    /// the clock (0 = an empty job, to measure dispatch overhead). Needs a real clock.
+    Spin,
     /// I/O-like: wait on a timer (the article's `time.Sleep`); cost = microseconds.
     Sleep,
 }
@@ -149,6 +152,8 @@ pub struct WorkloadSpec {
     pub unit: &'static str,
     /// Default cost.
     pub default_cost: u64,
+    /// Smallest cost per job.
+    pub min_cost: u64,
     /// Largest cost per job.
     pub max_cost: u64,
     /// Largest `jobs x cost` per run (about two minutes of one core), 0 = no cap.
@@ -158,11 +163,12 @@ pub struct WorkloadSpec {
 }
 
 /// The workloads and their cost ranges.
-pub const WORKLOADS: [WorkloadSpec; 4] = [
+pub const WORKLOADS: [WorkloadSpec; 5] = [
     WorkloadSpec {
         kind: WorkKind::Primes,
         unit: "numbers",
         default_cost: 200_000,
+        min_cost: 1,
         max_cost: 10_000_000,
         max_total: 30_000_000_000,
         description: "count the primes in a range of numbers (segmented sieve)",
@@ -171,6 +177,7 @@ pub const WORKLOADS: [WorkloadSpec; 4] = [
         kind: WorkKind::Sha256,
         unit: "rounds",
         default_cost: 2_000,
+        min_cost: 1,
         max_cost: 1_000_000,
         max_total: 300_000_000,
         description: "hash a seed with SHA-256 over and over",
@@ -179,14 +186,25 @@ pub const WORKLOADS: [WorkloadSpec; 4] = [
         kind: WorkKind::Mandelbrot,
         unit: "pixels",
         default_cost: 4_096,
+        min_cost: 1,
         max_cost: 1_000_000,
         max_total: 300_000_000,
         description: "render a tile of the Mandelbrot set (up to 256 iterations per pixel)",
     },
     WorkloadSpec {
+        kind: WorkKind::Spin,
+        unit: "µs",
+        default_cost: 1_000,
+        min_cost: 0,
+        max_cost: 1_000_000,
+        max_total: 120_000_000,
+        description: "spin on the CPU for an exact time (0 = an empty job, to see the pool's own overhead)",
+    },
+    WorkloadSpec {
         kind: WorkKind::Sleep,
         unit: "µs",
         default_cost: 5_000,
+        min_cost: 0,
         max_cost: 10_000_000,
         max_total: 0,
         description: "wait on a timer, like time.Sleep or a network call: no CPU",
@@ -300,7 +318,7 @@ pub const FIELDS: [FieldSpec; 17] = [
         label: "Workload",
         unit: "",
         kind: FieldKind::Choice {
-            choices: &["primes", "sha256", "mandelbrot", "sleep"],
+            choices: &["primes", "sha256", "mandelbrot", "spin", "sleep"],
         },
         default: "primes",
         help: "a real CPU kernel, or an I/O-like wait on a timer",
@@ -549,7 +567,7 @@ fn check_number(
     let mut unit = spec.unit.to_owned();
     if let Some(kind) = cost_of {
         let w = workload_spec(kind);
-        min = 1.0;
+        min = w.min_cost as f64;
         max = w.max_cost as f64;
         unit = format!("{} per job for {}", w.unit, kind_name(kind));
     }
@@ -586,6 +604,7 @@ fn kind_name(kind: WorkKind) -> &'static str {
         WorkKind::Primes => "primes",
         WorkKind::Sha256 => "sha256",
         WorkKind::Mandelbrot => "mandelbrot",
+        WorkKind::Spin => "spin",
         WorkKind::Sleep => "sleep",
     }
 }
@@ -705,6 +724,7 @@ impl RunConfig {
             "primes" => WorkKind::Primes,
             "sha256" => WorkKind::Sha256,
             "mandelbrot" => WorkKind::Mandelbrot,
+            "spin" => WorkKind::Spin,
             _ => WorkKind::Sleep,
         });
         let number = |name: &str, errors: &mut Vec<ConfigError>| -> Option<f64> {

@@ -114,7 +114,9 @@ pub struct Progress {
     pub counts: Counts,
     /// Jobs started so far.
     pub started: u32,
-    /// Jobs whose record changed since the last batch.
+    /// Jobs whose record changed since the last batch. Not serialized: the web glue
+    /// sends job records as typed-array columns.
+    #[serde(skip)]
     pub jobs: Vec<JobRecord>,
     /// Releases since the last batch (rate-limited runs).
     pub grants: Vec<Grant>,
@@ -200,6 +202,9 @@ pub struct RunReport {
     pub config: RunConfig,
     /// Threads in the CPU pool.
     pub threads: usize,
+    /// The run's start on its clock, in ms (in the browser: a Unix-epoch time on the
+    /// same timeline as `performance.timeOrigin + performance.now()`).
+    pub clock_epoch_ms: f64,
     /// Outcome counts.
     pub counts: Counts,
     /// `submitted = completed + failed + cancelled + not_started`.
@@ -224,7 +229,9 @@ pub struct RunReport {
     pub delivery_order: Vec<u32>,
     /// Smallest, largest and last memory reading.
     pub memory: Option<MemoryReport>,
-    /// Every job.
+    /// Every job. Not serialized: the web glue sends job records as typed-array
+    /// columns.
+    #[serde(skip)]
     pub jobs: Vec<JobRecord>,
 }
 
@@ -270,6 +277,7 @@ pub fn build_report(
     RunReport {
         config: run.config.clone(),
         threads,
+        clock_epoch_ms: run.epoch().as_secs_f64() * 1000.0,
         counts,
         identity_holds: counts.identity_holds(),
         wall_ms,

@@ -55,9 +55,13 @@ pub fn run_cpu_job(run: &RunShared, job: u32, worker: u32) -> bool {
     }
     let spec = &run.plan[job as usize];
     let token = &run.token;
-    match run_cpu(run.config.workload, spec, run.config.seed, &|| {
-        token.is_cancelled()
-    }) {
+    match run_cpu(
+        run.config.workload,
+        spec,
+        run.config.seed,
+        &*run.clock,
+        &|| token.is_cancelled(),
+    ) {
         Ok(result) => finish_ran(run, job, result),
         Err(_interrupted) => {
             run.finish(job, Outcome::Cancelled, run.now(), 0);

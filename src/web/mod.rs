@@ -2,7 +2,9 @@
 //! Nothing in here holds logic of its own; it converts and delegates to the core.
 
 pub mod cancel;
+pub mod engine;
 pub mod limiter;
+pub mod runtime;
 pub mod time;
 
 use wasm_bindgen::prelude::*;

@@ -1,8 +1,9 @@
 //! Running one planned job's CPU work with the kernels, polling for cancellation
 //! between chunks.
 
-use super::kernels::{Interrupted, MandelTile, count_primes, mandelbrot_rows, sha256_chain};
+use super::kernels::{Interrupted, MandelTile, count_primes, mandelbrot_rows, sha256_chain, spin};
 use super::plan::JobSpec;
+use crate::clock::Clock;
 use crate::engine::config::WorkKind;
 
 /// Pixels per row of a Mandelbrot job's tile; its row count follows from the cost.
@@ -12,11 +13,13 @@ pub const MANDEL_MAX_ITER: u32 = 256;
 
 /// Runs `job`'s kernel and returns its checkable result: the number of primes in its
 /// range, the first 8 bytes of its last SHA-256 digest, or its tile's iteration sum.
-/// `Sleep` jobs have no CPU work (they return their id x 2, the article's result).
+/// Spin jobs return how many times they polled; `Sleep` jobs have no CPU work (they
+/// return their id x 2, the article's result).
 pub fn run_cpu(
     kind: WorkKind,
     job: &JobSpec,
     seed: u64,
+    clock: &dyn Clock,
     should_stop: &dyn Fn() -> bool,
 ) -> Result<u64, Interrupted> {
     match kind {
@@ -31,6 +34,7 @@ pub fn run_cpu(
             let tile = MandelTile::full_view(MANDEL_WIDTH, rows, MANDEL_MAX_ITER);
             mandelbrot_rows(&tile, 0..rows, should_stop)
         }
+        WorkKind::Spin => spin(job.cost, clock, should_stop),
         WorkKind::Sleep => Ok(sleep_result(job)),
     }
 }

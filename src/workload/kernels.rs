@@ -7,6 +7,8 @@
 
 use sha2::{Digest, Sha256};
 
+use crate::clock::Clock;
+
 /// A kernel stopped because `should_stop` returned true between two chunks of work.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Interrupted;
@@ -174,6 +176,30 @@ pub fn mandelbrot_rows(
     Ok(total)
 }
 
+/// Spins on the CPU until `micros` microseconds have passed on `clock`, polling
+/// `should_stop` between clock reads; returns the number of polls. `micros == 0` is an
+/// empty job (one clock read). Needs a clock that moves during the spin (not a
+/// simulated one).
+pub fn spin(
+    micros: u64,
+    clock: &dyn Clock,
+    should_stop: &dyn Fn() -> bool,
+) -> Result<u64, Interrupted> {
+    let start = clock.now_nanos();
+    let until = start.saturating_add(micros.saturating_mul(1_000));
+    let mut polls = 0u64;
+    while clock.now_nanos() < until {
+        if should_stop() {
+            return Err(Interrupted);
+        }
+        polls += 1;
+        for _ in 0..32 {
+            std::hint::spin_loop();
+        }
+    }
+    Ok(polls)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -224,6 +250,17 @@ mod tests {
             .map(|r| mandelbrot_rows(&tile, r..r + 1, &never).unwrap())
             .sum();
         assert_eq!(split, 120_534);
+    }
+
+    #[cfg(not(target_arch = "wasm32"))]
+    #[test]
+    fn spin_lasts_its_time_on_a_real_clock_and_stops_when_asked() {
+        let clock = crate::clock::InstantClock::new();
+        let start = clock.now();
+        spin(2_000, &clock, &never).unwrap();
+        assert!(clock.now() - start >= std::time::Duration::from_millis(2));
+        assert_eq!(spin(0, &clock, &never), Ok(0));
+        assert_eq!(spin(1_000_000, &clock, &|| true), Err(Interrupted));
     }
 
     #[test]

@@ -5,8 +5,8 @@
 //!
 //! Costs have the configured mean: fixed; uniform in `cost x (1 ± spread)`; Pareto with
 //! shape `alpha` (scale `cost (alpha - 1) / alpha`); log-normal with shape `sigma`
-//! (location `ln cost - sigma² / 2`). Every cost is clamped to `1..=` the workload's
-//! per-job limit, so a heavy tail cannot ask for more than a single job may.
+//! (location `ln cost - sigma² / 2`). Every cost is clamped to the workload's per-job
+//! range, so a heavy tail cannot ask for more than a single job may.
 
 use rand::{Rng, SeedableRng};
 use rand_distr::{Distribution as _, LogNormal, Pareto};
@@ -37,7 +37,8 @@ pub fn plan(config: &RunConfig) -> Vec<JobSpec> {
     let mut costs = Xoshiro256PlusPlus::seed_from_u64(config.seed);
     let mut failures = Xoshiro256PlusPlus::seed_from_u64(config.seed ^ FAILURE_STREAM);
     let mean = config.cost as f64;
-    let max = workload_spec(config.workload).max_cost as f64;
+    let spec = workload_spec(config.workload);
+    let (min, max) = (spec.min_cost as f64, spec.max_cost as f64);
     let pareto = Pareto::new(mean * (config.alpha - 1.0) / config.alpha, config.alpha).ok();
     let lognormal =
         LogNormal::new(mean.ln() - config.sigma * config.sigma / 2.0, config.sigma).ok();
@@ -52,7 +53,7 @@ pub fn plan(config: &RunConfig) -> Vec<JobSpec> {
                 Distribution::Pareto => pareto.map_or(mean, |d| d.sample(&mut costs)),
                 Distribution::LogNormal => lognormal.map_or(mean, |d| d.sample(&mut costs)),
             };
-            let cost = raw.round().clamp(1.0, max) as u64;
+            let cost = raw.round().clamp(min, max) as u64;
             let fails = config.failure > 0.0 && failures.random::<f64>() < config.failure;
             let spec = JobSpec {
                 id,

@@ -1,17 +1,25 @@
 // The engine's dedicated Web Worker: loads the wasm module, starts the shared-memory
-// rayon pool (more Web Workers) and answers the page's commands. The page never runs
-// pool work itself; it only posts commands here and receives events.
+// rayon pool (more Web Workers) and runs the page's commands. The page never runs pool
+// work itself; it posts commands here and receives events. This worker's own event
+// loop stays free during a run (the coordinator is async), so Cancel is handled at once.
 //
-// Protocol (every message type carries the `scalelab:` prefix):
+// Protocol (every message type carries the `scalelab:` prefix; `id` pairs requests
+// with their answers):
 //   page -> worker  {type: 'scalelab:start', threads}
+//                   {type: 'scalelab:run', id, settings}
+//                   {type: 'scalelab:cancel', id, reason: {name, message}}
+//                   {type: 'scalelab:validate', id, settings}
 //                   {type: 'scalelab:selftest', id, limit, chunks}
-//   worker -> page  {type: 'scalelab:ready', threads, wasmLoadMs, poolStartMs}
+//   worker -> page  {type: 'scalelab:ready', threads, wasmLoadMs, poolStartMs, schema}
+//                   {type: 'scalelab:progress', id, batch}     (while a run goes)
 //                   {type: 'scalelab:result', id, value}
-//                   {type: 'scalelab:error', id, message}   (id null: engine-level failure)
+//                   {type: 'scalelab:error', id, message}      (id null: engine-level failure)
 
-import init, { initThreadPool, parallelPrimeCount } from '../pkg/scalelab.js';
+import init, { engineSchema, initThreadPool, parallelPrimeCount, runPattern, validateConfig } from '../pkg/scalelab.js';
 
 let started = null;
+/** @type {Map<number, AbortController>} runs in progress, by request id */
+const runs = new Map();
 
 /** Loads wasm and starts the pool once; later calls return the same promise. */
 function start(threads) {
@@ -22,15 +30,41 @@ function start(threads) {
       const t1 = performance.now();
       await initThreadPool(threads);
       const t2 = performance.now();
-      return { threads, wasmLoadMs: t1 - t0, poolStartMs: t2 - t1 };
+      return { threads, wasmLoadMs: t1 - t0, poolStartMs: t2 - t1, schema: engineSchema() };
     })();
   }
   return started;
 }
 
-/** Command handlers: each returns (a promise of) the value sent back. */
+/** The buffers of a JobColumns object, to transfer instead of copy. */
+function transferablesOf(jobs) {
+  return jobs ? Object.values(jobs).filter(ArrayBuffer.isView).map((a) => a.buffer) : [];
+}
+
+/** Rebuilds an abort reason sent as {name, message}: timeouts stay timeouts. */
+function reasonFrom(reason) {
+  if (reason?.name === 'TimeoutError') return new DOMException(reason.message, 'TimeoutError');
+  return reason?.message ?? 'canceled';
+}
+
+async function runCommand({ id, settings }) {
+  const controller = new AbortController();
+  runs.set(id, controller);
+  try {
+    const report = await runPattern(settings, controller.signal, (batch) => {
+      self.postMessage({ type: 'scalelab:progress', id, batch }, transferablesOf(batch.jobs));
+    });
+    return { value: report, transfer: transferablesOf(report.jobs) };
+  } finally {
+    runs.delete(id);
+  }
+}
+
+/** Command handlers: each resolves to {value, transfer?}. */
 const handlers = {
-  'scalelab:selftest': ({ limit, chunks }) => parallelPrimeCount(limit, chunks),
+  'scalelab:run': runCommand,
+  'scalelab:validate': async ({ settings }) => ({ value: validateConfig(settings) }),
+  'scalelab:selftest': async ({ limit, chunks }) => ({ value: await parallelPrimeCount(limit, chunks) }),
 };
 
 self.addEventListener('message', async (event) => {
@@ -44,6 +78,10 @@ self.addEventListener('message', async (event) => {
     }
     return;
   }
+  if (msg.type === 'scalelab:cancel') {
+    runs.get(msg.id)?.abort(reasonFrom(msg.reason));
+    return;
+  }
   const handler = handlers[msg.type];
   if (!handler) {
     self.postMessage({ type: 'scalelab:error', id: msg.id ?? null, message: `unknown command ${msg.type}` });
@@ -51,8 +89,8 @@ self.addEventListener('message', async (event) => {
   }
   try {
     await started;
-    const value = await handler(msg);
-    self.postMessage({ type: 'scalelab:result', id: msg.id, value });
+    const { value, transfer = [] } = await handler(msg);
+    self.postMessage({ type: 'scalelab:result', id: msg.id, value }, transfer);
   } catch (err) {
     self.postMessage({ type: 'scalelab:error', id: msg.id, message: String(err?.message ?? err) });
   }

@@ -3,12 +3,25 @@
 // pool work. Usable without scalelab's page:
 //
 //   import { Engine } from './lib/engine.js';
-//   const engine = await Engine.start();           // threads = navigator.hardwareConcurrency
-//   const r = await engine.selfTest({ limit: 1e7, chunks: 64 });
+//   const engine = await Engine.start();             // threads = navigator.hardwareConcurrency
+//   const controller = new AbortController();
+//   const report = await engine.run(
+//     { pattern: 'pool', workers: 8, jobs: 500, workload: 'primes' },
+//     { signal: controller.signal, onProgress: (batch) => draw(batch) },
+//   );
 //
-// The page must be cross-origin isolated (COOP same-origin + COEP require-corp), or the
-// browser refuses the shared memory that the threads need; `Engine.start` then throws
-// an Error saying so.
+// Bad settings reject with an Error naming each field, its value and the allowed range,
+// before anything starts. The page must be cross-origin isolated (COOP same-origin +
+// COEP require-corp), or the browser refuses the shared memory threads need;
+// `Engine.start` then throws an Error saying so.
+//
+// Types: RunSettings, Progress, RunReport, JobColumns and FieldError are declared in
+// ../pkg/scalelab.d.ts.
+
+/** @typedef {import('../pkg/scalelab.js').RunSettings} RunSettings */
+/** @typedef {import('../pkg/scalelab.js').RunReport} RunReport */
+/** @typedef {import('../pkg/scalelab.js').Progress} Progress */
+/** @typedef {import('../pkg/scalelab.js').FieldError} FieldError */
 
 /** A running engine (one worker, one wasm instance, one rayon pool). */
 export class Engine {
@@ -34,13 +47,55 @@ export class Engine {
   /** @param {Worker} worker */
   constructor(worker) {
     this.worker = worker;
-    /** @type {Map<number, {resolve: Function, reject: Function}>} */
+    /** @type {Map<number, {resolve: Function, reject: Function, onProgress?: Function}>} */
     this.pending = new Map();
     this.nextId = 1;
-    /** @type {{threads: number, wasmLoadMs: number, poolStartMs: number} | null} */
+    /** @type {{threads: number, wasmLoadMs: number, poolStartMs: number, schema: object} | null} */
     this.info = null;
     this.worker.addEventListener('message', (event) => this.#onMessage(event.data));
     this.worker.addEventListener('error', (event) => this.#failAll(`engine worker error: ${event.message}`));
+  }
+
+  /** The settings' labels, units, ranges and defaults (from the engine). */
+  get schema() {
+    return this.info?.schema;
+  }
+
+  /**
+   * Runs a pattern. Rejects at once (nothing starts) if a setting is invalid.
+   * @param {RunSettings} settings
+   * @param {{signal?: AbortSignal, onProgress?: (batch: Progress) => void}} [options]
+   *   `signal` cancels the run (its reason becomes the cause; `AbortSignal.timeout()`
+   *   reads as a deadline); `onProgress` receives a batch about every 50 ms.
+   * @returns {Promise<RunReport>} once every job is accounted for.
+   */
+  run(settings, { signal, onProgress } = {}) {
+    const id = this.nextId++;
+    const done = new Promise((resolve, reject) => this.pending.set(id, { resolve, reject, onProgress }));
+    this.worker.postMessage({ type: 'scalelab:run', id, settings });
+    if (signal) {
+      const cancel = () =>
+        this.worker.postMessage({
+          type: 'scalelab:cancel',
+          id,
+          reason: { name: signal.reason?.name ?? 'AbortError', message: String(signal.reason?.message ?? signal.reason ?? 'canceled') },
+        });
+      if (signal.aborted) cancel();
+      else {
+        signal.addEventListener('abort', cancel, { once: true });
+        done.finally(() => signal.removeEventListener('abort', cancel)).catch(() => {});
+      }
+    }
+    return done;
+  }
+
+  /**
+   * Checks settings without running anything.
+   * @param {RunSettings} settings
+   * @returns {Promise<FieldError[]>} empty when the settings are valid.
+   */
+  validate(settings) {
+    return this.#request({ type: 'scalelab:validate', settings });
   }
 
   /**
@@ -89,6 +144,14 @@ export class Engine {
     if (!msg || typeof msg.type !== 'string') return;
     const waiter = this.pending.get(msg.id);
     if (!waiter) return;
+    if (msg.type === 'scalelab:progress') {
+      try {
+        waiter.onProgress?.(msg.batch);
+      } catch (err) {
+        console.error('onProgress threw:', err);
+      }
+      return;
+    }
     this.pending.delete(msg.id);
     if (msg.type === 'scalelab:result') waiter.resolve(msg.value);
     else if (msg.type === 'scalelab:error') waiter.reject(new Error(msg.message));
@@ -98,4 +161,26 @@ export class Engine {
     for (const { reject } of this.pending.values()) reject(new Error(message));
     this.pending.clear();
   }
+}
+
+/**
+ * Job columns as an array of plain objects (convenient for small runs).
+ * @param {import('../pkg/scalelab.js').JobColumns} jobs
+ */
+export function jobRecords(jobs) {
+  const outcomes = ['running', 'completed', 'failed', 'cancelled', 'not_started'];
+  const errors = new Map(jobs.errors);
+  const num = (v) => (Number.isNaN(v) ? null : v);
+  return Array.from({ length: jobs.length }, (_, i) => ({
+    id: jobs.id[i],
+    worker: jobs.worker[i] < 0 ? null : jobs.worker[i],
+    thread: jobs.thread[i] < 0 ? null : jobs.thread[i],
+    cost: jobs.cost[i],
+    queuedMs: num(jobs.queuedMs[i]),
+    startedMs: num(jobs.startedMs[i]),
+    finishedMs: num(jobs.finishedMs[i]),
+    outcome: outcomes[jobs.outcome[i]],
+    result: num(jobs.result[i]),
+    error: errors.get(jobs.id[i]) ?? null,
+  }));
 }

@@ -1,0 +1,278 @@
+//! The engine's JavaScript API (call it in a dedicated worker after `initThreadPool`):
+//! `engineSchema()`, `validateConfig(settings)` and
+//! `runPattern(settings, signal, onProgress)`. The `scalelab` engine worker
+//! (`www/lib/engine-worker.js`) wraps these for pages.
+//!
+//! Settings arrive as a plain object of numbers, strings and booleans; they are turned
+//! into text the way JavaScript's `String()` would and parsed by
+//! [`RunConfig::from_fields`], so a form, a link and a script all get the same checks
+//! and the same messages. Job records travel as typed-array columns, so a run of
+//! 100 000 jobs costs the page a few array copies, not 100 000 objects.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use js_sys::{Float64Array, Int32Array, Object, Reflect, Uint8Array, Uint32Array};
+use serde::Serialize;
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
+use web_sys::AbortSignal;
+
+use super::cancel::token_from_signal;
+use super::runtime::WebRuntime;
+use crate::cancel::CancelToken;
+use crate::engine::config::{ConfigErrors, FIELDS, RunConfig, WORKLOADS};
+use crate::engine::execute;
+use crate::engine::report::JobRecord;
+use crate::engine::state::Outcome;
+
+#[wasm_bindgen(typescript_custom_section)]
+const TYPES: &str = r#"
+/** Settings of a run: any subset; missing ones take their defaults (see engineSchema()). */
+export interface RunSettings {
+  pattern?: "pool" | "fanout" | "failfast" | "ratelimit";
+  workers?: number; queue?: number; jobs?: number;
+  workload?: "primes" | "sha256" | "mandelbrot" | "spin" | "sleep";
+  cost?: number; distribution?: "fixed" | "uniform" | "pareto" | "lognormal";
+  spread?: number; alpha?: number; sigma?: number; failure?: number; seed?: number;
+  ordered?: boolean; pacing?: "bucket" | "ticker"; rate?: number; burst?: number;
+  /** Deadline for the whole run in ms; 0 = none. */
+  timeout?: number;
+}
+/** A setting that is not allowed. `message` reads "field: value problem; allowed: range". */
+export interface FieldError { field: string; value: string; problem: string; allowed: string; message: string }
+/** Job records as columns (index i = one job). Outcome codes: 0 running, 1 completed,
+ *  2 failed, 3 cancelled, 4 not started. Missing times and results are NaN; missing
+ *  worker/thread is -1. */
+export interface JobColumns {
+  length: number; id: Uint32Array; worker: Int32Array; thread: Int32Array; cost: Float64Array;
+  queuedMs: Float64Array; startedMs: Float64Array; finishedMs: Float64Array;
+  outcome: Uint8Array; result: Float64Array; errors: Array<[number, string]>;
+}
+export interface Counts { submitted: number; completed: number; failed: number; cancelled: number; notStarted: number }
+export interface Sample { tMs: number; done: number; running: number; queued: number; memoryBytes?: number; tokens?: number }
+export interface Grant { tMs: number; waitedMs: number; tokens?: number }
+/** A batch streamed about every 50 ms while a run goes. */
+export interface Progress { sample: Sample; counts: Counts; started: number; jobs: JobColumns; grants: Grant[]; cancelledMs?: number }
+export interface Summary { count: number; min: number; mean: number; p50: number; p90: number; p95: number; p99: number; max: number }
+/** The final report of a run. */
+export interface RunReport {
+  /** The settings run, as text (what a link carries). */
+  config: Record<string, string>; threads: number;
+  /** The run's t = 0 as `performance.timeOrigin + performance.now()`, in ms. */
+  clockEpochMs: number;
+  counts: Counts; identityHolds: boolean;
+  wallMs: number; throughputPerS: number;
+  latency: { queueWait: Summary; service: Summary; total: Summary };
+  series: { bucketMs: number; tMs: number[]; throughput: number[]; busy: number[]; queued: number[] };
+  samples: Sample[];
+  limiter?: { pacing: string; configuredRate: number; achievedRate: number; grants: number; waits: number; grantLog: Grant[]; stopped?: string };
+  cancellation?: { atMs: number; err: string; cause: string; lastStopMs: number; latencyMs: number; startedAfter: number; runningAtCancel: number };
+  error?: string; deliveryOrder: number[];
+  memory?: { startBytes: number; peakBytes: number; endBytes: number };
+  jobs: JobColumns;
+}
+"#;
+
+/// Only one run at a time per engine (they would share, and skew, the one pool).
+static RUNNING: AtomicBool = AtomicBool::new(false);
+
+struct RunningGuard;
+
+impl Drop for RunningGuard {
+    fn drop(&mut self) {
+        RUNNING.store(false, Ordering::Release);
+    }
+}
+
+fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsError> {
+    value
+        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .map_err(|e| JsError::new(&format!("engine: could not encode a result: {e}")))
+}
+
+/// Text of a setting's value, as JavaScript's `String()` would write it.
+fn setting_text(value: &JsValue) -> String {
+    if let Some(text) = value.as_string() {
+        return text;
+    }
+    if let Some(number) = value.as_f64() {
+        return js_sys::Number::to_string_with_radix(&js_sys::Number::from(number), 10)
+            .map(String::from)
+            .unwrap_or_else(|_| "NaN".into());
+    }
+    if let Some(flag) = value.as_bool() {
+        return flag.to_string();
+    }
+    String::from(js_sys::JsString::from(value.clone()))
+}
+
+/// The settings object as (name, text) pairs; `undefined` and `null` mean "default".
+fn fields_of(settings: &JsValue) -> Result<Vec<(String, String)>, JsError> {
+    if settings.is_undefined() || settings.is_null() {
+        return Ok(Vec::new());
+    }
+    if !settings.is_object() || js_sys::Array::is_array(settings) {
+        return Err(JsError::new(
+            "settings: expected an object such as { pattern: \"pool\", workers: 4 }",
+        ));
+    }
+    let mut fields = Vec::new();
+    for entry in Object::entries(settings.unchecked_ref()).iter() {
+        let pair: js_sys::Array = entry.unchecked_into();
+        let (key, value) = (pair.get(0), pair.get(1));
+        if value.is_undefined() || value.is_null() {
+            continue;
+        }
+        fields.push((key.as_string().unwrap_or_default(), setting_text(&value)));
+    }
+    Ok(fields)
+}
+
+fn parse(settings: &JsValue) -> Result<Result<RunConfig, ConfigErrors>, JsError> {
+    let fields = fields_of(settings)?;
+    Ok(RunConfig::from_fields(
+        fields.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+    ))
+}
+
+/// Every setting's label, unit, range and default, and the workloads' cost units and
+/// limits — what a page needs to build its form.
+#[wasm_bindgen(js_name = engineSchema)]
+pub fn engine_schema() -> Result<JsValue, JsError> {
+    #[derive(Serialize)]
+    struct Schema {
+        fields: &'static [crate::engine::config::FieldSpec],
+        workloads: &'static [crate::engine::config::WorkloadSpec],
+    }
+    to_js(&Schema {
+        fields: &FIELDS,
+        workloads: &WORKLOADS,
+    })
+}
+
+/// Checks settings without running anything: resolves to the list of problems
+/// (`FieldError[]`, empty when the settings are valid).
+#[wasm_bindgen(js_name = validateConfig, unchecked_return_type = "FieldError[]")]
+pub fn validate_config(
+    #[wasm_bindgen(unchecked_param_type = "RunSettings")] settings: JsValue,
+) -> Result<JsValue, JsError> {
+    match parse(&settings)? {
+        Ok(_) => to_js(&Vec::<()>::new()),
+        Err(errors) => to_js(&errors.0),
+    }
+}
+
+/// Runs a pattern on the thread pool. Rejects at once, with an `Error` whose message
+/// names each bad field, its value and the allowed range, if the settings are invalid
+/// (nothing starts). `signal` cancels the run (its reason becomes the cause);
+/// `onProgress` receives a `Progress` batch about every 50 ms. Resolves to the
+/// `RunReport` once every job is accounted for.
+#[wasm_bindgen(js_name = runPattern, unchecked_return_type = "Promise<RunReport>")]
+pub async fn run_pattern(
+    #[wasm_bindgen(unchecked_param_type = "RunSettings")] settings: JsValue,
+    signal: Option<AbortSignal>,
+    #[wasm_bindgen(unchecked_param_type = "((progress: Progress) => void) | undefined")]
+    on_progress: Option<js_sys::Function>,
+) -> Result<JsValue, JsError> {
+    let config = parse(&settings)?.map_err(|errors| JsError::new(&errors.to_string()))?;
+    if RUNNING.swap(true, Ordering::AcqRel) {
+        return Err(JsError::new(
+            "engine busy: a run is already in progress; cancel it or wait for it to finish",
+        ));
+    }
+    let _running = RunningGuard;
+    let root = CancelToken::new();
+    let (token, _link) = match &signal {
+        Some(signal) => {
+            let (token, link) = token_from_signal(&root, signal);
+            (token, Some(link))
+        }
+        None => (root, None),
+    };
+    let rt = WebRuntime::default();
+    let mut observer = |progress: crate::engine::Progress| {
+        let Some(callback) = &on_progress else { return };
+        if let Ok(batch) = to_js(&progress) {
+            let _ = Reflect::set(&batch, &"jobs".into(), &job_columns(&progress.jobs));
+            // A throwing callback must not break the run.
+            let _ = callback.call1(&JsValue::NULL, &batch);
+        }
+    };
+    let report = execute(&rt, config, &token, &mut observer).await;
+    let value = to_js(&report)?;
+    // The settings as the page and links name them, and the job columns.
+    let settings = Object::new();
+    for (name, text) in report.config.to_fields() {
+        let _ = Reflect::set(&settings, &name.into(), &text.into());
+    }
+    let attached = Reflect::set(&value, &"config".into(), &settings)
+        .and_then(|_| Reflect::set(&value, &"jobs".into(), &job_columns(&report.jobs)));
+    attached.map_err(|_| JsError::new("engine: could not attach job records"))?;
+    Ok(value)
+}
+
+/// Outcome codes in job columns.
+fn outcome_code(outcome: Option<Outcome>) -> u8 {
+    match outcome {
+        None => 0,
+        Some(Outcome::Completed) => 1,
+        Some(Outcome::Failed) => 2,
+        Some(Outcome::Cancelled) => 3,
+        Some(Outcome::NotStarted) => 4,
+    }
+}
+
+/// Job records as typed-array columns (`JobColumns`).
+pub fn job_columns(records: &[JobRecord]) -> JsValue {
+    let ms = |f: fn(&JobRecord) -> Option<f64>| -> Vec<f64> {
+        records.iter().map(|r| f(r).unwrap_or(f64::NAN)).collect()
+    };
+    let id: Vec<u32> = records.iter().map(|r| r.id).collect();
+    let worker: Vec<i32> = records
+        .iter()
+        .map(|r| r.worker.map_or(-1, |w| w as i32))
+        .collect();
+    let thread: Vec<i32> = records
+        .iter()
+        .map(|r| r.thread.map_or(-1, |t| t as i32))
+        .collect();
+    let cost: Vec<f64> = records.iter().map(|r| r.cost as f64).collect();
+    let outcome: Vec<u8> = records.iter().map(|r| outcome_code(r.outcome)).collect();
+    let result: Vec<f64> = records
+        .iter()
+        .map(|r| r.result.map_or(f64::NAN, |v| v as f64))
+        .collect();
+    let errors = js_sys::Array::new();
+    for r in records.iter().filter(|r| r.error.is_some()) {
+        let pair = js_sys::Array::of2(
+            &r.id.into(),
+            &JsValue::from_str(r.error.as_deref().unwrap_or_default()),
+        );
+        errors.push(&pair);
+    }
+    let columns = Object::new();
+    let set = |name: &str, value: &JsValue| {
+        let _ = Reflect::set(&columns, &name.into(), value);
+    };
+    set("length", &(records.len() as u32).into());
+    set("id", &Uint32Array::from(&id[..]).into());
+    set("worker", &Int32Array::from(&worker[..]).into());
+    set("thread", &Int32Array::from(&thread[..]).into());
+    set("cost", &Float64Array::from(&cost[..]).into());
+    set(
+        "queuedMs",
+        &Float64Array::from(&ms(|r| r.queued_ms)[..]).into(),
+    );
+    set(
+        "startedMs",
+        &Float64Array::from(&ms(|r| r.started_ms)[..]).into(),
+    );
+    set(
+        "finishedMs",
+        &Float64Array::from(&ms(|r| r.finished_ms)[..]).into(),
+    );
+    set("outcome", &Uint8Array::from(&outcome[..]).into());
+    set("result", &Float64Array::from(&result[..]).into());
+    set("errors", &errors);
+    columns.into()
+}

@@ -1,0 +1,129 @@
+// The engine's JavaScript API in headless Chromium: runs, validation, AbortSignal
+// cancellation and timeouts, and a soak of short runs (worker count and wasm memory).
+
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { launchBrowser, openPage, startServer } from './harness.mjs';
+
+let server;
+let browser;
+let page;
+let problems;
+
+before(async () => {
+  server = await startServer();
+  browser = await launchBrowser();
+  ({ page, problems } = await openPage(browser.context, new URL('harness/', server.url).href));
+  await page.waitForSelector('html[data-ready="true"]');
+  await page.evaluate(async () => {
+    globalThis.engine = await globalThis.scalelab.Engine.start();
+  });
+});
+
+after(async () => {
+  assert.deepEqual(problems, []);
+  await browser?.close();
+  await server?.stop();
+});
+
+test('every pattern runs and accounts for every job', async () => {
+  const reports = await page.evaluate(async () => {
+    const out = [];
+    for (const pattern of ['pool', 'fanout', 'failfast', 'ratelimit']) {
+      for (const workload of ['primes', 'sleep']) {
+        const r = await engine.run({ pattern, workload, jobs: 30, cost: workload === 'sleep' ? 500 : 20000, rate: 1000 });
+        out.push({ pattern, workload, counts: r.counts, identity: r.identityHolds, jobs: r.jobs.length, outcomes: Array.from(r.jobs.outcome) });
+      }
+    }
+    return out;
+  });
+  for (const r of reports) {
+    assert.equal(r.identity, true, `${r.pattern}/${r.workload}`);
+    assert.equal(r.counts.completed, 30, `${r.pattern}/${r.workload}`);
+    assert.equal(r.jobs, 30);
+    assert.ok(r.outcomes.every((o) => o === 1));
+  }
+});
+
+test('bad settings reject with the field, value and range, and nothing starts', async () => {
+  const result = await page.evaluate(async () => {
+    const errors = [];
+    for (const settings of [{ workers: 0 }, { jobs: 'lots' }, { pattern: 'pipeline' }, { rate: Infinity }, [1, 2]]) {
+      try {
+        await engine.run(settings);
+        errors.push('resolved');
+      } catch (err) {
+        errors.push(err.message);
+      }
+    }
+    const validation = await engine.validate({ workers: 2.5, failure: -1 });
+    const after = await engine.run({ jobs: 3 });
+    return { errors, validation, after: after.counts.completed };
+  });
+  assert.deepEqual(result.errors, [
+    'workers: 0 is out of range; allowed: a whole number 1–256 goroutines',
+    'jobs: lots is not a number; allowed: a whole number 1–100000 jobs',
+    'pattern: pipeline is not one of the choices; allowed: pool, fanout, failfast, ratelimit',
+    'rate: Infinity is out of range; allowed: 0.1–100000 jobs/s',
+    'settings: expected an object such as { pattern: "pool", workers: 4 }',
+  ]);
+  assert.deepEqual(result.validation.map((e) => e.field), ['workers', 'failure']);
+  assert.equal(result.after, 3, 'the engine still works after refusals');
+});
+
+test('an AbortSignal cancels a run mid-way; the books still balance', async () => {
+  const r = await page.evaluate(async () => {
+    const controller = new AbortController();
+    const report = await engine.run(
+      { workload: 'spin', cost: 2000, jobs: 20000, workers: 4 },
+      { signal: controller.signal, onProgress: (b) => b.counts.completed > 0 && controller.abort('user pressed Cancel') },
+    );
+    return { counts: report.counts, identity: report.identityHolds, cancellation: report.cancellation };
+  });
+  assert.equal(r.identity, true);
+  assert.ok(r.counts.completed > 0 && r.counts.notStarted > 0, JSON.stringify(r.counts));
+  assert.equal(r.cancellation.cause, 'user pressed Cancel');
+  assert.equal(r.cancellation.startedAfter, 0);
+});
+
+test('AbortSignal.timeout reads as a deadline', async () => {
+  const r = await page.evaluate(async () => {
+    const report = await engine.run({ workload: 'sleep', cost: 20000, jobs: 500, workers: 2 }, { signal: AbortSignal.timeout(60) });
+    return report.cancellation;
+  });
+  assert.equal(r.err, 'deadline exceeded');
+});
+
+test('a second run while one is going is refused, not queued', async () => {
+  const r = await page.evaluate(async () => {
+    const controller = new AbortController();
+    const first = engine.run({ workload: 'sleep', cost: 100000, jobs: 100 }, { signal: controller.signal });
+    let second;
+    try {
+      await engine.run({ jobs: 1 });
+      second = 'resolved';
+    } catch (err) {
+      second = err.message;
+    }
+    controller.abort();
+    await first;
+    return second;
+  });
+  assert.match(r, /^engine busy/);
+});
+
+test('200 short runs: worker count and wasm memory stay flat', async () => {
+  const workersBefore = page.workers().length;
+  const r = await page.evaluate(async () => {
+    const memory = [];
+    for (let i = 0; i < 200; i++) {
+      const report = await engine.run({ pattern: i % 2 ? 'pool' : 'fanout', jobs: 50, cost: 5000, seed: i });
+      if (!report.identityHolds) throw new Error(`run ${i} lost a job`);
+      memory.push(report.memory.endBytes);
+    }
+    return { afterWarmup: memory[19], end: memory[199], max: Math.max(...memory) };
+  });
+  console.log(`soak: wasm memory after 20 runs ${r.afterWarmup} B, after 200 runs ${r.end} B (max ${r.max} B); workers ${workersBefore} -> ${page.workers().length}`);
+  assert.equal(page.workers().length, workersBefore);
+  assert.ok(r.end <= r.afterWarmup + 1024 * 1024, `memory grew from ${r.afterWarmup} to ${r.end}`);
+});
