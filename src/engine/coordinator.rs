@@ -86,7 +86,7 @@ pub async fn execute<R: Runtime>(
         match capacity {
             Some(_) => produce_to_channel(&run, pacer.as_ref(), &grants).await,
             None if io => fan_out_io(rt, &run).await,
-            None => fan_out_cpu(&run),
+            None => fan_out_cpu(&run).await,
         }
     };
     futures::join!(
@@ -149,17 +149,36 @@ async fn produce_to_channel<R: Runtime>(
         }
     }
     channel.close();
+    settle_after_cancel(run).await;
     run.finish_unstarted(next..jobs, run.now());
 }
 
+/// After a cancel, waits until no job is running (state invariant 5) so that the
+/// bookkeeping that follows does not slow the jobs still stopping.
+async fn settle_after_cancel(run: &RunShared) {
+    if !run.token.is_cancelled() {
+        return;
+    }
+    poll_fn(|cx| {
+        run.register_coordinator(cx.waker());
+        if run.running() == 0 {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    })
+    .await
+}
+
 /// Fan-out of CPU jobs: a pool task per job, all at once.
-fn fan_out_cpu(run: &Arc<RunShared>) {
+async fn fan_out_cpu(run: &Arc<RunShared>) {
     let jobs = run.plan.len() as u32;
     let mut next = 0;
     while next < jobs && !run.token.is_cancelled() {
         spawn_cpu_fan_out(run, next);
         next += 1;
     }
+    settle_after_cancel(run).await;
     run.finish_unstarted(next..jobs, run.now());
 }
 
@@ -190,13 +209,14 @@ async fn enforce_deadline<R: Runtime>(rt: &R, run: &RunShared) {
     }
 }
 
-/// On cancellation: close the channel (parked workers exit) and finish the jobs still
-/// buffered in it as not started.
+/// On cancellation: close the channel (parked workers exit) and, once the running jobs
+/// have stopped, finish the jobs still buffered in it as not started.
 async fn on_cancel(run: &RunShared) {
     if let Either::Left(_) = select(run.token.cancelled(), Box::pin(run_done(run))).await
         && let Some(channel) = &run.channel
     {
         channel.close();
+        settle_after_cancel(run).await;
         run.finish_unstarted(channel.drain(), run.now());
     }
 }

@@ -17,6 +17,11 @@
 //! 4. `remaining` counts jobs without a final outcome; `live_workers` counts workers
 //!    that have not exited. The coordinator is woken (`AtomicWaker`) when either
 //!    reaches zero; it re-checks both after registering, so no wake is lost.
+//! 5. `running` counts jobs between `try_start` and their end (it is raised before the
+//!    token check, so it never misses a job that is just starting). Once the token is
+//!    cancelled it only falls, and reaching zero wakes the coordinator, which waits for
+//!    that before doing the O(jobs) bookkeeping of a cancel — so the bookkeeping never
+//!    competes for a core with the jobs that still have to notice the cancel.
 
 use std::sync::atomic::{AtomicI64, AtomicU8, AtomicU32, AtomicU64, Ordering::*};
 use std::sync::{Arc, Mutex};
@@ -168,6 +173,7 @@ pub struct RunShared {
     changed: Mutex<Vec<u32>>,
     counts: [AtomicU32; 4],
     started: AtomicU32,
+    running: AtomicU32,
     remaining: AtomicU32,
     live_workers: AtomicU32,
     /// Jobs ever handed to the channel or spawned.
@@ -211,6 +217,7 @@ impl RunShared {
                 changed: Mutex::new(Vec::new()),
                 counts: Default::default(),
                 started: AtomicU32::new(0),
+                running: AtomicU32::new(0),
                 remaining: AtomicU32::new(jobs as u32),
                 live_workers: AtomicU32::new(0),
                 produced: AtomicU32::new(0),
@@ -273,8 +280,12 @@ impl RunShared {
     /// finished as not started and `None` is returned; otherwise its start time.
     pub fn try_start(&self, job: u32, worker: u32, thread: Option<usize>) -> Option<u64> {
         let now = self.now();
+        // Counted as running before the check, so a coordinator waiting for the running
+        // jobs to stop (after a cancel) cannot miss one that is just starting.
+        self.running.fetch_add(1, AcqRel);
         if self.token.is_cancelled() {
             self.finish(job, Outcome::NotStarted, now, 0);
+            self.stopped_running();
             return None;
         }
         let slot = self.slot(job);
@@ -303,10 +314,26 @@ impl RunShared {
         }
         self.counts[outcome.code() as usize - 1].fetch_add(1, AcqRel);
         self.mark_changed(job);
+        if outcome != Outcome::NotStarted {
+            self.stopped_running();
+        }
         if self.remaining.fetch_sub(1, AcqRel) == 1 {
             self.wake_coordinator();
         }
         true
+    }
+
+    /// A started job ended; after a cancel, the last one to stop wakes the coordinator
+    /// (invariant 5).
+    fn stopped_running(&self) {
+        if self.running.fetch_sub(1, AcqRel) == 1 && self.token.is_cancelled() {
+            self.wake_coordinator();
+        }
+    }
+
+    /// Jobs running now (and jobs between reading the clock and checking the token).
+    pub fn running(&self) -> u32 {
+        self.running.load(Acquire)
     }
 
     /// Whether `job` has a final outcome.
@@ -316,12 +343,36 @@ impl RunShared {
 
     /// Finishes every job that has no outcome and never started (the producer stopped
     /// or the channel was drained) as not started, at time `at`.
+    /// In bulk (one lock, one counter update): a cancelled run may leave tens of
+    /// thousands of jobs to account for.
     pub fn finish_unstarted(&self, jobs: impl IntoIterator<Item = u32>, at: u64) {
+        let code = Outcome::NotStarted.code();
+        let mut finished = Vec::new();
         for job in jobs {
             let slot = self.slot(job);
-            if slot.outcome.load(Acquire) == PENDING && slot.started.load(Acquire) == UNSET {
-                self.finish(job, Outcome::NotStarted, at, 0);
+            if slot.started.load(Acquire) != UNSET {
+                continue;
             }
+            slot.finished.store(at, Relaxed);
+            if slot
+                .outcome
+                .compare_exchange(PENDING, code, AcqRel, Acquire)
+                .is_ok()
+            {
+                finished.push(job);
+            }
+        }
+        if finished.is_empty() {
+            return;
+        }
+        let count = finished.len() as u32;
+        self.counts[code as usize - 1].fetch_add(count, AcqRel);
+        self.changed
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .extend(finished);
+        if self.remaining.fetch_sub(count, AcqRel) == count {
+            self.wake_coordinator();
         }
     }
 
