@@ -247,8 +247,9 @@ pub struct MemoryReport {
     pub end_bytes: u64,
 }
 
-/// Maximum number of chart buckets.
-const MAX_BUCKETS: usize = 200;
+/// Maximum number of chart buckets (enough for a smooth line, few enough that each
+/// bucket averages over several completions).
+const MAX_BUCKETS: usize = 60;
 
 /// Builds the final report.
 pub fn build_report(

@@ -153,6 +153,27 @@ impl Counts {
     }
 }
 
+/// The CPU workers ready for a turn, oldest first (Go's run queue). Invariant: every
+/// `push` is followed by exactly one pool task that `pop`s, so a task always finds a
+/// worker.
+#[derive(Default)]
+pub struct ReadyQueue(Mutex<std::collections::VecDeque<(u32, Option<u32>)>>);
+
+impl ReadyQueue {
+    /// `worker` is ready, with `job` already handed to it (or none).
+    pub fn push(&self, worker: u32, job: Option<u32>) {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push_back((worker, job));
+    }
+
+    /// The worker that has been ready longest.
+    pub fn pop(&self) -> Option<(u32, Option<u32>)> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).pop_front()
+    }
+}
+
 /// Everything the pool threads and the coordinator share during a run.
 pub struct RunShared {
     /// The validated configuration.
@@ -168,6 +189,8 @@ pub struct RunShared {
     pub pool: Arc<dyn CpuPool>,
     /// The jobs channel (pool, fail fast, rate limit).
     pub channel: Option<Arc<JobChannel>>,
+    /// CPU workers waiting for a turn on a pool thread.
+    pub ready: ReadyQueue,
     slots: Vec<JobSlot>,
     /// Ids whose slot changed since the coordinator last looked.
     changed: Mutex<Vec<u32>>,
@@ -214,6 +237,7 @@ impl RunShared {
                 token,
                 pool,
                 channel,
+                ready: ReadyQueue::default(),
                 changed: Mutex::new(Vec::new()),
                 counts: Default::default(),
                 started: AtomicU32::new(0),

@@ -2,10 +2,12 @@
 //! workers that wait on timers in the coordinator, and the per-job tasks of fan-out.
 //!
 //! A CPU worker is a continuation, not a thread: it takes one job from the channel,
-//! runs it, and re-queues itself at the back of the pool's FIFO, so `workers` may
-//! exceed the thread count and the workers share the threads job by job (as Go's
-//! scheduler shares its Ps). Finding the channel empty, it parks a callback on the
-//! channel and gives its thread back; a send or the close re-spawns it.
+//! runs it, and goes to the back of the run's ready queue, so `workers` may exceed the
+//! thread count and the workers share the threads job by job, in turn (as goroutines
+//! share Go's Ps). The ready queue is the run's own FIFO: rayon would run a task a
+//! thread spawns for itself before anything else, letting two workers hog two threads.
+//! Finding the channel empty, a worker parks a callback on the channel and gives its
+//! thread back; a send or the close makes it ready again.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -76,9 +78,15 @@ pub fn start_cpu_worker(run: &Arc<RunShared>, worker: u32) {
     respawn_cpu_worker(run.clone(), worker, None);
 }
 
+/// Makes `worker` ready (with a job handed over, or none) and queues one pool task,
+/// which runs whichever worker has been ready longest.
 fn respawn_cpu_worker(run: Arc<RunShared>, worker: u32, job: Option<u32>) {
+    run.ready.push(worker, job);
     let pool = run.pool.clone();
-    pool.spawn(Box::new(move || cpu_worker_turn(run, worker, job)));
+    pool.spawn(Box::new(move || {
+        let (worker, job) = run.ready.pop().expect("one ready worker per queued task");
+        cpu_worker_turn(run, worker, job)
+    }));
 }
 
 /// One turn of a CPU worker: take a job (or use the one handed over), run it, queue the

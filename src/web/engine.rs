@@ -51,7 +51,8 @@ export interface JobColumns {
 export interface Counts { submitted: number; completed: number; failed: number; cancelled: number; notStarted: number }
 export interface Sample { tMs: number; done: number; running: number; queued: number; memoryBytes?: number; tokens?: number }
 export interface Grant { tMs: number; waitedMs: number; tokens?: number }
-/** A batch streamed about every 50 ms while a run goes. */
+/** A batch streamed about every 50 ms while a run goes. A large batch arrives in parts
+ *  that repeat its sample and counts (grants come with the first part only). */
 export interface Progress { sample: Sample; counts: Counts; started: number; jobs: JobColumns; grants: Grant[]; cancelledMs?: number }
 export interface Summary { count: number; min: number; mean: number; p50: number; p90: number; p95: number; p99: number; max: number }
 /** The final report of a run. */
@@ -72,6 +73,9 @@ export interface RunReport {
   jobs: JobColumns;
 }
 "#;
+
+/// Most job records in one progress message (see `run_pattern`).
+const JOBS_PER_MESSAGE: usize = 8_192;
 
 /// Only one run at a time per engine (they would share, and skew, the one pool).
 static RUNNING: AtomicBool = AtomicBool::new(false);
@@ -190,12 +194,24 @@ pub async fn run_pattern(
         None => (root, None),
     };
     let rt = WebRuntime::default();
-    let mut observer = |progress: crate::engine::Progress| {
+    let mut observer = |mut progress: crate::engine::Progress| {
         let Some(callback) = &on_progress else { return };
-        if let Ok(batch) = to_js(&progress) {
-            let _ = Reflect::set(&batch, &"jobs".into(), &job_columns(&progress.jobs));
-            // A throwing callback must not break the run.
-            let _ = callback.call1(&JsValue::NULL, &batch);
+        // Big batches go out in parts, so the page handles each in a short task (a
+        // fan-out of 100 000 empty jobs finishes almost all of them in one flush).
+        let jobs = std::mem::take(&mut progress.jobs);
+        let mut parts: Vec<&[JobRecord]> = jobs.chunks(JOBS_PER_MESSAGE).collect();
+        if parts.is_empty() {
+            parts.push(&[]);
+        }
+        for (index, part) in parts.into_iter().enumerate() {
+            if index == 1 {
+                progress.grants.clear(); // grants travel with the first part only
+            }
+            if let Ok(batch) = to_js(&progress) {
+                let _ = Reflect::set(&batch, &"jobs".into(), &job_columns(part));
+                // A throwing callback must not break the run.
+                let _ = callback.call1(&JsValue::NULL, &batch);
+            }
         }
     };
     let report = execute(&rt, config, &token, &mut observer).await;

@@ -1,41 +1,330 @@
-// Wiring for the page: starts the engine and shows what the stack can do.
+// The playground's wiring: creates the views, starts the engine (in its own worker),
+// and connects them. Views only render and report input; the state lives here; the
+// engine does all the work off this thread.
 
 import { Engine } from '../lib/engine.js';
+import { download, fileStem, runToCsv, runToJson } from './model/export.js';
+import { LiveRun } from './model/live-run.js';
+import { readLink, writeLink } from './model/url-state.js';
+import { PATTERNS, PRESET_FIELDS, patternById } from './patterns.js';
+import { ChartsView } from './views/charts-view.js';
+import { CompareView } from './views/compare-view.js';
+import { EngineView } from './views/engine-view.js';
+import { FormView } from './views/form-view.js';
+import { PatternView } from './views/pattern-view.js';
+import { ProgressView } from './views/progress-view.js';
+import { SummaryView } from './views/summary-view.js';
 
-/** Known answer: the number of primes below 10^7. */
+/** Known answer of the start-up self-test: the primes below 10^7. */
 const PRIMES_BELOW_10M = 664579;
+/** Runs kept for comparison. */
+const KEEP = 6;
 
-const $ = (id) => document.getElementById(id);
+const engineView = new EngineView();
+const patternView = new PatternView(document.getElementById('pattern-picker'), document.getElementById('pattern-explain'), PATTERNS);
+const form = new FormView(document.getElementById('settings-form'));
+const progress = new ProgressView();
+const summary = new SummaryView();
+const charts = new ChartsView();
+const compare = new CompareView();
 
-async function main() {
-  $('fact-isolated').textContent = String(globalThis.crossOriginIsolated === true);
-  if (!globalThis.crossOriginIsolated) {
-    const warning = $('isolation-warning');
-    warning.hidden = false;
-    warning.textContent =
-      'This page is not cross-origin isolated, so the browser withholds SharedArrayBuffer and wasm ' +
-      'threads cannot start. Serve it with "Cross-Origin-Opener-Policy: same-origin" and ' +
-      '"Cross-Origin-Embedder-Policy: require-corp" (./build.sh serve does).';
-    return;
-  }
-  const engine = await Engine.start();
-  $('fact-threads').textContent = String(engine.info.threads);
-  $('fact-startup').textContent = `${engine.info.poolStartMs.toFixed(0)} ms (wasm load ${engine.info.wasmLoadMs.toFixed(0)} ms)`;
-  const t0 = performance.now();
-  const result = await engine.selfTest({ limit: 10_000_000, chunks: 64 });
-  const ms = performance.now() - t0;
-  const correct = result.primes === PRIMES_BELOW_10M;
-  const selftest = $('fact-selftest');
-  selftest.textContent = `${result.primes} primes in ${ms.toFixed(0)} ms — ${correct ? 'correct' : `WRONG (expected ${PRIMES_BELOW_10M})`}`;
-  selftest.className = correct ? 'ok' : 'bad';
-  selftest.dataset.primes = String(result.primes);
-  const spread = $('fact-spread');
-  spread.textContent = result.chunksPerThread.map((n, i) => `thread ${i}: ${n}`).join(', ');
-  spread.dataset.threadsUsed = String(result.chunksPerThread.filter((n) => n > 0).length);
+const state = {
+  /** @type {Engine | null} */
+  engine: null,
+  pattern: patternById('pool'),
+  /** @type {{field: string, message: string}[]} */
+  errors: [],
+  /** @type {AbortController | null} */
+  running: null,
+  /** @type {LiveRun | null} the run on screen */
+  shown: null,
+  /** @type {{label: string, run: LiveRun, report: object}[]} */
+  kept: [],
+  runCount: 0,
+  validation: 0,
+  unavailable: 'The engine is starting…',
+};
+
+// --- rendering ------------------------------------------------------------------------
+
+let renderQueued = false;
+
+/** Redraws the shown run, a chart per animation frame until all are current. */
+function scheduleRender() {
+  if (renderQueued) return;
+  renderQueued = true;
+  requestAnimationFrame(() => {
+    renderQueued = false;
+    const run = state.shown;
+    if (!run) return;
+    progress.show(run.done, run.jobs, runState(run));
+    if (charts.render(run)) scheduleRender();
+  });
 }
 
-main().catch((err) => {
-  const selftest = $('fact-selftest');
-  selftest.textContent = `engine failed: ${err.message}`;
-  selftest.className = 'bad';
+/** @param {LiveRun} run */
+function runState(run) {
+  if (run.failure) return 'failed';
+  if (!run.report) return run.cancelledMs != null ? 'stopping' : 'running';
+  if (run.report.error) return 'failed fast';
+  if (run.report.cancellation) return run.report.cancellation.err === 'deadline exceeded' ? 'deadline exceeded' : 'cancelled';
+  return 'done';
+}
+
+function updateRunState() {
+  const running = state.running !== null;
+  let reason = '';
+  if (state.unavailable) reason = state.unavailable;
+  else if (state.errors.length) {
+    const fields = [...new Set(state.errors.map((e) => e.field))];
+    reason = `Run is disabled until ${fields.length === 1 ? 'this setting is' : 'these settings are'} fixed: ${fields.join(', ')}.`;
+  }
+  form.setRunState({ running, canRun: !reason, reason });
+  patternView.setDisabled(running);
+  const finished = state.shown?.report != null && !running;
+  document.getElementById('export-json').disabled = !finished;
+  document.getElementById('export-csv').disabled = !finished;
+}
+
+// --- settings -------------------------------------------------------------------------
+
+/** The settings sent to the engine: the pattern and the fields that apply to it. */
+function currentSettings() {
+  return { pattern: state.pattern.engine, ...form.applicable(state.pattern) };
+}
+
+let linkTimer = 0;
+function syncLink() {
+  clearTimeout(linkTimer);
+  linkTimer = setTimeout(() => history.replaceState(null, '', writeLink(state.pattern.id, form.applicable(state.pattern))), 150);
+}
+
+let validateTimer = 0;
+/** Asks the engine to check the settings (debounced; stale answers are dropped). */
+function scheduleValidation() {
+  clearTimeout(validateTimer);
+  validateTimer = setTimeout(validate, 120);
+}
+
+async function validate() {
+  if (!state.engine) return;
+  const ticket = ++state.validation;
+  const errors = await state.engine.validate(currentSettings());
+  if (ticket !== state.validation) return;
+  state.errors = errors;
+  form.showErrors(errors);
+  updateRunState();
+}
+
+/** @param {string} id */
+function choosePattern(id, { preset = true } = {}) {
+  const pattern = patternById(id);
+  state.pattern = pattern;
+  patternView.select(id);
+  if (preset && form.fields.size) {
+    const values = form.values();
+    const workload = pattern.preset.workload ?? form.defaultOf('workload');
+    const reset = {};
+    for (const name of PRESET_FIELDS) reset[name] = pattern.preset[name] ?? form.defaultOf(name, workload);
+    if (!('cost' in pattern.preset) && reset.workload !== values.workload) reset.cost = form.defaultOf('cost', reset.workload);
+    form.setValues(reset);
+  }
+  form.showFor(pattern);
+  scheduleValidation();
+  syncLink();
+}
+
+let lastWorkload = 'primes';
+/** @param {string} name the field that changed */
+function onInput(name) {
+  const values = form.values();
+  if (name === 'workload' && values.workload !== lastWorkload) {
+    // Keep the cost sensible: a default cost follows the workload's own default.
+    if (values.cost === form.defaultOf('cost', lastWorkload)) form.setValues({ cost: form.defaultOf('cost', values.workload) });
+    lastWorkload = values.workload;
+  }
+  form.showFor(state.pattern);
+  scheduleValidation();
+  syncLink();
+}
+
+// --- runs -----------------------------------------------------------------------------
+
+/** Speedup against a kept one-worker run of the same set-up, if there is one. */
+function speedupFor(run) {
+  const workers = run.settings.workers;
+  const canMeasure = workers !== undefined && workers !== '1' && run.pattern.engine !== 'fanout' && !run.report?.cancellation;
+  const same = (a, b) => JSON.stringify({ ...a, workers: '1' }) === JSON.stringify({ ...b, workers: '1' });
+  const base = state.kept.find((k) => k.run.settings.workers === '1' && same(k.run.settings, run.settings) && !k.report.cancellation);
+  if (!base || !canMeasure) return { speedup: null, baselineThroughput: null, canMeasure };
+  return { speedup: run.report.throughputPerS / base.report.throughputPerS, baselineThroughput: base.report.throughputPerS, canMeasure };
+}
+
+/** Shows a finished (or failed) run: charts, progress, summary. */
+function showRun(run) {
+  state.shown = run;
+  charts.reset();
+  scheduleRender();
+  if (run.report) summary.show(run, speedupFor(run));
+  else if (run.failure) summary.showFailure(`The run could not finish: ${run.failure}`);
+}
+
+/**
+ * Runs `settings` (default: the form's). Ignored while another run is going, so a
+ * double click never starts two runs.
+ */
+async function run(settings = currentSettings(), { label } = {}) {
+  if (state.running || state.unavailable || state.errors.length || !state.engine) return null;
+  const pattern = state.pattern;
+  const jobs = Number(settings.jobs ?? form.defaultOf('jobs'));
+  const live = new LiveRun(settings, pattern, jobs, state.engine.info.threads);
+  const controller = new AbortController();
+  state.running = controller;
+  state.shown = live;
+  charts.reset();
+  summary.clear();
+  progress.show(0, jobs, 'running');
+  engineView.showEngineError(null);
+  updateRunState();
+  const number = ++state.runCount;
+  try {
+    const report = await state.engine.run(settings, {
+      signal: controller.signal,
+      onProgress: (batch) => {
+        live.apply(batch);
+        scheduleRender();
+      },
+    });
+    live.finish(report);
+    const workers = settings.workers ? ` · ${settings.workers} workers` : '';
+    state.kept.push({ label: label ?? `#${number} ${pattern.title}${workers} · ${settings.workload ?? 'primes'}`, run: live, report });
+    if (state.kept.length > KEEP) state.kept.shift();
+    compare.show(state.kept);
+  } catch (err) {
+    live.abandon(err.message);
+    engineView.showEngineError(`The run could not finish: ${err.message}`);
+  } finally {
+    state.running = null;
+    updateRunState();
+  }
+  if (state.shown === live) showRun(live);
+  return live;
+}
+
+/** Runs the shown set-up with one worker, then shows the original with its speedup. */
+async function measureBaseline() {
+  const original = state.shown;
+  if (!original?.report) return;
+  const baseline = await run({ ...original.settings, workers: '1' }, { label: `baseline for ${original.pattern.title}: 1 worker` });
+  if (baseline?.report) showRun(original);
+}
+
+function cancel() {
+  state.running?.abort('Cancel pressed');
+}
+
+// --- wiring ---------------------------------------------------------------------------
+
+patternView.bindChange((id) => choosePattern(id));
+form.bindInput(onInput);
+form.bindRun(() => {
+  if (state.errors.length) form.focusFirstError();
+  else run();
+});
+form.bindCancel(cancel);
+form.bindReset(() => {
+  form.setValues(form.defaults());
+  lastWorkload = form.values().workload;
+  choosePattern(state.pattern.id, { preset: true });
+});
+summary.bindBaseline(measureBaseline);
+compare.bindRemove((index) => {
+  state.kept.splice(index, 1);
+  compare.show(state.kept);
+});
+document.addEventListener('keydown', (event) => {
+  if (event.key === 'Escape' && state.running) cancel();
+});
+document.addEventListener('visibilitychange', () => document.visibilityState === 'visible' && scheduleRender());
+document.getElementById('export-json').addEventListener('click', () => {
+  const runNow = state.shown;
+  if (!runNow?.report) return;
+  download(new Blob([JSON.stringify(runToJson(runNow), null, 2)], { type: 'application/json' }), `${fileStem(runNow)}.json`);
+});
+document.getElementById('export-csv').addEventListener('click', () => {
+  const runNow = state.shown;
+  if (!runNow?.report) return;
+  download(new Blob([runToCsv(runNow)], { type: 'text/csv' }), `${fileStem(runNow)}.csv`);
+});
+for (const button of document.querySelectorAll('button[data-png]')) {
+  button.addEventListener('click', async () => {
+    const name = button.dataset.png;
+    const chart = name === 'compare' ? compare.chart : charts.chart(name);
+    const blob = await chart.png();
+    download(blob, `scalelab-${name}.png`);
+  });
+}
+document.getElementById('copy-link').addEventListener('click', async () => {
+  const status = document.getElementById('copy-status');
+  const url = new URL(writeLink(state.pattern.id, form.applicable(state.pattern)), location.href).href;
+  try {
+    await navigator.clipboard.writeText(url);
+    status.textContent = 'Link copied.';
+  } catch {
+    status.textContent = `Copy this link: ${url}`;
+  }
+});
+
+// --- start ----------------------------------------------------------------------------
+
+async function start() {
+  patternView.select(state.pattern.id);
+  const isolated = globalThis.crossOriginIsolated === true;
+  engineView.showIsolation(isolated);
+  if (!isolated) {
+    state.unavailable = 'Runs need threads, and this page is not cross-origin isolated (see the note above).';
+    updateRunState();
+    return;
+  }
+  updateRunState();
+  try {
+    state.engine = await Engine.start();
+  } catch (err) {
+    state.unavailable = `The engine did not start: ${err.message}`;
+    engineView.showEngineError(state.unavailable);
+    updateRunState();
+    return;
+  }
+  engineView.showEngine(state.engine.info);
+  form.build(state.engine.schema);
+
+  // Set-up: defaults, then the link's pattern (with its preset), then the link's values.
+  const link = readLink(location.search, [...form.fields.keys()]);
+  form.setValues(form.defaults());
+  choosePattern(link.pattern ?? 'pool', { preset: true });
+  form.setValues(link.values);
+  lastWorkload = form.values().workload;
+  form.showFor(state.pattern);
+  const problems = [];
+  if (link.badPattern !== null) {
+    problems.push(`pattern: ${link.badPattern.slice(0, 40)} is not one of the choices; allowed: ${PATTERNS.map((p) => p.id).join(', ')}`);
+  }
+  if (Object.keys(link.unknown).length) {
+    const errors = await state.engine.validate(link.unknown);
+    problems.push(...errors.filter((e) => e.field in link.unknown || !form.fields.has(e.field)).map((e) => e.message));
+  }
+  engineView.showLinkProblems(problems);
+  state.unavailable = '';
+  await validate();
+  compare.show(state.kept);
+  document.documentElement.dataset.ready = 'true';
+
+  // The stack check, off the main thread like everything else.
+  const t0 = performance.now();
+  const result = await state.engine.selfTest({ limit: 10_000_000, chunks: 64 });
+  engineView.showSelfTest(result, performance.now() - t0, PRIMES_BELOW_10M);
+}
+
+start().catch((err) => {
+  engineView.showEngineError(`The page failed to start: ${err.message}`);
 });

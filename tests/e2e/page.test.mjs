@@ -1,0 +1,265 @@
+// The playground page, end to end in headless Chromium: every pattern runs from the
+// form and every chart gets data; Cancel and deadlines; inline validation; shared
+// links; exports; keyboard use; a phone-width layout; and the main thread's long tasks
+// while a run streams in at the engine's highest rate. Screenshots go to test-output/
+// (not committed) for a person to look at.
+
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { launchBrowser, openPage, startServer } from './harness.mjs';
+
+const OUT = path.resolve(import.meta.dirname, '..', '..', 'test-output');
+mkdirSync(OUT, { recursive: true });
+
+let server;
+let browser;
+
+before(async () => {
+  server = await startServer();
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+/** Opens the page (optionally with a query) and waits until it can run. */
+async function open(query = '', viewport = { width: 1400, height: 1000 }) {
+  const { page, problems } = await openPage(browser.context, server.url + query);
+  await page.setViewportSize(viewport);
+  await page.waitForSelector('html[data-ready="true"]', { timeout: 30_000 });
+  return { page, problems };
+}
+
+async function fill(page, field, value) {
+  const input = page.locator(`[data-testid="field-${field}"]`);
+  if ((await input.evaluate((el) => el.tagName)) === 'SELECT') await input.selectOption(value);
+  else await input.fill(String(value));
+}
+
+/** Clicks Run and waits for the run to end; returns the progress state. */
+async function runAndWait(page) {
+  await page.waitForFunction(() => !document.querySelector('[data-testid="run"]').disabled);
+  await page.click('[data-testid="run"]');
+  await page.waitForFunction(() => {
+    const state = document.querySelector('[data-testid="progress-text"]').dataset.state;
+    return state && !['running', 'stopping'].includes(state) && document.querySelector('[data-testid="summary"]').childElementCount > 0;
+  }, null, { timeout: 60_000 });
+  return page.getAttribute('[data-testid="progress-text"]', 'data-state');
+}
+
+async function summaryCounts(page) {
+  const number = async (id) => Number((await page.textContent(`[data-testid="${id}"] b`)).replaceAll(',', ''));
+  return {
+    completed: await number('sum-completed'),
+    failed: await number('sum-failed'),
+    cancelled: await number('sum-cancelled'),
+    notStarted: await number('sum-not-started'),
+  };
+}
+
+const CASES = [
+  { pattern: 'pool', fields: { jobs: 120, workers: 6 }, charts: ['timeline', 'throughput', 'load', 'latency', 'memory'] },
+  { pattern: 'fanout', fields: { jobs: 120, workload: 'sha256', ordered: null }, charts: ['timeline', 'throughput', 'load', 'latency', 'memory'] },
+  { pattern: 'failfast', fields: { jobs: 400, failure: 0.05, workload: 'sleep', cost: 1000 }, charts: ['timeline', 'throughput', 'load', 'latency', 'memory'] },
+  { pattern: 'ratelimit', fields: { jobs: 120, rate: 400, burst: 20 }, charts: ['timeline', 'throughput', 'load', 'latency', 'limiter', 'memory'] },
+  { pattern: 'ratelimit', fields: { jobs: 60, rate: 200, pacing: 'ticker' }, charts: ['timeline', 'throughput', 'load', 'latency', 'limiter', 'memory'], name: 'ticker' },
+  { pattern: 'deadline', fields: {}, charts: ['timeline', 'throughput', 'load', 'latency', 'memory'] },
+];
+
+for (const c of CASES) {
+  test(`${c.name ?? c.pattern}: runs from the form, the books balance, every chart has data`, async () => {
+    const { page, problems } = await open();
+    await page.click(`[data-testid="pattern-${c.pattern}"]`);
+    for (const [field, value] of Object.entries(c.fields)) {
+      if (value === null) await page.check(`[data-testid="field-${field}"]`);
+      else await fill(page, field, value);
+    }
+    const jobs = Number(await page.inputValue('[data-testid="field-jobs"]'));
+    const state = await runAndWait(page);
+    const counts = await summaryCounts(page);
+    assert.equal(counts.completed + counts.failed + counts.cancelled + counts.notStarted, jobs, JSON.stringify(counts));
+    assert.match(await page.textContent('[data-testid="sum-identity"]'), /✓$/);
+    const progressText = (await page.textContent('[data-testid="progress-text"]')).replaceAll(',', '');
+    assert.match(progressText, new RegExp(`^${jobs} / ${jobs} jobs`));
+    for (const chart of c.charts) {
+      assert.equal(await page.getAttribute(`figure[data-chart="${chart}"]`, 'data-empty'), 'false', `${chart} chart has data`);
+    }
+    if (c.pattern === 'failfast') {
+      assert.equal(state, 'failed fast');
+      assert.ok(counts.failed >= 1 && counts.notStarted > 0, JSON.stringify(counts));
+      assert.match(await page.textContent('[data-testid="summary"]'), /errgroup's Wait returned: job \d+ failed/);
+    } else if (c.pattern === 'deadline') {
+      assert.equal(state, 'deadline exceeded');
+      assert.ok(counts.notStarted > 0);
+    } else {
+      assert.equal(state, 'done');
+      assert.equal(counts.completed, jobs);
+    }
+    if (c.pattern === 'ratelimit') assert.match(await page.textContent('#limiter-note'), /achieved [\d.]+ jobs\/s/);
+    await page.screenshot({ path: path.join(OUT, `page-${c.name ?? c.pattern}.png`), fullPage: true });
+    assert.deepEqual(problems, []);
+    await page.close();
+  });
+}
+
+test('Cancel mid-run: running jobs stop, the rest never start, the timeline marks it', async () => {
+  const { page, problems } = await open();
+  await fill(page, 'workload', 'spin');
+  await fill(page, 'cost', 2000);
+  await fill(page, 'jobs', 20000);
+  await page.waitForFunction(() => !document.querySelector('[data-testid="run"]').disabled);
+  await page.click('[data-testid="run"]');
+  await page.waitForFunction(() => Number(document.querySelector('[data-testid="progress"]').value) > 20);
+  await page.click('[data-testid="cancel"]');
+  await page.waitForFunction(() => document.querySelector('[data-testid="progress-text"]').dataset.state === 'cancelled', null, { timeout: 30_000 });
+  await page.waitForSelector('[data-testid="sum-completed"]');
+  const counts = await summaryCounts(page);
+  assert.ok(counts.completed > 0 && counts.notStarted > 0, JSON.stringify(counts));
+  assert.equal(counts.completed + counts.failed + counts.cancelled + counts.notStarted, 20000);
+  assert.match(await page.textContent('[data-testid="summary"]'), /Cancelled \(canceled\) at .*“Cancel pressed”.* 0 started after the cancel/);
+  await page.screenshot({ path: path.join(OUT, 'page-cancelled.png'), fullPage: true });
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('a bad value shows an inline message, disables Run with the reason, and starts nothing', async () => {
+  const { page, problems } = await open();
+  await fill(page, 'workers', '0');
+  await page.waitForFunction(() => document.querySelector('[data-testid="error-workers"]').textContent !== '');
+  assert.equal(await page.textContent('[data-testid="error-workers"]'), 'workers: 0 is out of range; allowed: a whole number 1–256 goroutines');
+  assert.equal(await page.getAttribute('[data-testid="field-workers"]', 'aria-invalid'), 'true');
+  assert.equal(await page.isDisabled('[data-testid="run"]'), true);
+  assert.match(await page.textContent('[data-testid="run-reason"]'), /Run is disabled until this setting is fixed: workers/);
+  // Enter in a field submits the form: still nothing runs.
+  await page.press('[data-testid="field-workers"]', 'Enter');
+  assert.equal(await page.textContent('[data-testid="progress-text"]'), 'No run yet.');
+  await fill(page, 'workers', '3');
+  await page.waitForFunction(() => !document.querySelector('[data-testid="run"]').disabled);
+  assert.equal(await page.textContent('[data-testid="error-workers"]'), '');
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('a shared link restores the set-up; values from a link are validated like typed input', async () => {
+  const { page, problems } = await open('?pattern=fanout&jobs=123&workload=sha256&cost=900&ordered=true&seed=7');
+  assert.equal(await page.isChecked('[data-testid="pattern-fanout"]'), true);
+  assert.equal(await page.inputValue('[data-testid="field-jobs"]'), '123');
+  assert.equal(await page.inputValue('[data-testid="field-workload"]'), 'sha256');
+  assert.equal(await page.inputValue('[data-testid="field-cost"]'), '900');
+  assert.equal(await page.isChecked('[data-testid="field-ordered"]'), true);
+  assert.equal(await page.inputValue('[data-testid="field-seed"]'), '7');
+  // The page keeps the link current as the form changes.
+  await fill(page, 'jobs', 124);
+  await page.waitForFunction(() => location.search.includes('jobs=124'));
+  await page.close();
+
+  const bad = await open('?pattern=pool&workers=1e308&jobs=%3Cimg%20src%3Dx%3E&colour=red');
+  await bad.page.waitForFunction(() => document.querySelector('[data-testid="error-workers"]').textContent !== '');
+  assert.equal(await bad.page.textContent('[data-testid="error-workers"]'), 'workers: 1e308 is out of range; allowed: a whole number 1–256 goroutines');
+  assert.equal(await bad.page.textContent('[data-testid="error-jobs"]'), 'jobs: <img src=x> is not a number; allowed: a whole number 1–100000 jobs');
+  assert.equal(await bad.page.locator('img').count(), 0, 'text from a link is never markup');
+  assert.match(await bad.page.textContent('#link-banner'), /colour is not a known setting/);
+  assert.equal(await bad.page.isDisabled('[data-testid="run"]'), true);
+  assert.deepEqual(bad.problems, []);
+  assert.deepEqual(problems, []);
+  await bad.page.close();
+});
+
+test('keyboard: the pattern group, the fields and Run work without a mouse', async () => {
+  const { page, problems } = await open();
+  await page.focus('[data-testid="pattern-pool"]');
+  await page.keyboard.press('ArrowDown');
+  assert.equal(await page.isChecked('[data-testid="pattern-fanout"]'), true);
+  await page.focus('[data-testid="field-jobs"]');
+  await page.keyboard.press('Control+A');
+  await page.keyboard.type('40');
+  await page.waitForFunction(() => !document.querySelector('[data-testid="run"]').disabled);
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(() => document.querySelector('[data-testid="progress-text"]').dataset.state === 'done', null, { timeout: 30_000 });
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('compare, exports (JSON, CSV) and chart PNGs', async () => {
+  const { page, problems } = await open();
+  await fill(page, 'jobs', 80);
+  await runAndWait(page);
+  await page.click('[data-testid="pattern-fanout"]');
+  await fill(page, 'jobs', 80);
+  await runAndWait(page);
+  assert.equal(await page.locator('[data-testid="compare-row"]').count(), 2);
+  assert.equal(await page.getAttribute('figure[data-chart="compare"]', 'data-empty'), 'false');
+
+  const [json] = await Promise.all([page.waitForEvent('download'), page.click('#export-json')]);
+  const exported = JSON.parse(readFileSync(await json.path(), 'utf8'));
+  assert.equal(exported.jobs.length, 80);
+  assert.equal(exported.report.counts.completed, 80);
+  assert.equal(exported.settings.pattern, 'fanout');
+
+  const [csv] = await Promise.all([page.waitForEvent('download'), page.click('#export-csv')]);
+  const lines = readFileSync(await csv.path(), 'utf8').trim().split('\n');
+  assert.equal(lines.length, 81);
+  assert.equal(lines[0], 'id,worker,thread,cost,queuedMs,startedMs,finishedMs,outcome,result,error');
+
+  const [png] = await Promise.all([page.waitForEvent('download'), page.click('button[data-png="timeline"]')]);
+  const bytes = readFileSync(await png.path());
+  assert.equal(bytes.subarray(1, 4).toString(), 'PNG');
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('speedup vs one worker is measured on request', async () => {
+  const { page, problems } = await open();
+  await fill(page, 'jobs', 200);
+  await fill(page, 'workers', 2);
+  await runAndWait(page);
+  await page.click('[data-testid="measure-speedup"]');
+  await page.waitForFunction(() => /Speedup vs one worker: [\d.]+×/.test(document.querySelector('[data-testid="sum-speedup"]')?.textContent ?? ''), null, { timeout: 60_000 });
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('phone width: everything fits without sideways scrolling', async () => {
+  const { page, problems } = await open('', { width: 390, height: 844 });
+  await fill(page, 'jobs', 60);
+  await runAndWait(page);
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  assert.ok(overflow <= 0, `page is ${overflow}px wider than the screen`);
+  await page.screenshot({ path: path.join(OUT, 'page-phone.png'), fullPage: true });
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('the main thread stays responsive while a run streams at the highest rate', async () => {
+  const { page, problems } = await open();
+  await page.evaluate(() => {
+    globalThis.longTasks = [];
+    new PerformanceObserver((list) => {
+      for (const entry of list.getEntries()) globalThis.longTasks.push({ start: entry.startTime, duration: entry.duration });
+    }).observe({ type: 'longtask' });
+  });
+  // Empty jobs as fast as the pool goes: the largest and most frequent batches.
+  await page.click('[data-testid="pattern-fanout"]');
+  await fill(page, 'workload', 'spin');
+  await fill(page, 'cost', 0);
+  await fill(page, 'jobs', 100000);
+  await page.waitForFunction(() => !document.querySelector('[data-testid="run"]').disabled);
+  const started = await page.evaluate(() => performance.now());
+  await page.click('[data-testid="run"]');
+  await page.waitForFunction(() => document.querySelector('[data-testid="progress-text"]').dataset.state === 'done', null, { timeout: 60_000 });
+  const streamedUntil = await page.evaluate(() => performance.now());
+  await page.waitForTimeout(300);
+  const tasks = await page.evaluate(() => globalThis.longTasks);
+  const during = tasks.filter((t) => t.start >= started && t.start < streamedUntil);
+  const worst = tasks.reduce((m, t) => Math.max(m, t.duration), 0);
+  console.log(`long tasks: ${during.length} while streaming, ${tasks.length} in all; longest ${worst.toFixed(0)} ms`);
+  // The 50 ms target is measured by the benchmark (bench/run.mjs, repeated runs); here,
+  // on a shared machine, the test only insists the page never freezes.
+  assert.ok(worst < 250, `the main thread froze for ${worst} ms`);
+  assert.deepEqual(problems, []);
+  await page.close();
+});

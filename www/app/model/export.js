@@ -1,0 +1,48 @@
+// Exports of a finished run: JSON (settings, report, every job) and CSV (one row per
+// job), offered as downloads. Built from data, never from page markup.
+
+/** The run as a plain object for JSON. @param {import('./live-run.js').LiveRun} run */
+export function runToJson(run) {
+  const { jobs: _columns, ...report } = run.report ?? {};
+  return {
+    scalelab: 1,
+    pattern: run.pattern.id,
+    settings: run.settings,
+    report,
+    jobs: run.records(),
+  };
+}
+
+const CSV_COLUMNS = ['id', 'worker', 'thread', 'cost', 'queuedMs', 'startedMs', 'finishedMs', 'outcome', 'result', 'error'];
+
+/** Quotes a CSV cell when needed (RFC 4180). */
+function cell(value) {
+  if (value === null || value === undefined) return '';
+  const text = String(value);
+  return /[",\n\r]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}
+
+/** One row per job. @param {import('./live-run.js').LiveRun} run */
+export function runToCsv(run) {
+  const lines = [CSV_COLUMNS.join(',')];
+  for (const record of run.records()) lines.push(CSV_COLUMNS.map((c) => cell(record[c])).join(','));
+  return lines.join('\n') + '\n';
+}
+
+/** Offers `blob` as a download named `name`. */
+export function download(blob, name) {
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+/** A file name stem for a run: pattern, workload and the local time. */
+export function fileStem(run) {
+  const stamp = new Date().toISOString().slice(0, 19).replaceAll(':', '-');
+  return `scalelab-${run.pattern.id}-${run.settings.workload ?? 'primes'}-${stamp}`;
+}

@@ -1,0 +1,181 @@
+// One run as the page sees it: job records merged from the progress batches into
+// typed-array columns indexed by job id, the flush samples, the limiter's grants, and
+// (at the end) the engine's report. Charts read from here; nothing here draws.
+
+/** Outcome codes in job columns (see the engine's JobColumns). */
+export const OUTCOME = { RUNNING: 0, COMPLETED: 1, FAILED: 2, CANCELLED: 3, NOT_STARTED: 4 };
+export const OUTCOME_NAMES = ['running', 'completed', 'failed', 'cancelled', 'not_started'];
+
+export class LiveRun {
+  /**
+   * @param {Record<string, string>} settings what was sent to the engine
+   * @param {{id: string, engine: string, title: string}} pattern
+   * @param {number} jobs
+   * @param {number} threads pool threads
+   */
+  constructor(settings, pattern, jobs, threads) {
+    this.settings = settings;
+    this.pattern = pattern;
+    this.jobs = jobs;
+    this.threads = threads;
+    this.seen = new Uint8Array(jobs); // 1 once a record arrived
+    this.worker = new Int32Array(jobs).fill(-1);
+    this.thread = new Int32Array(jobs).fill(-1);
+    this.cost = new Float64Array(jobs);
+    this.queuedMs = new Float64Array(jobs).fill(NaN);
+    this.startedMs = new Float64Array(jobs).fill(NaN);
+    this.finishedMs = new Float64Array(jobs).fill(NaN);
+    this.outcome = new Uint8Array(jobs);
+    this.result = new Float64Array(jobs).fill(NaN);
+    /** @type {Map<number, string>} */
+    this.errors = new Map();
+    /** Jobs with a start time, in arrival order (the timeline draws these). */
+    this.drawn = [];
+    /** @type {{tMs: number, done: number, completed: number, running: number, queued: number, memoryBytes?: number, tokens?: number}[]} */
+    this.samples = [];
+    /** @type {{tMs: number, waitedMs: number, tokens?: number}[]} */
+    this.grants = [];
+    this.counts = { submitted: jobs, completed: 0, failed: 0, cancelled: 0, notStarted: 0 };
+    this.cancelledMs = null;
+    this.report = null;
+    this.version = 0; // bumped on every change, so views redraw only when needed
+    // Fan-out of I/O jobs has one goroutine per job: pack them into lanes for display.
+    this.laneEnds = [];
+    this.lane = new Int32Array(jobs).fill(-1);
+  }
+
+  /** Rows the timeline shows, and what a row is. */
+  get rowKind() {
+    if (this.pattern.engine !== 'fanout') return 'worker';
+    return this.settings.workload === 'sleep' ? 'goroutine' : 'thread';
+  }
+
+  /** The timeline row of job `i`. */
+  row(i) {
+    if (this.pattern.engine !== 'fanout') return this.worker[i];
+    return this.settings.workload === 'sleep' ? this.lane[i] : this.thread[i];
+  }
+
+  /** Number of timeline rows so far. */
+  get rows() {
+    if (this.pattern.engine === 'fanout') {
+      return this.settings.workload === 'sleep' ? Math.max(1, this.laneEnds.length) : Math.max(1, this.threads);
+    }
+    return Math.max(1, Number(this.settings.workers ?? 4));
+  }
+
+  /** @param {import('../../pkg/scalelab.js').Progress} batch */
+  apply(batch) {
+    this.mergeJobs(batch.jobs);
+    this.counts = batch.counts;
+    // The parts of one large batch repeat its sample: keep it once.
+    const last = this.samples[this.samples.length - 1];
+    if (!last || last.tMs !== batch.sample.tMs) this.samples.push({ ...batch.sample, completed: batch.counts.completed });
+    this.grants.push(...batch.grants);
+    if (batch.cancelledMs != null) this.cancelledMs = batch.cancelledMs;
+    this.version++;
+  }
+
+  /** @param {import('../../pkg/scalelab.js').RunReport} report */
+  finish(report) {
+    this.mergeJobs(report.jobs);
+    this.report = report;
+    this.counts = report.counts;
+    this.threads = report.threads;
+    if (report.cancellation) this.cancelledMs = report.cancellation.atMs;
+    this.version++;
+  }
+
+  /** Ends the run without a report (the engine failed). */
+  abandon(message) {
+    this.failure = message;
+    this.version++;
+  }
+
+  /** @param {import('../../pkg/scalelab.js').JobColumns} cols */
+  mergeJobs(cols) {
+    for (let k = 0; k < cols.length; k++) {
+      const i = cols.id[k];
+      if (i >= this.jobs) continue;
+      const hadStart = !Number.isNaN(this.startedMs[i]);
+      this.worker[i] = cols.worker[k];
+      this.thread[i] = cols.thread[k];
+      this.cost[i] = cols.cost[k];
+      this.queuedMs[i] = cols.queuedMs[k];
+      this.startedMs[i] = cols.startedMs[k];
+      this.finishedMs[i] = cols.finishedMs[k];
+      this.outcome[i] = cols.outcome[k];
+      this.result[i] = cols.result[k];
+      this.seen[i] = 1;
+      if (!hadStart && !Number.isNaN(this.startedMs[i])) {
+        this.drawn.push(i);
+        if (this.pattern.engine === 'fanout' && this.settings.workload === 'sleep') this.assignLane(i);
+      } else if (this.lane[i] >= 0 && this.laneEnds[this.lane[i]] === Infinity && !Number.isNaN(this.finishedMs[i])) {
+        this.laneEnds[this.lane[i]] = this.finishedMs[i]; // its lane frees when it ends
+      }
+    }
+    for (const [id, text] of cols.errors ?? []) this.errors.set(id, text);
+  }
+
+  /** First lane free at the job's start (greedy interval packing). */
+  assignLane(i) {
+    const start = this.startedMs[i];
+    let lane = this.laneEnds.findIndex((end) => end <= start);
+    if (lane < 0) {
+      lane = this.laneEnds.length;
+      this.laneEnds.push(0);
+    }
+    // A running job holds its lane until it finishes; unknown ends hold it "forever"
+    // until the record is updated (then later jobs simply reuse other lanes).
+    this.laneEnds[lane] = Number.isNaN(this.finishedMs[i]) ? Infinity : this.finishedMs[i];
+    this.lane[i] = lane;
+  }
+
+  /** Time of the latest event seen. */
+  get nowMs() {
+    if (this.report) return this.report.wallMs;
+    return this.samples.length ? this.samples[this.samples.length - 1].tMs : 0;
+  }
+
+  get done() {
+    const c = this.counts;
+    return c.completed + c.failed + c.cancelled + c.notStarted;
+  }
+
+  /** Queue waits and service times (ms) of the jobs that ran. */
+  latencies() {
+    const wait = [];
+    const service = [];
+    for (let i = 0; i < this.jobs; i++) {
+      const o = this.outcome[i];
+      if (o === OUTCOME.COMPLETED || o === OUTCOME.FAILED || o === OUTCOME.CANCELLED) {
+        const q = this.startedMs[i] - this.queuedMs[i];
+        const s = this.finishedMs[i] - this.startedMs[i];
+        if (Number.isFinite(q)) wait.push(q);
+        if (Number.isFinite(s)) service.push(s);
+      }
+    }
+    return { wait, service };
+  }
+
+  /** Every job as a plain record (exports). */
+  records() {
+    const out = [];
+    for (let i = 0; i < this.jobs; i++) {
+      const num = (v) => (Number.isNaN(v) ? null : v);
+      out.push({
+        id: i,
+        worker: this.worker[i] < 0 ? null : this.worker[i],
+        thread: this.thread[i] < 0 ? null : this.thread[i],
+        cost: this.cost[i],
+        queuedMs: num(this.queuedMs[i]),
+        startedMs: num(this.startedMs[i]),
+        finishedMs: num(this.finishedMs[i]),
+        outcome: this.seen[i] ? OUTCOME_NAMES[this.outcome[i]] : 'unknown',
+        result: num(this.result[i]),
+        error: this.errors.get(i) ?? null,
+      });
+    }
+    return out;
+  }
+}

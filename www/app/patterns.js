@@ -1,0 +1,98 @@
+// The five set-ups a person can pick, each with a plain-language explanation of what the
+// pattern is for and when to choose it (the article's advice, in our own words), which
+// settings matter for it, and the teaching preset it starts from.
+
+/**
+ * @typedef {object} PatternInfo
+ * @property {string} id          value of the `pattern` link parameter
+ * @property {string} engine      the engine's pattern
+ * @property {string} title
+ * @property {string} what        what it is
+ * @property {string} when        when to choose it
+ * @property {string[]} fields    settings that apply (shown in the form)
+ * @property {Record<string, string>} preset values set when the pattern is picked
+ * @property {Record<string, string>} [labels] field labels specific to the pattern
+ */
+
+const COMMON = ['jobs', 'workload', 'cost', 'distribution', 'spread', 'alpha', 'sigma', 'failure', 'seed', 'timeout'];
+
+/** @type {PatternInfo[]} */
+export const PATTERNS = [
+  {
+    id: 'pool',
+    engine: 'pool',
+    title: 'Worker pool',
+    what: 'A fixed number of workers take jobs from a bounded queue that a producer fills; results flow back on one channel.',
+    when: 'Choose it to cap concurrency — at the core count for CPU work, or at what a database or API can take — so a flood of jobs cannot exhaust memory or thrash the scheduler. Best when jobs are independent and of similar cost.',
+    fields: ['workers', 'queue', ...COMMON],
+    preset: {},
+  },
+  {
+    id: 'fanout',
+    engine: 'fanout',
+    title: 'Fan-out / fan-in',
+    what: 'Start one task per job at once, then gather the results as they complete (or in input order, at the cost of waiting for the slowest).',
+    when: 'Choose it for many independent jobs when you want all the concurrency you can get and need the results recombined — and the job count is known and modest, since nothing limits how many run at once.',
+    fields: ['ordered', ...COMMON],
+    preset: {},
+  },
+  {
+    id: 'failfast',
+    engine: 'failfast',
+    title: 'Fail fast (errgroup)',
+    what: 'Like errgroup with SetLimit: at most “limit” jobs at a time; the first error cancels everything else, and Wait returns that error.',
+    when: 'Choose it when one failure makes the rest pointless — fetching the parts of one page, validating a batch — so you stop paying for work that will be thrown away.',
+    fields: ['workers', ...COMMON],
+    preset: { failure: '0.02' },
+    labels: { workers: 'Limit (SetLimit)' },
+  },
+  {
+    id: 'ratelimit',
+    engine: 'ratelimit',
+    title: 'Rate-limited pipeline',
+    what: 'A pool whose producer releases jobs at a set rate: a token bucket (golang.org/x/time/rate) that allows short bursts, or the article’s time.Ticker that releases one job per tick.',
+    when: 'Choose it to stay under an API quota or to protect a backend. Prefer the token bucket: it tracks the rate from the clock and allows bursts; a ticker cannot go faster than its timer fires (browsers clamp timers to a few ms) and never catches up.',
+    fields: ['workers', 'queue', 'pacing', 'rate', 'burst', ...COMMON],
+    preset: { workload: 'sleep', cost: '2000', jobs: '300' },
+  },
+  {
+    id: 'deadline',
+    engine: 'pool',
+    title: 'Cancellation & deadline',
+    what: 'A worker pool under a context with a timeout: when the deadline passes (or you press Cancel) running jobs stop at their next check, and queued jobs never start.',
+    when: 'Use a context in every pool or batch job, so a slow request, a shutdown or a user’s Cancel stops the work promptly and no goroutine is left behind. Watch the timeline: nothing starts after the cancel mark.',
+    fields: ['workers', 'queue', ...COMMON],
+    preset: { timeout: '300', jobs: '3000' },
+  },
+];
+
+/** Every field some pattern presets: switching patterns resets these. */
+export const PRESET_FIELDS = [...new Set(PATTERNS.flatMap((p) => Object.keys(p.preset)))];
+
+/** @param {string} id */
+export function patternById(id) {
+  return PATTERNS.find((p) => p.id === id);
+}
+
+/**
+ * Whether a field applies, given the pattern and the current values (some fields
+ * depend on others: spread on the uniform distribution, burst on the token bucket).
+ * @param {PatternInfo} pattern
+ * @param {string} name
+ * @param {Record<string, string>} values
+ */
+export function fieldApplies(pattern, name, values) {
+  if (!pattern.fields.includes(name)) return false;
+  switch (name) {
+    case 'spread':
+      return values.distribution === 'uniform';
+    case 'alpha':
+      return values.distribution === 'pareto';
+    case 'sigma':
+      return values.distribution === 'lognormal';
+    case 'burst':
+      return values.pacing !== 'ticker';
+    default:
+      return true;
+  }
+}

@@ -1,0 +1,63 @@
+// The kept runs: a table of their key figures and an overlay of their throughput, so
+// set-ups can be compared without re-running.
+
+import { COLORS, CompareChart } from './charts-view.js';
+
+/** @param {string} tag @param {Record<string, string>} [attrs] @param {...(Node|string)} children */
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
+  node.append(...children);
+  return node;
+}
+
+/** A colour key (styled through the CSSOM: the page's CSP allows no inline style attributes). */
+function swatch(color) {
+  const node = el('span', { class: 'swatch' });
+  node.style.background = color;
+  return node;
+}
+
+export class CompareView {
+  constructor() {
+    this.root = document.getElementById('compare-table');
+    this.chart = new CompareChart();
+    this.onRemove = () => {};
+  }
+
+  /** @param {(index: number) => void} handler */
+  bindRemove(handler) {
+    this.onRemove = handler;
+  }
+
+  /**
+   * @param {{label: string, report: object}[]} runs oldest first
+   */
+  show(runs) {
+    const colored = runs.map((r, i) => ({ ...r, color: COLORS.series[i % COLORS.series.length] }));
+    this.chart.show(colored.map((r) => ({ label: r.label, color: r.color, series: r.report.series })));
+    if (!runs.length) {
+      this.root.replaceChildren(el('p', { class: 'hint' }, 'Finished runs will appear here.'));
+      return;
+    }
+    const head = el('tr', {}, ...['run', 'completed / failed / cancelled / not started', 'throughput', 'p50 / p99 total', 'wall', 'limiter', ''].map((h) => el('th', {}, h)));
+    const body = colored.map((r, index) => {
+      const rep = r.report;
+      const c = rep.counts;
+      const remove = el('button', { type: 'button', class: 'quiet', 'aria-label': `Remove ${r.label}` }, '×');
+      remove.addEventListener('click', () => this.onRemove(index));
+      return el(
+        'tr',
+        { 'data-testid': 'compare-row' },
+        el('td', {}, swatch(r.color), r.label),
+        el('td', {}, `${c.completed} / ${c.failed} / ${c.cancelled} / ${c.notStarted}`),
+        el('td', {}, `${rep.throughputPerS.toFixed(1)}/s`),
+        el('td', {}, `${rep.latency.total.p50.toFixed(2)} / ${rep.latency.total.p99.toFixed(2)} ms`),
+        el('td', {}, `${rep.wallMs.toFixed(0)} ms`),
+        el('td', {}, rep.limiter ? `${rep.limiter.achievedRate.toFixed(1)} of ${rep.limiter.configuredRate}/s` : '—'),
+        el('td', {}, remove),
+      );
+    });
+    this.root.replaceChildren(el('div', { class: 'table-scroll' }, el('table', {}, el('thead', {}, head), el('tbody', {}, ...body))));
+  }
+}

@@ -1,0 +1,66 @@
+// The engine facts in the header and the page's banners (isolation, engine failure,
+// problems in a shared link). Text only: nothing from a link or the engine is ever
+// inserted as markup.
+
+export class EngineView {
+  constructor() {
+    this.threads = document.getElementById('fact-threads');
+    this.isolated = document.getElementById('fact-isolated');
+    this.startup = document.getElementById('fact-startup');
+    this.selftest = document.getElementById('fact-selftest');
+    this.isolationBanner = document.getElementById('isolation-warning');
+    this.engineBanner = document.getElementById('engine-banner');
+    this.linkBanner = document.getElementById('link-banner');
+  }
+
+  /** @param {boolean} isolated */
+  showIsolation(isolated) {
+    this.isolated.textContent = String(isolated);
+    this.isolated.className = isolated ? 'ok' : 'bad';
+    if (isolated) return;
+    this.isolationBanner.hidden = false;
+    this.isolationBanner.textContent =
+      'This page is not cross-origin isolated, so the browser withholds SharedArrayBuffer and the ' +
+      'engine cannot start its threads. The server must send "Cross-Origin-Opener-Policy: same-origin" ' +
+      'and "Cross-Origin-Embedder-Policy: require-corp" with the page and its scripts. Run ' +
+      '"./build.sh serve" (which sets both), or add the two headers to your web server’s configuration, then reload.';
+  }
+
+  /** @param {{threads: number, poolStartMs: number, wasmLoadMs: number}} info */
+  showEngine(info) {
+    this.threads.textContent = String(info.threads);
+    this.startup.textContent = `${info.poolStartMs.toFixed(0)} ms`;
+    this.startup.title = `wasm load ${info.wasmLoadMs.toFixed(0)} ms, pool start ${info.poolStartMs.toFixed(0)} ms`;
+  }
+
+  /** @param {{primes: number, chunksPerThread: number[]}} result */
+  showSelfTest(result, ms, expected) {
+    const correct = result.primes === expected;
+    this.selftest.textContent = correct ? `π(10⁷) ✓ ${ms.toFixed(0)} ms` : `WRONG: ${result.primes}`;
+    this.selftest.className = correct ? 'ok' : 'bad';
+    this.selftest.title = `${result.primes} primes below 10⁷ counted in 64 parallel chunks; chunks per thread: ${result.chunksPerThread.join(', ')}`;
+    this.selftest.dataset.primes = String(result.primes);
+  }
+
+  /** @param {string | null} message */
+  showEngineError(message) {
+    this.engineBanner.hidden = !message;
+    this.engineBanner.textContent = message ?? '';
+  }
+
+  /** @param {string[]} messages problems found in the link the page was opened with */
+  showLinkProblems(messages) {
+    this.linkBanner.hidden = messages.length === 0;
+    this.linkBanner.replaceChildren();
+    if (!messages.length) return;
+    const intro = document.createElement('p');
+    intro.textContent = 'Some settings in this link were not used:';
+    const list = document.createElement('ul');
+    for (const message of messages) {
+      const item = document.createElement('li');
+      item.textContent = message;
+      list.append(item);
+    }
+    this.linkBanner.append(intro, list);
+  }
+}

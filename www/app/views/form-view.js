@@ -1,0 +1,206 @@
+// The settings form, built from the engine's schema: a labelled input per setting with
+// its unit, a line of help and an inline error, shown only when the setting applies to
+// the chosen pattern. Numbers are typed as text on purpose, so that whatever a person
+// types (or a link carries) reaches the engine's validation and gets its message.
+
+import { fieldApplies } from '../patterns.js';
+
+export class FormView {
+  /** @param {HTMLFormElement} form */
+  constructor(form) {
+    this.form = form;
+    this.container = form.querySelector('#fields');
+    this.runButton = form.querySelector('#run-button');
+    this.cancelButton = form.querySelector('#cancel-button');
+    this.resetButton = form.querySelector('#reset-button');
+    this.reason = form.querySelector('#run-reason');
+    /** @type {Map<string, {wrap: HTMLElement, input: HTMLInputElement | HTMLSelectElement, label: HTMLLabelElement, unit: HTMLElement, error: HTMLElement, spec: object}>} */
+    this.fields = new Map();
+    this.workloads = [];
+  }
+
+  /**
+   * Creates the inputs from the engine's schema.
+   * @param {{fields: object[], workloads: object[]}} schema
+   */
+  build(schema) {
+    this.workloads = schema.workloads;
+    for (const spec of schema.fields) {
+      if (spec.name === 'pattern') continue; // the pattern picker sets it
+      const wrap = document.createElement('div');
+      wrap.className = `field ${spec.kind.type}`;
+      wrap.dataset.field = spec.name;
+      const id = `setting-${spec.name}`;
+      const label = document.createElement('label');
+      label.htmlFor = id;
+      label.textContent = spec.label;
+      let input;
+      if (spec.kind.type === 'choice') {
+        input = document.createElement('select');
+        for (const choice of spec.kind.choices) {
+          const option = document.createElement('option');
+          option.value = choice;
+          option.textContent = choice;
+          input.append(option);
+        }
+      } else {
+        input = document.createElement('input');
+        if (spec.kind.type === 'flag') {
+          input.type = 'checkbox';
+        } else {
+          input.type = 'text';
+          input.inputMode = spec.kind.type === 'integer' ? 'numeric' : 'decimal';
+          input.autocomplete = 'off';
+          input.spellcheck = false;
+        }
+      }
+      input.id = id;
+      input.name = spec.name;
+      input.dataset.testid = `field-${spec.name}`;
+      const unit = document.createElement('span');
+      unit.className = 'unit';
+      unit.textContent = spec.unit;
+      const help = document.createElement('p');
+      help.className = 'help';
+      help.id = `${id}-help`;
+      help.textContent = spec.help;
+      const error = document.createElement('p');
+      error.className = 'error';
+      error.id = `${id}-error`;
+      error.dataset.testid = `error-${spec.name}`;
+      error.setAttribute('aria-live', 'polite');
+      input.setAttribute('aria-describedby', `${help.id} ${error.id}`);
+      const row = document.createElement('div');
+      row.className = 'input-row';
+      row.append(input, unit);
+      wrap.append(label, row, help, error);
+      this.container.append(wrap);
+      this.fields.set(spec.name, { wrap, input, label, unit, error, spec });
+    }
+  }
+
+  /** Default text of a setting (`cost` depends on the workload). */
+  defaultOf(name, workload) {
+    if (name === 'cost') return String(this.workloadSpec(workload)?.defaultCost ?? '');
+    return this.fields.get(name)?.spec.default ?? '';
+  }
+
+  workloadSpec(workload) {
+    return this.workloads.find((w) => w.kind === workload);
+  }
+
+  /** Every setting's current text. @returns {Record<string, string>} */
+  values() {
+    const out = {};
+    for (const [name, { input, spec }] of this.fields) {
+      out[name] = spec.kind.type === 'flag' ? String(input.checked) : input.value;
+    }
+    return out;
+  }
+
+  /** @param {Record<string, string>} values */
+  setValues(values) {
+    for (const [name, value] of Object.entries(values)) {
+      const field = this.fields.get(name);
+      if (!field) continue;
+      if (field.spec.kind.type === 'flag') field.input.checked = value === 'true' || value === '1' || value === 'on';
+      else if (field.input.tagName === 'SELECT' && ![...field.input.options].some((o) => o.value === value)) {
+        // A value that is not a choice (from a link): keep it visible so it can be reported.
+        const option = document.createElement('option');
+        option.value = value;
+        option.textContent = value;
+        field.input.append(option);
+        field.input.value = value;
+      } else field.input.value = value;
+    }
+  }
+
+  /** Defaults for every setting. */
+  defaults(workload = 'primes') {
+    const out = {};
+    for (const name of this.fields.keys()) out[name] = this.defaultOf(name, workload);
+    return out;
+  }
+
+  /**
+   * Shows the settings that apply to `pattern` and labels them for it.
+   * @param {import('../patterns.js').PatternInfo} pattern
+   */
+  showFor(pattern) {
+    const values = this.values();
+    for (const [name, field] of this.fields) {
+      field.wrap.hidden = !fieldApplies(pattern, name, values);
+      field.label.textContent = pattern.labels?.[name] ?? field.spec.label;
+    }
+    const workload = this.workloadSpec(values.workload);
+    const cost = this.fields.get('cost');
+    if (workload && cost) {
+      cost.unit.textContent = workload.unit;
+      cost.wrap.querySelector('.help').textContent = `per job, mean: ${workload.description}`;
+    }
+  }
+
+  /** The settings that apply to `pattern`, as text. */
+  applicable(pattern) {
+    const values = this.values();
+    return Object.fromEntries(Object.entries(values).filter(([name]) => fieldApplies(pattern, name, values)));
+  }
+
+  /** @param {{field: string, message: string}[]} errors */
+  showErrors(errors) {
+    const byField = new Map(errors.map((e) => [e.field, e.message]));
+    for (const [name, field] of this.fields) {
+      const message = byField.get(name) ?? '';
+      field.error.textContent = message;
+      if (message) field.input.setAttribute('aria-invalid', 'true');
+      else field.input.removeAttribute('aria-invalid');
+    }
+  }
+
+  /**
+   * @param {{running: boolean, canRun: boolean, reason: string}} state
+   */
+  setRunState({ running, canRun, reason }) {
+    this.runButton.disabled = running || !canRun;
+    this.cancelButton.disabled = !running;
+    this.resetButton.disabled = running;
+    this.reason.textContent = running ? '' : reason;
+    if (this.runButton.disabled && !running) this.runButton.setAttribute('aria-describedby', 'run-reason');
+    else this.runButton.removeAttribute('aria-describedby');
+    for (const { input } of this.fields.values()) input.disabled = running;
+  }
+
+  /** Moves focus to the first field with an error. */
+  focusFirstError() {
+    for (const { input, error } of this.fields.values()) {
+      if (error.textContent) {
+        input.focus();
+        return;
+      }
+    }
+  }
+
+  /** @param {(name: string) => void} handler called on every edit, with the field's name */
+  bindInput(handler) {
+    this.form.addEventListener('input', (event) => handler(event.target.name));
+    this.form.addEventListener('change', (event) => handler(event.target.name));
+  }
+
+  /** @param {() => void} handler */
+  bindRun(handler) {
+    this.form.addEventListener('submit', (event) => {
+      event.preventDefault();
+      handler();
+    });
+  }
+
+  /** @param {() => void} handler */
+  bindCancel(handler) {
+    this.cancelButton.addEventListener('click', handler);
+  }
+
+  /** @param {() => void} handler */
+  bindReset(handler) {
+    this.resetButton.addEventListener('click', handler);
+  }
+}

@@ -1,0 +1,90 @@
+// The summary after a run: the accounting (with the identity checked), throughput,
+// latency percentiles, and what cancellation, fail-fast and the limiter did. Built with
+// DOM calls and text nodes only.
+
+/** @param {string} tag @param {Record<string, string>} [attrs] @param {...(Node|string)} children */
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
+  node.append(...children);
+  return node;
+}
+
+const ms = (x) => (Number.isFinite(x) ? `${x < 10 ? x.toFixed(2) : x.toFixed(1)} ms` : '—');
+
+export class SummaryView {
+  constructor() {
+    this.root = document.getElementById('summary');
+    this.onBaseline = () => {};
+  }
+
+  clear() {
+    this.root.replaceChildren();
+  }
+
+  /** @param {() => void} handler runs the same set-up with one worker */
+  bindBaseline(handler) {
+    this.onBaseline = handler;
+  }
+
+  /**
+   * @param {import('../model/live-run.js').LiveRun} run a finished run
+   * @param {{speedup: number | null, baselineThroughput: number | null, canMeasure: boolean}} extra
+   */
+  show(run, extra) {
+    const r = run.report;
+    const c = r.counts;
+    const card = (value, label, testid) => el('div', { class: 'card', 'data-testid': testid }, el('b', {}, value), el('span', {}, label));
+    const cards = el(
+      'div',
+      { class: 'cards' },
+      card(c.completed.toLocaleString('en'), 'completed', 'sum-completed'),
+      card(c.failed.toLocaleString('en'), 'failed', 'sum-failed'),
+      card(c.cancelled.toLocaleString('en'), 'cancelled', 'sum-cancelled'),
+      card(c.notStarted.toLocaleString('en'), 'not started', 'sum-not-started'),
+      card(`${r.throughputPerS.toFixed(1)}/s`, 'throughput', 'sum-throughput'),
+      card(ms(r.wallMs), 'wall time', 'sum-wall'),
+    );
+    const identity = el(
+      'p',
+      { class: r.identityHolds ? 'identity-ok' : 'identity-bad', 'data-testid': 'sum-identity' },
+      `${c.submitted} submitted = ${c.completed} completed + ${c.failed} failed + ${c.cancelled} cancelled + ${c.notStarted} not started` +
+        (r.identityHolds ? ' ✓' : ' ✗ (a job was lost: please report this)'),
+    );
+    const row = (name, s) => el('tr', {}, el('th', { scope: 'row' }, name), ...[s.p50, s.p95, s.p99, s.max].map((v) => el('td', {}, ms(v))));
+    const latency = el(
+      'table',
+      { 'data-testid': 'sum-latency' },
+      el('thead', {}, el('tr', {}, el('th', {}, 'latency'), el('th', {}, 'p50'), el('th', {}, 'p95'), el('th', {}, 'p99'), el('th', {}, 'max'))),
+      el('tbody', {}, row('queue wait', r.latency.queueWait), row('service', r.latency.service), row('total', r.latency.total)),
+    );
+    const notes = [];
+    if (r.cancellation) {
+      const k = r.cancellation;
+      notes.push(
+        `Cancelled (${k.err}) at ${ms(k.atMs)}: “${k.cause}”. ${k.runningAtCancel} running job(s) stopped within ${ms(k.latencyMs)}; ` +
+          `${k.startedAfter} started after the cancel.`,
+      );
+    }
+    if (r.error) notes.push(`errgroup's Wait returned: ${r.error}.`);
+    if (r.limiter) {
+      const l = r.limiter;
+      notes.push(`${l.pacing === 'bucket' ? 'Token bucket' : 'Ticker'}: configured ${l.configuredRate} jobs/s, achieved ${l.achievedRate.toFixed(1)} jobs/s.`);
+    }
+    if (r.memory) notes.push(`wasm memory ${(r.memory.startBytes / 1048576).toFixed(1)} → ${(r.memory.endBytes / 1048576).toFixed(1)} MiB (peak ${(r.memory.peakBytes / 1048576).toFixed(1)}).`);
+    const speedup = el('p', { class: 'note', 'data-testid': 'sum-speedup' });
+    if (extra.speedup != null) {
+      speedup.textContent = `Speedup vs one worker: ${extra.speedup.toFixed(2)}× (1 worker: ${extra.baselineThroughput.toFixed(1)} jobs/s) on ${r.threads} threads.`;
+    } else if (extra.canMeasure) {
+      const button = el('button', { type: 'button', class: 'quiet', 'data-testid': 'measure-speedup' }, 'Measure speedup vs one worker');
+      button.addEventListener('click', () => this.onBaseline());
+      speedup.append(button);
+    }
+    this.root.replaceChildren(cards, identity, el('div', { class: 'table-scroll' }, latency), ...notes.map((n) => el('p', { class: 'note' }, n)), speedup);
+  }
+
+  /** @param {string} message a run that could not finish */
+  showFailure(message) {
+    this.root.replaceChildren(el('p', { class: 'identity-bad' }, message));
+  }
+}
