@@ -119,6 +119,16 @@ impl JobChannel {
         self.len() == 0
     }
 
+    /// Whether the channel is closed.
+    pub fn is_closed(&self) -> bool {
+        self.lock().closed
+    }
+
+    /// Whether a send is blocked (the buffer is full, or no receiver took a hand-off).
+    pub fn has_blocked_send(&self) -> bool {
+        self.lock().blocked_send.is_some()
+    }
+
     /// Receivers currently parked on the channel.
     pub fn waiting_receivers(&self) -> usize {
         self.lock().receivers.len()

@@ -76,6 +76,18 @@ pub enum Pacing {
     Ticker,
 }
 
+/// A deliberate channel leak, for the pitfalls lab.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Leak {
+    /// The channel is used correctly.
+    None,
+    /// The producer sends every job but never closes the channel: workers wait forever.
+    NoClose,
+    /// The consumers stop after half the jobs: the producer blocks forever on a send.
+    Stops,
+}
+
 /// A complete, valid description of a run. Build one with `RunConfig::default()` and
 /// field updates, then [`validate`](Self::validate); or parse text with
 /// [`from_fields`](Self::from_fields).
@@ -115,6 +127,12 @@ pub struct RunConfig {
     pub burst: u32,
     /// Deadline for the whole run, in milliseconds; 0 means none.
     pub timeout_ms: f64,
+    /// Pitfalls lab: KiB each task holds while alive (like a goroutine's stack).
+    pub stack_kib: u32,
+    /// Pitfalls lab: whether jobs check for cancellation (false = they ignore it).
+    pub poll_cancel: bool,
+    /// Pitfalls lab: a deliberate channel leak.
+    pub leak: Leak,
 }
 
 impl Default for RunConfig {
@@ -137,6 +155,9 @@ impl Default for RunConfig {
             rate: 100.0,
             burst: 10,
             timeout_ms: 0.0,
+            stack_kib: 0,
+            poll_cancel: true,
+            leak: Leak::None,
         }
     }
 }
@@ -269,7 +290,7 @@ pub struct FieldSpec {
 pub const MAX_SEED: f64 = 9_007_199_254_740_991.0;
 
 /// Every setting of a run. `cost` is checked against the workload's own range.
-pub const FIELDS: [FieldSpec; 17] = [
+pub const FIELDS: [FieldSpec; 20] = [
     FieldSpec {
         name: "pattern",
         label: "Pattern",
@@ -444,7 +465,39 @@ pub const FIELDS: [FieldSpec; 17] = [
         default: "0",
         help: "deadline for the whole run (context.WithTimeout); 0 = none",
     },
+    FieldSpec {
+        name: "stack",
+        label: "Memory per task",
+        unit: "KiB",
+        kind: FieldKind::Integer {
+            min: 0.0,
+            max: 64.0,
+        },
+        default: "0",
+        help: "pitfalls lab: memory each task holds while alive, like a goroutine's stack",
+    },
+    FieldSpec {
+        name: "poll",
+        label: "Jobs check for cancellation",
+        unit: "",
+        kind: FieldKind::Flag,
+        default: "true",
+        help: "pitfalls lab: off = jobs ignore the context and run to the end",
+    },
+    FieldSpec {
+        name: "leak",
+        label: "Channel leak",
+        unit: "",
+        kind: FieldKind::Choice {
+            choices: &["none", "noclose", "stops"],
+        },
+        default: "none",
+        help: "pitfalls lab: the producer never closes the channel, or the consumers stop half-way",
+    },
 ];
+
+/// Most memory the tasks of one run may hold in all (`jobs x stack`), in KiB.
+pub const MAX_TASK_MEMORY_KIB: u64 = 256 * 1024;
 
 /// The spec of a field by name.
 pub fn field_spec(name: &str) -> Option<&'static FieldSpec> {
@@ -468,9 +521,13 @@ pub struct ConfigError {
 
 impl ConfigError {
     fn unknown(field: &str) -> ConfigError {
+        Self::unknown_of(field, FIELDS.iter().map(|f| f.name))
+    }
+
+    /// "`field` is not a known setting; allowed: ..." for a name not among `known`.
+    pub(crate) fn unknown_of<'a>(field: &str, known: impl Iterator<Item = &'a str>) -> ConfigError {
         let field = shorten(field);
-        let known: Vec<&str> = FIELDS.iter().map(|f| f.name).collect();
-        let allowed = known.join(", ");
+        let allowed = known.collect::<Vec<_>>().join(", ");
         let message = format!("{field} is not a known setting; allowed: {allowed}");
         ConfigError {
             field,
@@ -481,7 +538,32 @@ impl ConfigError {
         }
     }
 
-    fn new(field: &str, value: &str, problem: &str, allowed: String) -> ConfigError {
+    /// Parses `raw` as the number field `spec` takes and checks its range.
+    pub(crate) fn check_text(spec: &FieldSpec, raw: &str) -> Result<f64, ConfigError> {
+        match raw.parse::<f64>() {
+            Ok(value) => check_number(spec, value, raw, None).map(|()| value),
+            Err(_) => {
+                let (min, max, whole) = match spec.kind {
+                    FieldKind::Integer { min, max } => (min, max, true),
+                    FieldKind::Number { min, max } => (min, max, false),
+                    _ => unreachable!("only numeric fields are parsed as numbers"),
+                };
+                let problem = if raw.is_empty() {
+                    "is empty"
+                } else {
+                    "is not a number"
+                };
+                Err(ConfigError::new(
+                    spec.name,
+                    raw,
+                    problem,
+                    range_text(min, max, spec.unit, whole),
+                ))
+            }
+        }
+    }
+
+    pub(crate) fn new(field: &str, value: &str, problem: &str, allowed: String) -> ConfigError {
         let value = shorten(value);
         let shown = if value.is_empty() {
             "(empty)".to_owned()
@@ -644,10 +726,23 @@ impl RunConfig {
         check("rate", self.rate, None);
         check("burst", self.burst as f64, None);
         check("timeout", self.timeout_ms, None);
+        check("stack", self.stack_kib as f64, None);
         if errors.is_empty()
             && let Some(e) = self.total_work_error()
         {
             errors.push(e);
+        }
+        let task_memory = self.jobs as u64 * self.stack_kib as u64;
+        if errors.is_empty() && task_memory > MAX_TASK_MEMORY_KIB {
+            errors.push(ConfigError::new(
+                "stack",
+                &self.stack_kib.to_string(),
+                &format!(
+                    "KiB x {} jobs is {task_memory} KiB of task memory, too much for one run",
+                    self.jobs
+                ),
+                format!("jobs x memory per task up to {MAX_TASK_MEMORY_KIB} KiB (256 MiB)"),
+            ));
         }
         if errors.is_empty() {
             Ok(())
@@ -719,6 +814,7 @@ impl RunConfig {
         let workload = choice("workload");
         let distribution = choice("distribution");
         let pacing = choice("pacing");
+        let leak = choice("leak");
 
         let workload = workload.map(|w| match w {
             "primes" => WorkKind::Primes,
@@ -793,13 +889,16 @@ impl RunConfig {
         let rate = number("rate", &mut errors);
         let burst = number("burst", &mut errors);
         let timeout = number("timeout", &mut errors);
+        let stack = number("stack", &mut errors);
 
-        let ordered = match text("ordered").unwrap_or("false") {
+        let flag = |name: &str, errors: &mut Vec<ConfigError>| match text(name)
+            .unwrap_or(spec(name).default)
+        {
             "true" | "1" | "on" | "yes" => Some(true),
             "false" | "0" | "off" | "no" | "" => Some(false),
             other => {
                 errors.push(ConfigError::new(
-                    "ordered",
+                    name,
                     other,
                     "is not on or off",
                     "true or false".to_owned(),
@@ -807,6 +906,8 @@ impl RunConfig {
                 None
             }
         };
+        let ordered = flag("ordered", &mut errors);
+        let poll = flag("poll", &mut errors);
 
         if !errors.is_empty() {
             return Err(ConfigErrors(errors));
@@ -843,6 +944,13 @@ impl RunConfig {
             rate: rate.unwrap(),
             burst: burst.unwrap() as u32,
             timeout_ms: timeout.unwrap(),
+            stack_kib: stack.unwrap() as u32,
+            poll_cancel: poll.unwrap(),
+            leak: match leak.unwrap() {
+                "noclose" => Leak::NoClose,
+                "stops" => Leak::Stops,
+                _ => Leak::None,
+            },
         };
         config.validate()?;
         Ok(config)
@@ -875,6 +983,9 @@ impl RunConfig {
             ("rate", num(self.rate)),
             ("burst", self.burst.to_string()),
             ("timeout", num(self.timeout_ms)),
+            ("stack", self.stack_kib.to_string()),
+            ("poll", self.poll_cancel.to_string()),
+            ("leak", name(&self.leak)),
         ]
     }
 

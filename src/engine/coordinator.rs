@@ -16,11 +16,11 @@ use std::time::Duration;
 
 use futures::future::{Either, join_all, select};
 
-use super::config::{ConfigErrors, Pacing, Pattern, RunConfig};
+use super::config::{ConfigErrors, Leak, Pacing, Pattern, RunConfig};
 use super::report::{Grant, JobRecord, Progress, RunReport, Sample, build_report};
 use super::runtime::Runtime;
 use super::state::RunShared;
-use super::workers::{io_worker, run_io_job, spawn_cpu_fan_out, start_cpu_worker};
+use super::workers::{io_worker, run_io_job, spawn_cpu_fan_out, start_cpu_worker, task_memory};
 use crate::cancel::CancelToken;
 use crate::clock::{Clock, SleepFuture, Timer};
 use crate::limiter::{RateLimiter, Ticker, WaitError};
@@ -66,6 +66,7 @@ pub async fn execute<R: Runtime>(
     let run = RunShared::new(config.clone(), jobs, clock.clone(), token, pool, capacity);
     let pacer = Pacer::new(rt, &run);
     let grants = RefCell::new(GrantLog::default());
+    let leak = RefCell::new(None);
     let mut samples = Vec::new();
     samples.push(sample(rt, &run, pacer.as_ref()));
 
@@ -94,13 +95,23 @@ pub async fn execute<R: Runtime>(
         join_all(io_workers),
         enforce_deadline(rt, &run),
         on_cancel(&run),
-        stream_progress(rt, &run, pacer.as_ref(), &grants, &mut samples, observer),
+        stream_progress(
+            rt,
+            &run,
+            pacer.as_ref(),
+            &grants,
+            &leak,
+            &mut samples,
+            observer
+        ),
     );
 
     let wall_ms = run.now() as f64 / 1e6;
     samples.push(sample(rt, &run, pacer.as_ref()));
     let log = grants.into_inner();
-    build_report(&run, threads, wall_ms, samples, log.all, log.stopped)
+    let mut report = build_report(&run, threads, wall_ms, samples, log.all, log.stopped);
+    report.leak = leak.into_inner();
+    report
 }
 
 /// Resolves once every job has an outcome and every worker has exited.
@@ -132,14 +143,22 @@ async fn produce_to_channel<R: Runtime>(
     while next < jobs && !run.token.is_cancelled() {
         if let Some(pacer) = pacer {
             let asked = run.now();
-            if let Err(stopped) = pacer.wait(&run.token).await {
-                grants.borrow_mut().stopped = stopped;
-                break;
-            }
+            let waited = match pacer.wait(&run.token).await {
+                Ok(waited) => waited,
+                Err(stopped) => {
+                    grants.borrow_mut().stopped = stopped;
+                    break;
+                }
+            };
             let now = run.now();
             grants.borrow_mut().push(Grant {
                 t_ms: now as f64 / 1e6,
-                waited_ms: (now - asked) as f64 / 1e6,
+                // Zero when the release needed no wait (a token was there, a tick was due).
+                waited_ms: if waited {
+                    (now - asked) as f64 / 1e6
+                } else {
+                    0.0
+                },
                 tokens: pacer.tokens(),
             });
         }
@@ -147,6 +166,11 @@ async fn produce_to_channel<R: Runtime>(
             Either::Left((Ok(()), _)) => next += 1,
             _ => break,
         }
+    }
+    if next == jobs && run.config.leak == Leak::NoClose {
+        // The pitfall: every job sent, and the channel left open. The workers will wait
+        // on it forever; `stream_progress` detects that and reports the leak.
+        return;
     }
     channel.close();
     settle_after_cancel(run).await;
@@ -186,7 +210,11 @@ async fn fan_out_cpu(run: &Arc<RunShared>) {
 async fn fan_out_io<R: Runtime>(rt: &R, run: &RunShared) {
     join_all((0..run.plan.len() as u32).map(|job| async move {
         run.mark_queued(job);
+        run.task_spawned();
+        let stack = task_memory(run); // held for the task's whole life
         run_io_job(rt, run, job, job).await;
+        drop(stack);
+        run.task_ended();
     }))
     .await;
 }
@@ -228,6 +256,7 @@ async fn stream_progress<R: Runtime>(
     run: &RunShared,
     pacer: Option<&Pacer<'_, R>>,
     grants: &RefCell<GrantLog>,
+    leak: &RefCell<Option<String>>,
     samples: &mut Vec<Sample>,
     observer: &mut dyn FnMut(Progress),
 ) {
@@ -236,6 +265,12 @@ async fn stream_progress<R: Runtime>(
             select(rt.sleep(FLUSH_INTERVAL), Box::pin(run_done(run))).await,
             Either::Right(_)
         );
+        if !done && leak.borrow().is_none() {
+            let found = detect_leak(run);
+            if found.is_some() {
+                *leak.borrow_mut() = found;
+            }
+        }
         let s = sample(rt, run, pacer);
         samples.push(s);
         let jobs = run
@@ -257,6 +292,38 @@ async fn stream_progress<R: Runtime>(
     }
 }
 
+/// The pitfalls lab's channel leaks, found the way Go's runtime finds a deadlock: every
+/// goroutine is blocked on a channel nobody will ever use again. Once found, the leak is
+/// described, and the run is cleaned up (the channel closed, or the run cancelled) so it
+/// can end and report — a Go program would hang, or die with "all goroutines are asleep".
+fn detect_leak(run: &RunShared) -> Option<String> {
+    let channel = run.channel.as_ref()?;
+    match run.config.leak {
+        Leak::None => None,
+        Leak::NoClose => {
+            let waiting = channel.waiting_receivers() as u32;
+            let live = run.live_workers();
+            (run.remaining() == 0 && live > 0 && waiting == live && !channel.is_closed()).then(|| {
+                channel.close();
+                format!(
+                    "every job is done, but the producer never closed the channel: {live} workers wait forever \
+                     in `for job := range jobs`, and wg.Wait() never returns (Go: \"all goroutines are asleep - \
+                     deadlock!\"). The lab closed the channel to end the run."
+                )
+            })
+        }
+        Leak::Stops => (run.live_workers() == 0 && run.remaining() > 0 && channel.has_blocked_send()).then(|| {
+            let left = run.remaining();
+            run.token.cancel_with("channel leak: nobody receives");
+            format!(
+                "the consumers stopped after {} jobs: the producer is blocked forever on `jobs <- job`, \
+                 and {left} jobs will never run. The lab cancelled the run to end it.",
+                run.started()
+            )
+        }),
+    }
+}
+
 fn sample<R: Runtime>(rt: &R, run: &RunShared, pacer: Option<&Pacer<'_, R>>) -> Sample {
     let counts = run.counts();
     Sample {
@@ -266,7 +333,9 @@ fn sample<R: Runtime>(rt: &R, run: &RunShared, pacer: Option<&Pacer<'_, R>>) -> 
             .started()
             .saturating_sub(counts.completed + counts.failed + counts.cancelled),
         queued: run.channel.as_ref().map_or(0, |c| c.len() as u32),
+        tasks: run.tasks_alive(),
         memory_bytes: rt.memory_bytes(),
+        heap_bytes: rt.heap_bytes(),
         tokens: pacer.and_then(Pacer::tokens),
     }
 }
@@ -335,17 +404,24 @@ impl<'a, R: Runtime> Pacer<'a, R> {
         })
     }
 
-    /// Waits for the next release. An error means the producer must stop: the run was
+    /// Waits for the next release; `Ok(true)` if it had to wait (no token, no tick due).
+    /// An error means the producer must stop: the run was
     /// cancelled (`None`: the cancellation speaks for itself), or — as x/time/rate's
     /// `Wait` does — the wait would outlast the deadline (`Some(message)`).
-    async fn wait(&self, token: &CancelToken) -> Result<(), Option<String>> {
+    async fn wait(&self, token: &CancelToken) -> Result<bool, Option<String>> {
         match self {
-            Pacer::Bucket(limiter) => match limiter.wait(token).await {
-                Ok(()) => Ok(()),
-                Err(WaitError::Cancelled { .. }) => Err(None),
-                Err(other) => Err(Some(other.to_string())),
-            },
+            Pacer::Bucket(limiter) => {
+                // The coordinator is the bucket's only user: a token there now means
+                // the wait returns at once.
+                let waits = limiter.tokens() < 1.0;
+                match limiter.wait(token).await {
+                    Ok(()) => Ok(waits),
+                    Err(WaitError::Cancelled { .. }) => Err(None),
+                    Err(other) => Err(Some(other.to_string())),
+                }
+            }
             Pacer::Ticker(ticker, clock, timer) => {
+                let due = clock.now() >= ticker.borrow().next_tick();
                 // Only the producer waits on the ticker; work on a copy so no borrow is
                 // held across the await.
                 let tick = async {
@@ -355,7 +431,7 @@ impl<'a, R: Runtime> Pacer<'a, R> {
                     at
                 };
                 match select(Box::pin(tick), token.cancelled()).await {
-                    Either::Left(_) => Ok(()),
+                    Either::Left(_) => Ok(!due),
                     Either::Right(_) => Err(None),
                 }
             }

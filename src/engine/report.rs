@@ -86,8 +86,12 @@ pub struct Sample {
     pub running: u32,
     /// Jobs waiting in the channel.
     pub queued: u32,
+    /// Goroutines alive: pool workers, or fan-out tasks not yet ended.
+    pub tasks: u32,
     /// Program memory (wasm linear memory), if known.
     pub memory_bytes: Option<u64>,
+    /// Heap in use (allocated, not freed), if known.
+    pub heap_bytes: Option<u64>,
     /// Tokens in the bucket (token-bucket runs).
     pub tokens: Option<f64>,
 }
@@ -160,7 +164,7 @@ pub struct LimiterReport {
     pub pacing: Pacing,
     /// The rate asked for.
     pub configured_rate: f64,
-    /// Steady releases per second: between the first and last release that had to wait
+    /// Steady releases per second: from the first release that had to wait to the last
     /// (so a bucket's initial burst does not count).
     pub achieved_rate: f64,
     /// Releases in all.
@@ -192,6 +196,9 @@ pub struct CancellationReport {
     pub started_after: u32,
     /// Jobs that were running at the cancel.
     pub running_at_cancel: u32,
+    /// Job time spent after the cancel, summed over jobs (CPU burned for nothing when
+    /// jobs ignore the cancellation).
+    pub work_after_ms: f64,
 }
 
 /// Everything a finished run reports.
@@ -225,6 +232,8 @@ pub struct RunReport {
     pub cancellation: Option<CancellationReport>,
     /// Fail fast: the first error (what errgroup's `Wait` returns).
     pub error: Option<String>,
+    /// Pitfalls lab: the channel leak found, and what it would have done.
+    pub leak: Option<String>,
     /// Fan-out: job ids in the order results were handed back.
     pub delivery_order: Vec<u32>,
     /// Smallest, largest and last memory reading.
@@ -245,6 +254,8 @@ pub struct MemoryReport {
     pub peak_bytes: u64,
     /// At the end.
     pub end_bytes: u64,
+    /// The most heap in use at a sample (0 if unknown).
+    pub heap_peak_bytes: u64,
 }
 
 /// Maximum number of chart buckets (enough for a smooth line, few enough that each
@@ -292,6 +303,7 @@ pub fn build_report(
         limiter: limiter_report(&run.config, grant_log, producer_stopped),
         cancellation: cancellation_report(run, &jobs),
         error: first_error(run),
+        leak: None,
         delivery_order: if run.config.pattern == Pattern::FanOut {
             delivery_order(&jobs, run.config.ordered)
         } else {
@@ -335,6 +347,11 @@ fn memory_report(samples: &[Sample]) -> Option<MemoryReport> {
         start_bytes: *readings.first()?,
         peak_bytes: *readings.iter().max()?,
         end_bytes: *readings.last()?,
+        heap_peak_bytes: samples
+            .iter()
+            .filter_map(|s| s.heap_bytes)
+            .max()
+            .unwrap_or(0),
     })
 }
 
@@ -346,14 +363,14 @@ fn limiter_report(
     if config.pattern != Pattern::RateLimit {
         return None;
     }
-    // The steady rate: over the releases that had to wait (the bucket's initial burst
-    // goes at once and would flatter it), or over all of them if too few waited.
-    let waited: Vec<&Grant> = grant_log.iter().filter(|g| g.waited_ms > 0.0).collect();
-    let span = if waited.len() >= 2 {
-        waited.clone()
-    } else {
-        grant_log.iter().collect()
-    };
+    // The steady rate: from the first release that had to wait (the bucket's initial
+    // burst goes at once and would flatter it) to the last release.
+    let waits = grant_log.iter().filter(|g| g.waited_ms > 0.0).count() as u32;
+    let first_wait = grant_log
+        .iter()
+        .position(|g| g.waited_ms > 0.0)
+        .unwrap_or(0);
+    let span = &grant_log[first_wait..];
     let achieved_rate = match (span.first(), span.last()) {
         (Some(first), Some(last)) if span.len() > 1 && last.t_ms > first.t_ms => {
             (span.len() - 1) as f64 / ((last.t_ms - first.t_ms) / 1000.0)
@@ -365,7 +382,7 @@ fn limiter_report(
         configured_rate: config.rate,
         achieved_rate,
         grants: grant_log.len() as u32,
-        waits: waited.len() as u32,
+        waits,
         grant_log,
         stopped,
     })
@@ -398,6 +415,11 @@ fn cancellation_report(run: &RunShared, jobs: &[JobRecord]) -> Option<Cancellati
             .filter(|j| j.started_ms.is_some_and(|s| s > at_ms))
             .count() as u32,
         running_at_cancel: running_at_cancel.len() as u32,
+        work_after_ms: jobs
+            .iter()
+            .filter_map(|j| Some(j.finished_ms? - j.started_ms?.max(at_ms)))
+            .filter(|&after| after > 0.0)
+            .sum(),
     })
 }
 

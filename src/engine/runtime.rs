@@ -79,6 +79,11 @@ pub trait Runtime {
     fn pool(&self) -> Arc<dyn CpuPool>;
     /// Bytes of memory the program holds now (wasm: linear memory size), if known.
     fn memory_bytes(&self) -> Option<u64>;
+    /// Bytes of heap in use now (allocated and not yet freed), if known. Unlike linear
+    /// memory, which only grows, this falls when memory is given back.
+    fn heap_bytes(&self) -> Option<u64> {
+        None
+    }
 }
 
 /// Simulated time for deterministic tests: sleeps take no real time, CPU jobs run on a

@@ -199,6 +199,7 @@ pub struct RunShared {
     running: AtomicU32,
     remaining: AtomicU32,
     live_workers: AtomicU32,
+    tasks_alive: AtomicU32,
     /// Jobs ever handed to the channel or spawned.
     pub produced: AtomicU32,
     /// When the token was cancelled (ns since start), `UNSET` while not.
@@ -244,6 +245,7 @@ impl RunShared {
                 running: AtomicU32::new(0),
                 remaining: AtomicU32::new(jobs as u32),
                 live_workers: AtomicU32::new(0),
+                tasks_alive: AtomicU32::new(0),
                 produced: AtomicU32::new(0),
                 cancelled_at: AtomicU64::new(UNSET),
                 coordinator: AtomicWaker::new(),
@@ -307,7 +309,8 @@ impl RunShared {
         // Counted as running before the check, so a coordinator waiting for the running
         // jobs to stop (after a cancel) cannot miss one that is just starting.
         self.running.fetch_add(1, AcqRel);
-        if self.token.is_cancelled() {
+        // (The pitfalls lab's jobs that ignore their context start regardless.)
+        if self.config.poll_cancel && self.token.is_cancelled() {
             self.finish(job, Outcome::NotStarted, now, 0);
             self.stopped_running();
             return None;
@@ -398,6 +401,27 @@ impl RunShared {
         if self.remaining.fetch_sub(count, AcqRel) == count {
             self.wake_coordinator();
         }
+    }
+
+    /// A fan-out task was spawned (it is alive until [`task_ended`](Self::task_ended)).
+    pub fn task_spawned(&self) {
+        self.tasks_alive.fetch_add(1, AcqRel);
+    }
+
+    /// A fan-out task ended.
+    pub fn task_ended(&self) {
+        self.tasks_alive.fetch_sub(1, AcqRel);
+    }
+
+    /// Goroutines alive: fan-out tasks spawned and not ended, or pool workers.
+    pub fn tasks_alive(&self) -> u32 {
+        self.tasks_alive.load(Acquire) + self.live_workers()
+    }
+
+    /// Pitfalls lab (`leak = stops`): the consumers stop once half the jobs started.
+    pub fn consumers_stop(&self) -> bool {
+        self.config.leak == super::config::Leak::Stops
+            && self.started() >= self.plan.len() as u32 / 2
     }
 
     /// A worker starts (wg.Add(1)).

@@ -55,14 +55,16 @@ pub fn run_cpu_job(run: &RunShared, job: u32, worker: u32) -> bool {
     if run.try_start(job, worker, thread).is_none() {
         return false;
     }
+    let _stack = task_memory(run); // a pool worker's "stack" while it runs a job
     let spec = &run.plan[job as usize];
     let token = &run.token;
+    let poll = run.config.poll_cancel;
     match run_cpu(
         run.config.workload,
         spec,
         run.config.seed,
         &*run.clock,
-        &|| token.is_cancelled(),
+        &|| poll && token.is_cancelled(),
     ) {
         Ok(result) => finish_ran(run, job, result),
         Err(_interrupted) => {
@@ -95,7 +97,9 @@ fn cpu_worker_turn(run: Arc<RunShared>, worker: u32, handed: Option<u32>) {
     let job = match handed {
         Some(job) => job,
         None => {
-            if run.token.is_cancelled() {
+            // Workers that honour the context leave on a cancel; the pitfalls lab's
+            // leaking consumers simply stop half-way, without closing anything.
+            if (run.config.poll_cancel && run.token.is_cancelled()) || run.consumers_stop() {
                 run.worker_exited();
                 return;
             }
@@ -130,8 +134,15 @@ pub async fn run_io_job<R: Runtime>(rt: &R, run: &RunShared, job: u32, worker: u
     if run.try_start(job, worker, None).is_none() {
         return false;
     }
+    let _stack = task_memory(run);
     let spec = run.plan[job as usize];
     let wait = rt.sleep(Duration::from_micros(spec.cost));
+    if !run.config.poll_cancel {
+        // A job that ignores its context waits out its time whatever happens.
+        wait.await;
+        finish_ran(run, job, sleep_result(&spec));
+        return true;
+    }
     match select(wait, run.token.cancelled()).await {
         Either::Left(_) => finish_ran(run, job, sleep_result(&spec)),
         Either::Right(_) => {
@@ -141,11 +152,17 @@ pub async fn run_io_job<R: Runtime>(rt: &R, run: &RunShared, job: u32, worker: u
     true
 }
 
+/// The memory a task holds while it is alive (`stack` KiB; nothing by default): the
+/// pitfalls lab's stand-in for a goroutine's stack, so unbounded fan-out shows its cost.
+pub fn task_memory(run: &RunShared) -> Vec<u8> {
+    vec![1u8; run.config.stack_kib as usize * 1024]
+}
+
 /// An I/O worker: receives from the channel and waits out each job, until the channel
 /// closes or the run is cancelled.
 pub async fn io_worker<R: Runtime>(rt: &R, run: &Arc<RunShared>, worker: u32) {
     let channel = run.channel.clone().expect("pool runs have a channel");
-    while !run.token.is_cancelled() {
+    while !(run.config.poll_cancel && run.token.is_cancelled()) && !run.consumers_stop() {
         let job = match channel.recv().await {
             Received::Job(job) => job,
             Received::Closed => break,
@@ -161,9 +178,15 @@ pub async fn io_worker<R: Runtime>(rt: &R, run: &Arc<RunShared>, worker: u32) {
 /// Its "worker" is the pool thread that runs it.
 pub fn spawn_cpu_fan_out(run: &Arc<RunShared>, job: u32) {
     run.mark_queued(job);
+    run.task_spawned();
     let task_run = run.clone();
+    // The task's memory is taken when it is spawned and given back when it ends, as a
+    // goroutine's stack is.
+    let stack = task_memory(run);
     run.pool.spawn(Box::new(move || {
         let thread = rayon::current_thread_index().unwrap_or(0) as u32;
         run_cpu_job(&task_run, job, thread);
+        drop(stack);
+        task_run.task_ended();
     }));
 }

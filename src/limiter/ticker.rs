@@ -39,6 +39,11 @@ impl Ticker {
         self.period
     }
 
+    /// When the next tick is scheduled (the one a reader would get next).
+    pub fn next_tick(&self) -> Duration {
+        self.next
+    }
+
     /// Waits for the next tick (Go: `<-ticker.C`) and returns its scheduled time.
     pub async fn tick(&mut self, clock: &dyn Clock, timer: &dyn Timer) -> Duration {
         loop {

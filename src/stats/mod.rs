@@ -1,8 +1,11 @@
 //! Statistics of a run: latency summaries (nearest-rank percentiles) and time series
 //! of intervals (how many jobs were running, or waiting, at each moment), bucketed for
-//! charts. Pure functions over plain numbers, tested against hand-computed values.
+//! charts; and ([`usl`]) the Universal Scalability Law fitted to a concurrency sweep.
+//! Pure functions over plain numbers, tested against hand-computed values.
 
 use serde::Serialize;
+
+pub mod usl;
 
 /// A latency summary in milliseconds. Percentiles use the nearest-rank method: the
 /// p-th percentile is the smallest value with at least p% of values at or below it.

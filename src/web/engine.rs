@@ -49,7 +49,7 @@ export interface JobColumns {
   outcome: Uint8Array; result: Float64Array; errors: Array<[number, string]>;
 }
 export interface Counts { submitted: number; completed: number; failed: number; cancelled: number; notStarted: number }
-export interface Sample { tMs: number; done: number; running: number; queued: number; memoryBytes?: number; tokens?: number }
+export interface Sample { tMs: number; done: number; running: number; queued: number; tasks: number; memoryBytes?: number; heapBytes?: number; tokens?: number }
 export interface Grant { tMs: number; waitedMs: number; tokens?: number }
 /** A batch streamed about every 50 ms while a run goes. A large batch arrives in parts
  *  that repeat its sample and counts (grants come with the first part only). */
@@ -67,9 +67,13 @@ export interface RunReport {
   series: { bucketMs: number; tMs: number[]; throughput: number[]; busy: number[]; queued: number[] };
   samples: Sample[];
   limiter?: { pacing: string; configuredRate: number; achievedRate: number; grants: number; waits: number; grantLog: Grant[]; stopped?: string };
-  cancellation?: { atMs: number; err: string; cause: string; lastStopMs: number; latencyMs: number; startedAfter: number; runningAtCancel: number };
-  error?: string; deliveryOrder: number[];
-  memory?: { startBytes: number; peakBytes: number; endBytes: number };
+  cancellation?: { atMs: number; err: string; cause: string; lastStopMs: number; latencyMs: number; startedAfter: number; runningAtCancel: number; workAfterMs: number };
+  /** Fail fast: what errgroup's Wait returned. */
+  error?: string;
+  /** Pitfalls lab: the channel leak found. */
+  leak?: string;
+  deliveryOrder: number[];
+  memory?: { startBytes: number; peakBytes: number; endBytes: number; heapPeakBytes: number };
   jobs: JobColumns;
 }
 "#;
@@ -144,13 +148,16 @@ fn parse(settings: &JsValue) -> Result<Result<RunConfig, ConfigErrors>, JsError>
 #[wasm_bindgen(js_name = engineSchema)]
 pub fn engine_schema() -> Result<JsValue, JsError> {
     #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
     struct Schema {
         fields: &'static [crate::engine::config::FieldSpec],
         workloads: &'static [crate::engine::config::WorkloadSpec],
+        sweep_fields: &'static [crate::engine::config::FieldSpec],
     }
     to_js(&Schema {
         fields: &FIELDS,
         workloads: &WORKLOADS,
+        sweep_fields: &crate::lab::sweep::SWEEP_FIELDS,
     })
 }
 
@@ -225,6 +232,70 @@ pub async fn run_pattern(
         .and_then(|_| Reflect::set(&value, &"jobs".into(), &job_columns(&report.jobs)));
     attached.map_err(|_| JsError::new("engine: could not attach job records"))?;
     Ok(value)
+}
+
+/// Runs a concurrency sweep of `settings` (as a worker pool) at every worker count from 1
+/// to `sweep.maxWorkers`, `sweep.repetitions` times each after `sweep.warmup` runs, for
+/// CPU jobs, I/O-like jobs or both, and fits the Universal Scalability Law. Bad settings
+/// reject with the usual messages. `signal` stops it after the current run (the report
+/// keeps what was measured); `onProgress` hears after every run.
+#[wasm_bindgen(js_name = runSweep)]
+pub async fn run_sweep_js(
+    #[wasm_bindgen(unchecked_param_type = "RunSettings")] settings: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Record<string, string | number>")] sweep: JsValue,
+    signal: Option<AbortSignal>,
+    on_progress: Option<js_sys::Function>,
+) -> Result<JsValue, JsError> {
+    let base = parse(&settings)?.map_err(|errors| JsError::new(&errors.to_string()))?;
+    let sweep_fields = fields_of(&sweep)?;
+    let sweep = crate::lab::sweep::SweepConfig::from_fields(
+        sweep_fields.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+        rayon::current_num_threads(),
+        &base,
+    )
+    .map_err(|errors| JsError::new(&errors.to_string()))?;
+    if RUNNING.swap(true, Ordering::AcqRel) {
+        return Err(JsError::new(
+            "engine busy: a run is already in progress; cancel it or wait for it to finish",
+        ));
+    }
+    let _running = RunningGuard;
+    let root = CancelToken::new();
+    let (token, _link) = match &signal {
+        Some(signal) => {
+            let (token, link) = token_from_signal(&root, signal);
+            (token, Some(link))
+        }
+        None => (root, None),
+    };
+    let mut observer = |progress: crate::lab::sweep::SweepProgress| {
+        if let (Some(callback), Ok(value)) = (&on_progress, to_js(&progress)) {
+            let _ = callback.call1(&JsValue::NULL, &value);
+        }
+    };
+    let report =
+        crate::lab::sweep::run_sweep(&WebRuntime::default(), base, sweep, &token, &mut observer)
+            .await;
+    to_js(&report)
+}
+
+/// The shared-counter pitfall: every pool thread adds `increments` to one counter, with
+/// `fetch_add` or (`racy`) with a separate load and store; resolves to
+/// `{threads, increments, expected, actual, lost, racy}`.
+#[wasm_bindgen(js_name = raceCounter)]
+pub async fn race_counter(increments: f64, racy: bool) -> Result<JsValue, JsError> {
+    if !(increments.fract() == 0.0 && (1.0..=100_000_000.0).contains(&increments)) {
+        return Err(JsError::new(&format!(
+            "increments: {increments} is not allowed; allowed: a whole number 1–100000000"
+        )));
+    }
+    let increments = increments as u64;
+    let result = crate::offload::spawn_on_pool(move || {
+        crate::lab::race::count_on_all_threads(increments, racy)
+    })
+    .await
+    .map_err(|_| JsError::new("engine crashed: the pool job was lost"))?;
+    to_js(&result)
 }
 
 /// Outcome codes in job columns.

@@ -3,6 +3,7 @@
 
 pub mod cancel;
 pub mod engine;
+pub mod heap;
 pub mod limiter;
 pub mod runtime;
 pub mod time;

@@ -39,6 +39,10 @@ impl Runtime for WebRuntime {
     fn memory_bytes(&self) -> Option<u64> {
         Some(wasm_memory_bytes())
     }
+
+    fn heap_bytes(&self) -> Option<u64> {
+        Some(super::heap::heap_bytes())
+    }
 }
 
 /// Size of this module's linear memory (shared by all threads), in bytes.

@@ -45,7 +45,11 @@ impl Clock for PerformanceClock {
 pub struct BrowserTimer;
 
 impl Timer for BrowserTimer {
+    /// Waits at least `delay`: browser timers count whole milliseconds, so the delay is
+    /// rounded *up* (a timer that fires early would let a rate limiter release work
+    /// before its time) and capped at `setTimeout`'s limit of 2^31 - 1 ms.
     fn sleep(&self, delay: Duration) -> SleepFuture {
-        Box::pin(gloo_timers::future::sleep(delay))
+        let millis = delay.as_nanos().div_ceil(1_000_000).min(i32::MAX as u128) as u32;
+        Box::pin(gloo_timers::future::TimeoutFuture::new(millis))
     }
 }

@@ -7,13 +7,16 @@ import { download, fileStem, runToCsv, runToJson } from './model/export.js';
 import { LiveRun } from './model/live-run.js';
 import { readLink, writeLink } from './model/url-state.js';
 import { PATTERNS, PRESET_FIELDS, patternById } from './patterns.js';
+import { PITFALLS } from './pitfalls.js';
 import { ChartsView } from './views/charts-view.js';
 import { CompareView } from './views/compare-view.js';
 import { EngineView } from './views/engine-view.js';
 import { FormView } from './views/form-view.js';
 import { PatternView } from './views/pattern-view.js';
+import { PitfallsView } from './views/pitfalls-view.js';
 import { ProgressView } from './views/progress-view.js';
 import { SummaryView } from './views/summary-view.js';
+import { SweepView } from './views/sweep-view.js';
 
 /** Known answer of the start-up self-test: the primes below 10^7. */
 const PRIMES_BELOW_10M = 664579;
@@ -27,6 +30,8 @@ const progress = new ProgressView();
 const summary = new SummaryView();
 const charts = new ChartsView();
 const compare = new CompareView();
+const sweepView = new SweepView();
+const pitfallsView = new PitfallsView(PITFALLS);
 
 const state = {
   /** @type {Engine | null} */
@@ -42,6 +47,10 @@ const state = {
   kept: [],
   runCount: 0,
   validation: 0,
+  /** What the engine is busy with: 'run', 'sweep' or 'pitfall'. */
+  activity: null,
+  /** The last sweep report. */
+  sweep: null,
   unavailable: 'The engine is starting…',
 };
 
@@ -79,8 +88,17 @@ function updateRunState() {
     const fields = [...new Set(state.errors.map((e) => e.field))];
     reason = `Run is disabled until ${fields.length === 1 ? 'this setting is' : 'these settings are'} fixed: ${fields.join(', ')}.`;
   }
-  form.setRunState({ running, canRun: !reason, reason });
+  form.setRunState({ running: running && state.activity === 'run', canRun: !reason && !running, reason });
+  if (running && state.activity !== 'run') form.runButton.disabled = true;
   patternView.setDisabled(running);
+  sweepView.setState({
+    busy: running,
+    sweeping: running && state.activity === 'sweep',
+    canRun: !reason,
+    reason,
+    hasReport: state.sweep !== null,
+  });
+  pitfallsView.setDisabled(running || Boolean(state.unavailable) || !state.engine);
   const finished = state.shown?.report != null && !running;
   document.getElementById('export-json').disabled = !finished;
   document.getElementById('export-csv').disabled = !finished;
@@ -180,6 +198,7 @@ async function run(settings = currentSettings(), { label } = {}) {
   const live = new LiveRun(settings, pattern, jobs, state.engine.info.threads);
   const controller = new AbortController();
   state.running = controller;
+  state.activity = 'run';
   state.shown = live;
   charts.reset();
   summary.clear();
@@ -205,6 +224,7 @@ async function run(settings = currentSettings(), { label } = {}) {
     engineView.showEngineError(`The run could not finish: ${err.message}`);
   } finally {
     state.running = null;
+    state.activity = null;
     updateRunState();
   }
   if (state.shown === live) showRun(live);
@@ -223,6 +243,70 @@ function cancel() {
   state.running?.abort('Cancel pressed');
 }
 
+// --- lab ------------------------------------------------------------------------------
+
+/** Runs a concurrency sweep of the form's set-up. */
+async function runSweep(values) {
+  if (state.running || state.unavailable || state.errors.length || !state.engine) return;
+  const controller = new AbortController();
+  state.running = controller;
+  state.activity = 'sweep';
+  sweepView.clearErrors();
+  updateRunState();
+  sweepView.progress(0, 1, 'starting');
+  try {
+    const report = await state.engine.sweep(currentSettings(), values, {
+      signal: controller.signal,
+      onProgress: (p) => sweepView.progress(p.done, p.total, `${p.step.curve} at ${p.step.workers} workers${p.step.warmup ? ' (warm-up)' : ''}`),
+    });
+    state.sweep = report;
+    sweepView.progress(report.runsDone, report.runsTotal, report.cancelled ? 'cancelled' : 'done');
+    sweepView.show(report);
+  } catch (err) {
+    sweepView.showError(err.message);
+    sweepView.progress(0, 1, 'refused');
+  } finally {
+    state.running = null;
+    state.activity = null;
+    updateRunState();
+  }
+}
+
+/** Runs one pitfall: its wrong and right runs, one after the other. */
+async function runPitfall(id) {
+  if (state.running || !state.engine) return;
+  const pitfall = PITFALLS.find((p) => p.id === id);
+  const runs = pitfall.runs(state.engine.info.threads);
+  const controller = new AbortController();
+  state.running = controller;
+  state.activity = 'pitfall';
+  updateRunState();
+  const results = [];
+  try {
+    for (const r of runs) {
+      pitfallsView.running(id, r.label);
+      results.push(r.race ? await state.engine.race(r.race) : await state.engine.run(r.settings, { signal: controller.signal }));
+    }
+    pitfallsView.show(id, runs, results);
+  } catch (err) {
+    pitfallsView.failed(id, `The comparison could not finish: ${err.message}`);
+  } finally {
+    state.running = null;
+    state.activity = null;
+    updateRunState();
+  }
+}
+
+function sweepCsv(report) {
+  const lines = ['curve,workload,cost,workers,repetition,throughput,median,efficiency'];
+  for (const curve of report.curves) {
+    for (const p of curve.points) {
+      p.throughputs.forEach((x, i) => lines.push([curve.curve, curve.workload, curve.cost, p.workers, i, x, p.median, p.efficiency].join(',')));
+    }
+  }
+  return lines.join('\n') + '\n';
+}
+
 // --- wiring ---------------------------------------------------------------------------
 
 patternView.bindChange((id) => choosePattern(id));
@@ -238,12 +322,19 @@ form.bindReset(() => {
   choosePattern(state.pattern.id, { preset: true });
 });
 summary.bindBaseline(measureBaseline);
+sweepView.bindRun(runSweep);
+sweepView.bindCancel(() => state.activity === 'sweep' && state.running?.abort('Cancel pressed'));
+sweepView.bindExport(
+  () => state.sweep && download(new Blob([JSON.stringify(state.sweep, null, 2)], { type: 'application/json' }), 'scalelab-sweep.json'),
+  () => state.sweep && download(new Blob([sweepCsv(state.sweep)], { type: 'text/csv' }), 'scalelab-sweep.csv'),
+);
+pitfallsView.bindRun(runPitfall);
 compare.bindRemove((index) => {
   state.kept.splice(index, 1);
   compare.show(state.kept);
 });
 document.addEventListener('keydown', (event) => {
-  if (event.key === 'Escape' && state.running) cancel();
+  if (event.key === 'Escape' && state.running) state.running.abort('Cancel pressed');
 });
 document.addEventListener('visibilitychange', () => document.visibilityState === 'visible' && scheduleRender());
 document.getElementById('export-json').addEventListener('click', () => {
@@ -259,7 +350,8 @@ document.getElementById('export-csv').addEventListener('click', () => {
 for (const button of document.querySelectorAll('button[data-png]')) {
   button.addEventListener('click', async () => {
     const name = button.dataset.png;
-    const chart = name === 'compare' ? compare.chart : charts.chart(name);
+    const lab = { compare: compare.chart, 'sweep-throughput': sweepView.throughput, 'sweep-efficiency': sweepView.efficiency };
+    const chart = lab[name] ?? charts.chart(name);
     const blob = await chart.png();
     download(blob, `scalelab-${name}.png`);
   });
@@ -297,6 +389,7 @@ async function start() {
   }
   engineView.showEngine(state.engine.info);
   form.build(state.engine.schema);
+  sweepView.build(state.engine.schema.sweepFields, state.engine.info.threads);
 
   // Set-up: defaults, then the link's pattern (with its preset), then the link's values.
   const link = readLink(location.search, [...form.fields.keys()]);

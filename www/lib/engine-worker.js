@@ -8,14 +8,24 @@
 //   page -> worker  {type: 'scalelab:start', threads}
 //                   {type: 'scalelab:run', id, settings}
 //                   {type: 'scalelab:cancel', id, reason: {name, message}}
+//                   {type: 'scalelab:sweep', id, settings, sweep}
+//                   {type: 'scalelab:race', id, increments, racy}
 //                   {type: 'scalelab:validate', id, settings}
 //                   {type: 'scalelab:selftest', id, limit, chunks}
 //   worker -> page  {type: 'scalelab:ready', threads, wasmLoadMs, poolStartMs, schema}
-//                   {type: 'scalelab:progress', id, batch}     (while a run goes)
+//                   {type: 'scalelab:progress', id, batch}     (while a run or sweep goes)
 //                   {type: 'scalelab:result', id, value}
 //                   {type: 'scalelab:error', id, message}      (id null: engine-level failure)
 
-import init, { engineSchema, initThreadPool, parallelPrimeCount, runPattern, validateConfig } from '../pkg/scalelab.js';
+import init, {
+  engineSchema,
+  initThreadPool,
+  parallelPrimeCount,
+  raceCounter,
+  runPattern,
+  runSweep,
+  validateConfig,
+} from '../pkg/scalelab.js';
 
 let started = null;
 /** @type {Map<number, AbortController>} runs in progress, by request id */
@@ -60,9 +70,24 @@ async function runCommand({ id, settings }) {
   }
 }
 
+async function sweepCommand({ id, settings, sweep }) {
+  const controller = new AbortController();
+  runs.set(id, controller);
+  try {
+    const report = await runSweep(settings, sweep, controller.signal, (batch) => {
+      self.postMessage({ type: 'scalelab:progress', id, batch });
+    });
+    return { value: report };
+  } finally {
+    runs.delete(id);
+  }
+}
+
 /** Command handlers: each resolves to {value, transfer?}. */
 const handlers = {
   'scalelab:run': runCommand,
+  'scalelab:sweep': sweepCommand,
+  'scalelab:race': async ({ increments, racy }) => ({ value: await raceCounter(increments, racy) }),
   'scalelab:validate': async ({ settings }) => ({ value: validateConfig(settings) }),
   'scalelab:selftest': async ({ limit, chunks }) => ({ value: await parallelPrimeCount(limit, chunks) }),
 };

@@ -70,9 +70,36 @@ export class Engine {
    * @returns {Promise<RunReport>} once every job is accounted for.
    */
   run(settings, { signal, onProgress } = {}) {
+    return this.#cancellable({ type: 'scalelab:run', settings }, signal, onProgress);
+  }
+
+  /**
+   * A concurrency sweep: `settings` as a worker pool at every worker count from 1 to
+   * `sweep.maxWorkers` (default twice the threads), `sweep.repetitions` runs each, for
+   * `sweep.curves` (`cpu`, `io` or `both`), with the Universal Scalability Law fitted.
+   * @param {RunSettings} settings
+   * @param {{maxWorkers?: number, repetitions?: number, warmup?: number, threshold?: number, curves?: string}} sweep
+   * @param {{signal?: AbortSignal, onProgress?: (step: object) => void}} [options]
+   * @returns {Promise<object>} the sweep report (partial if cancelled)
+   */
+  sweep(settings, sweep, { signal, onProgress } = {}) {
+    return this.#cancellable({ type: 'scalelab:sweep', settings, sweep }, signal, onProgress);
+  }
+
+  /**
+   * The shared-counter pitfall: every pool thread adds `increments` to one counter,
+   * atomically or (`racy`) with a separate load and store.
+   * @param {{increments: number, racy: boolean}} args
+   * @returns {Promise<{threads: number, expected: number, actual: number, lost: number}>}
+   */
+  race({ increments, racy }) {
+    return this.#request({ type: 'scalelab:race', increments, racy });
+  }
+
+  #cancellable(message, signal, onProgress) {
     const id = this.nextId++;
     const done = new Promise((resolve, reject) => this.pending.set(id, { resolve, reject, onProgress }));
-    this.worker.postMessage({ type: 'scalelab:run', id, settings });
+    this.worker.postMessage({ ...message, id });
     if (signal) {
       const cancel = () =>
         this.worker.postMessage({

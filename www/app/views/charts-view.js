@@ -36,7 +36,7 @@ const STEPS = ['timelineStep', 'linesStep', 'latencyStep', 'limiterStep'];
 const msAxis = { label: 'ms since start', values: (_u, ticks) => ticks.map((t) => `${+t.toFixed(1)}`) };
 
 /** A uPlot chart in a figure; remembers what it last drew. */
-class Chart {
+export class Chart {
   /**
    * @param {string} name key of the figure (`data-chart`)
    * @param {(width: number) => object} options uPlot options for a width
@@ -79,6 +79,18 @@ class Chart {
   reset() {
     this.version = -1;
     this.setData(this.empty());
+  }
+
+  /** Rebuilds the chart with new series (uPlot fixes its series at creation). */
+  replace(series, data) {
+    const options = this.makeOptions(this.width());
+    options.series = series;
+    this.plot.destroy();
+    this.seriesCount = series.length - 1;
+    this.plot = new uPlot(options, data, this.target);
+    const points = data[0].length;
+    this.setEmpty(points === 0);
+    this.figure.dataset.points = String(points);
   }
 
   /** The chart as a PNG blob, on a white background with its title. */
@@ -303,8 +315,11 @@ export class ChartsView {
     }), 4);
     this.memory = new Chart('memory', lineOptions({
       yLabel: 'MiB',
-      series: [{ label: 'wasm memory', stroke: COLORS.line3, width: 2 }],
-    }), 1);
+      series: [
+        { label: 'linear memory (only grows)', stroke: COLORS.line3, width: 2 },
+        { label: 'heap in use', stroke: COLORS.line, width: 2, dash: [6, 3] },
+      ],
+    }), 2);
     this.limiterNote = document.getElementById('limiter-note');
     this.all = [this.timeline, this.throughput, this.load, this.latency, this.limiter, this.memory];
     const observer = new ResizeObserver(() => this.all.forEach((c) => c.resize()));
@@ -377,7 +392,11 @@ export class ChartsView {
       this.load.setData([run.samples.map((s) => s.tMs), run.samples.map((s) => s.running), run.samples.map((s) => s.queued)]);
     }
     const memory = (report?.samples ?? run.samples).filter((s) => s.memoryBytes != null);
-    this.memory.setData([memory.map((s) => s.tMs), memory.map((s) => s.memoryBytes / 1048576)]);
+    this.memory.setData([
+      memory.map((s) => s.tMs),
+      memory.map((s) => s.memoryBytes / 1048576),
+      memory.map((s) => (s.heapBytes ?? 0) / 1048576),
+    ]);
   }
 
   latencyStep(run) {

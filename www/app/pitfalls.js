@@ -1,0 +1,141 @@
+// The article's "common pitfalls", each as a pair (or trio) of runs on the real engine:
+// the wrong way and the right way, with fixed settings so anyone gets comparable
+// numbers, a measure of the damage, and what to chart.
+
+/** @typedef {{label: string, settings?: Record<string, string>, race?: {increments: number, racy: boolean}}} PitfallRun */
+
+const ms = (x) => (Number.isFinite(x) ? `${x.toFixed(1)} ms` : '—');
+const mib = (x) => `${(x / 1048576).toFixed(1)} MiB`;
+const peak = (r, key) => Math.max(0, ...r.samples.map((s) => s[key] ?? 0));
+
+/**
+ * @typedef {object} Pitfall
+ * @property {string} id
+ * @property {string} title
+ * @property {string} explain
+ * @property {(threads: number) => PitfallRun[]} runs
+ * @property {(results: object[]) => {rows: string[][], verdict: string, detected: boolean}} measure
+ * @property {{label: string, value: (sample: object) => number} | null} chart  a series per run, from its samples
+ */
+
+/** @type {Pitfall[]} */
+export const PITFALLS = [
+  {
+    id: 'unbounded',
+    title: 'Unbounded goroutines',
+    explain:
+      'Starting a goroutine per job with no limit: every job holds its memory (here 8 KiB, like a goroutine stack) from the moment it is started, and the scheduler juggles all of them, for no gain once the cores are busy. A pool holds only its workers.',
+    runs: (threads) => {
+      const job = { workload: 'spin', cost: '100', jobs: '10000', stack: '8' };
+      return [
+        { label: 'wrong: a goroutine per job', settings: { pattern: 'fanout', ...job } },
+        { label: `right: a pool of ${threads}`, settings: { pattern: 'pool', workers: String(threads), queue: '64', ...job } },
+      ];
+    },
+    measure: ([wrong, right]) => ({
+      rows: [
+        ['goroutines alive at peak', String(peak(wrong, 'tasks')), String(peak(right, 'tasks'))],
+        ['heap in use at peak', mib(wrong.memory?.heapPeakBytes ?? 0), mib(right.memory?.heapPeakBytes ?? 0)],
+        ['time to finish', ms(wrong.wallMs), ms(right.wallMs)],
+      ],
+      detected: peak(wrong, 'tasks') > 10 * Math.max(1, peak(right, 'tasks')),
+      verdict:
+        `The unbounded version kept up to ${peak(wrong, 'tasks')} goroutines (${mib(wrong.memory?.heapPeakBytes ?? 0)} of heap) alive at once ` +
+        `against the pool's ${peak(right, 'tasks')} (${mib(right.memory?.heapPeakBytes ?? 0)}), and finished no sooner.`,
+    }),
+    chart: { label: 'goroutines alive', value: (s) => s.tasks },
+  },
+  {
+    id: 'leak',
+    title: 'Channel leaks',
+    explain:
+      'A producer that never closes its channel leaves every worker blocked in "for job := range jobs", so wg.Wait() never returns; consumers that stop early leave the producer blocked on a send. Go reports "all goroutines are asleep - deadlock!" or simply hangs. The lab detects both, says why, and cleans up.',
+    runs: () => {
+      const base = { pattern: 'pool', workload: 'sleep', cost: '2000', jobs: '200', workers: '4', queue: '8' };
+      return [
+        { label: 'wrong: never closes', settings: { ...base, leak: 'noclose' } },
+        { label: 'wrong: consumers stop early', settings: { ...base, leak: 'stops' } },
+        { label: 'right: close(jobs)', settings: { ...base, leak: 'none' } },
+      ];
+    },
+    measure: ([noClose, stops, right]) => ({
+      rows: [
+        ['leak found', noClose.leak ? 'yes' : 'no', stops.leak ? 'yes' : 'no', right.leak ? 'yes' : 'no'],
+        ['jobs done / never started', `${noClose.counts.completed} / ${noClose.counts.notStarted}`, `${stops.counts.completed} / ${stops.counts.notStarted}`, `${right.counts.completed} / ${right.counts.notStarted}`],
+      ],
+      detected: Boolean(noClose.leak && stops.leak && !right.leak),
+      verdict: [noClose.leak, stops.leak].filter(Boolean).join(' — '),
+    }),
+    chart: { label: 'jobs done', value: (s) => s.done },
+  },
+  {
+    id: 'cancel',
+    title: 'Ignoring cancellation',
+    explain:
+      'Workers that never look at ctx.Done() keep going after a cancel or a deadline: running jobs burn CPU to the end and queued jobs still start. Here a 100 ms deadline hits a pool of 20 ms CPU jobs.',
+    runs: (threads) => {
+      const base = { pattern: 'pool', workload: 'spin', cost: '20000', jobs: '400', workers: String(threads), queue: '16', timeout: '100' };
+      return [
+        { label: 'wrong: jobs ignore the context', settings: { ...base, poll: 'false' } },
+        { label: 'right: jobs check it', settings: { ...base, poll: 'true' } },
+      ];
+    },
+    measure: ([wrong, right]) => {
+      const w = wrong.cancellation;
+      const r = right.cancellation;
+      return {
+        rows: [
+          ['CPU time after the deadline', ms(w?.workAfterMs), ms(r?.workAfterMs)],
+          ['jobs started after it', String(w?.startedAfter ?? '—'), String(r?.startedAfter ?? '—')],
+          ['deadline to last job stopped', ms(w?.latencyMs), ms(r?.latencyMs)],
+        ],
+        detected: Boolean(w && r && w.workAfterMs > r.workAfterMs && w.startedAfter > 0 && r.startedAfter === 0),
+        verdict: w && r ? `Ignoring the context cost ${ms(w.workAfterMs)} of CPU after the deadline (${w.startedAfter} jobs even started); checking it, ${ms(r.workAfterMs)}.` : '',
+      };
+    },
+    chart: { label: 'jobs running', value: (s) => s.running },
+  },
+  {
+    id: 'race',
+    title: 'Unsynchronised shared state',
+    explain:
+      'Every thread adds to one counter. Split into a load and a store (a read-modify-write race that safe Rust still allows, and that go test -race would flag), increments overwrite each other and are lost; with one atomic fetch_add none are.',
+    runs: () => [
+      { label: 'wrong: load, then store', race: { increments: 5_000_000, racy: true } },
+      { label: 'right: fetch_add', race: { increments: 5_000_000, racy: false } },
+    ],
+    measure: ([wrong, right]) => ({
+      rows: [
+        ['expected', wrong.expected.toLocaleString('en'), right.expected.toLocaleString('en')],
+        ['counted', wrong.actual.toLocaleString('en'), right.actual.toLocaleString('en')],
+        ['lost updates', wrong.lost.toLocaleString('en'), right.lost.toLocaleString('en')],
+      ],
+      detected: wrong.lost > 0 && right.lost === 0,
+      verdict: `${wrong.lost.toLocaleString('en')} of ${wrong.expected.toLocaleString('en')} increments were lost to the race; fetch_add lost ${right.lost}.`,
+    }),
+    chart: null,
+  },
+  {
+    id: 'ticker',
+    title: 'Ticker pacing vs token bucket',
+    explain:
+      'The article paces requests with time.Ticker. Each tick needs a timer to fire, and browser timers count whole milliseconds (and are clamped further when busy or hidden), so above about 1000/s a ticker falls short — and it never catches up, because missed ticks are dropped. A token bucket computes tokens from the clock and releases what accrued, so it holds the rate. Here: 2000 jobs/s.',
+    runs: () => {
+      const base = { pattern: 'ratelimit', workload: 'sleep', cost: '100', jobs: '1000', workers: '8', queue: '64', rate: '2000', burst: '20' };
+      return [
+        { label: 'wrong: time.Ticker', settings: { ...base, pacing: 'ticker' } },
+        { label: 'right: token bucket', settings: { ...base, pacing: 'bucket' } },
+      ];
+    },
+    measure: ([wrong, right]) => ({
+      rows: [
+        ['configured', `${wrong.limiter.configuredRate}/s`, `${right.limiter.configuredRate}/s`],
+        ['achieved', `${wrong.limiter.achievedRate.toFixed(1)}/s`, `${right.limiter.achievedRate.toFixed(1)}/s`],
+        ['of the rate', `${((wrong.limiter.achievedRate / wrong.limiter.configuredRate) * 100).toFixed(1)}%`, `${((right.limiter.achievedRate / right.limiter.configuredRate) * 100).toFixed(1)}%`],
+      ],
+      detected: wrong.limiter.achievedRate < 0.9 * wrong.limiter.configuredRate && right.limiter.achievedRate > 0.97 * right.limiter.configuredRate,
+      verdict: `The ticker reached ${wrong.limiter.achievedRate.toFixed(0)}/s of ${wrong.limiter.configuredRate}/s; the bucket ${right.limiter.achievedRate.toFixed(0)}/s.`,
+    }),
+    chart: { label: 'jobs done', value: (s) => s.done },
+  },
+];

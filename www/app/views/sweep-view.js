@@ -1,0 +1,188 @@
+// The concurrency sweep: its settings, progress, the fitted law's numbers, and two
+// charts (throughput and efficiency against workers, with the ideal and the fit).
+
+import { Chart, COLORS } from './charts-view.js';
+
+const CURVE_NAMES = { cpu: 'CPU jobs', io: 'I/O-like jobs' };
+const CURVE_COLORS = { cpu: COLORS.series[0], io: COLORS.series[1] };
+
+/** @param {string} tag @param {Record<string, string>} [attrs] @param {...(Node|string)} children */
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
+  node.append(...children);
+  return node;
+}
+
+const workersAxis = { label: 'workers', values: (_u, ticks) => ticks.map((t) => (Number.isInteger(t) ? `${t}` : '')) };
+
+export class SweepView {
+  constructor() {
+    this.form = document.getElementById('sweep-form');
+    this.container = document.getElementById('sweep-fields');
+    this.runButton = document.getElementById('sweep-run');
+    this.cancelButton = document.getElementById('sweep-cancel');
+    this.reason = document.getElementById('sweep-reason');
+    this.bar = document.getElementById('sweep-progress');
+    this.text = document.getElementById('sweep-progress-text');
+    this.summary = document.getElementById('sweep-summary');
+    this.exportJson = document.getElementById('sweep-export-json');
+    this.exportCsv = document.getElementById('sweep-export-csv');
+    /** @type {Map<string, {input: HTMLInputElement | HTMLSelectElement, error: HTMLElement}>} */
+    this.fields = new Map();
+    this.throughput = new Chart('sweep-throughput', (width) => ({
+      width,
+      height: 240,
+      legend: { live: false },
+      scales: { x: { time: false } },
+      axes: [workersAxis, { label: 'jobs / s', size: 56 }],
+      series: [{ label: 'workers' }],
+    }), 0);
+    this.efficiency = new Chart('sweep-efficiency', (width) => ({
+      width,
+      height: 240,
+      legend: { live: false },
+      scales: { x: { time: false }, y: { range: [0, 1.2] } },
+      axes: [workersAxis, { label: 'efficiency', size: 56 }],
+      series: [{ label: 'workers' }],
+    }), 0);
+    const observer = new ResizeObserver(() => [this.throughput, this.efficiency].forEach((c) => c.resize()));
+    observer.observe(this.throughput.target);
+  }
+
+  /** @param {object[]} specs the engine's sweep fields */
+  build(specs, threads) {
+    for (const spec of specs) {
+      const id = `sweep-${spec.name}`;
+      const wrap = el('div', { class: 'field' });
+      const label = el('label', { for: id }, spec.label);
+      let input;
+      if (spec.kind.type === 'choice') {
+        input = el('select', { id, name: spec.name, 'data-testid': `sweep-field-${spec.name}` }, ...spec.kind.choices.map((c) => el('option', { value: c }, c)));
+      } else {
+        input = el('input', { id, name: spec.name, type: 'text', inputmode: 'decimal', autocomplete: 'off', 'data-testid': `sweep-field-${spec.name}` });
+      }
+      input.value = spec.name === 'maxWorkers' ? String(Math.min(64, 2 * threads)) : spec.default;
+      const help = el('p', { class: 'help', id: `${id}-help` }, spec.help);
+      const error = el('p', { class: 'error', id: `${id}-error`, 'aria-live': 'polite' });
+      input.setAttribute('aria-describedby', `${help.id} ${error.id}`);
+      wrap.append(label, el('div', { class: 'input-row' }, input, el('span', { class: 'unit' }, spec.unit)), help, error);
+      this.container.append(wrap);
+      this.fields.set(spec.name, { input, error });
+    }
+  }
+
+  values() {
+    return Object.fromEntries([...this.fields].map(([name, f]) => [name, f.input.value]));
+  }
+
+  /** Shows an engine rejection under the fields it names ("field: ..." lines). */
+  showError(message) {
+    const lines = message.split('\n');
+    for (const [name, f] of this.fields) f.error.textContent = lines.filter((l) => l.startsWith(`${name}:`) || l.startsWith(`${name} `)).join(' ');
+    const unplaced = lines.filter((l) => ![...this.fields.keys()].some((n) => l.startsWith(`${n}:`) || l.startsWith(`${n} `)));
+    this.reason.textContent = unplaced.join(' ');
+  }
+
+  clearErrors() {
+    for (const f of this.fields.values()) f.error.textContent = '';
+    this.reason.textContent = '';
+  }
+
+  /** @param {{busy: boolean, sweeping: boolean, canRun: boolean, reason?: string, hasReport: boolean}} state */
+  setState({ busy, sweeping, canRun, reason = '', hasReport }) {
+    this.runButton.disabled = busy || !canRun;
+    this.cancelButton.disabled = !sweeping;
+    this.exportJson.disabled = busy || !hasReport;
+    this.exportCsv.disabled = busy || !hasReport;
+    if (!sweeping && reason) this.reason.textContent = reason;
+  }
+
+  progress(done, total, label) {
+    this.bar.max = Math.max(1, total);
+    this.bar.value = done;
+    this.text.textContent = `${done} / ${total} runs — ${label}`;
+    this.text.dataset.state = label;
+  }
+
+  /** @param {object} report the engine's sweep report */
+  show(report) {
+    const x = [];
+    for (let n = 1; n <= report.sweep.maxWorkers; n++) x.push(n);
+    const tSeries = [{ label: 'workers' }];
+    const tData = [x];
+    const eSeries = [{ label: 'workers' }];
+    const eData = [x];
+    for (const curve of report.curves) {
+      const color = CURVE_COLORS[curve.curve];
+      const name = CURVE_NAMES[curve.curve];
+      const at = (n, f) => {
+        const p = curve.points.find((q) => q.workers === n);
+        return p ? f(p) : null;
+      };
+      const fit = curve.fit;
+      tSeries.push(
+        { label: `${name}: median`, stroke: color, width: 2, points: { show: true, size: 7, fill: color } },
+        { label: `${name}: slowest run`, stroke: color, width: 1, dash: [2, 3] },
+        { label: `${name}: fastest run`, stroke: color, width: 1, dash: [2, 3] },
+        { label: `${name}: fitted law`, stroke: color, width: 1.5, dash: [8, 4] },
+        { label: `${name}: ideal`, stroke: COLORS.ideal, width: 1, dash: [3, 3] },
+      );
+      tData.push(
+        x.map((n) => at(n, (p) => p.median)),
+        x.map((n) => at(n, (p) => p.min)),
+        x.map((n) => at(n, (p) => p.max)),
+        x.map((n) => (fit ? fit.lambda * n / (1 + fit.sigma * (n - 1) + fit.kappa * n * (n - 1)) : null)),
+        x.map((n) => (fit ? fit.lambda * n : null)),
+      );
+      eSeries.push({ label: name, stroke: color, width: 2, points: { show: true, size: 7, fill: color } });
+      eData.push(x.map((n) => at(n, (p) => p.efficiency)));
+    }
+    eSeries.push({ label: 'threshold', stroke: COLORS.failed, width: 1, dash: [4, 4] }, { label: 'ideal', stroke: COLORS.ideal, width: 1, dash: [3, 3] });
+    eData.push(x.map(() => report.sweep.threshold), x.map(() => 1));
+    this.throughput.replace(tSeries, tData);
+    this.efficiency.replace(eSeries, eData);
+
+    const rows = report.curves.map((curve) => {
+      const fit = curve.fit;
+      const peak = fit?.peakWorkers ? fit.peakWorkers.toFixed(1) : 'none (κ = 0)';
+      return el(
+        'tr',
+        { 'data-testid': `sweep-row-${curve.curve}` },
+        el('th', { scope: 'row' }, `${CURVE_NAMES[curve.curve]} (${curve.workload}, ${curve.cost})`),
+        el('td', {}, fit ? fit.lambda.toFixed(1) : '—'),
+        el('td', {}, fit ? fit.sigma.toFixed(4) : '—'),
+        el('td', {}, fit ? fit.kappa.toFixed(5) : '—'),
+        el('td', {}, fit ? fit.rSquared.toFixed(3) : '—'),
+        el('td', {}, peak),
+        el('td', { 'data-testid': `sweep-recommended-${curve.curve}` }, curve.recommended != null ? String(curve.recommended) : '—'),
+      );
+    });
+    const head = el('tr', {}, ...['curve', 'λ (jobs/s, 1 worker)', 'σ contention', 'κ coherency', 'r²', 'peak at', 'recommended workers'].map((h) => el('th', {}, h)));
+    const note = el(
+      'p',
+      { class: 'note' },
+      `${report.runsDone} of ${report.runsTotal} runs on ${report.threads} threads${report.cancelled ? ' (cancelled: partial results)' : ''}. ` +
+        `Recommended: the most workers whose median efficiency stays at or above ${report.sweep.threshold}, and not past the peak. ` +
+        'The dotted lines show each count’s fastest and slowest run: a wide gap means a noisy machine.',
+    );
+    this.summary.replaceChildren(el('div', { class: 'table-scroll' }, el('table', {}, el('thead', {}, head), el('tbody', {}, ...rows))), note);
+  }
+
+  /** @param {(values: Record<string, string>) => void} handler */
+  bindRun(handler) {
+    this.form.addEventListener('submit', (event) => {
+      event.preventDefault();
+      handler(this.values());
+    });
+  }
+
+  bindCancel(handler) {
+    this.cancelButton.addEventListener('click', handler);
+  }
+
+  bindExport(onJson, onCsv) {
+    this.exportJson.addEventListener('click', onJson);
+    this.exportCsv.addEventListener('click', onCsv);
+  }
+}
