@@ -1,12 +1,13 @@
-// Browser benchmarks: drives headless Chromium (playwright-core) against the engine
-// harness page served by scalelab-serve, runs each scenario several times in the same
-// page, and writes bench/results.json and bench/RESULTS.md. Every comparison is a
-// ratio measured in this one run; min/median/max are reported so noise stays visible.
+// scalelab's benchmarks against what a user would pick instead, side by side in one run:
+// headless Chromium (playwright-core) on the harness page served by scalelab-serve, plus
+// the same engine natively (cargo bench --bench engine) and the article's Go. Writes
+// bench/results.json and bench/RESULTS.md. Every comparison is a ratio measured in this
+// run; min/median/max are reported so noise stays visible.
 //
-// Usage: node bench/run.mjs [--quick]    (./build.sh bench runs it)
+// Usage: node bench/run.mjs [--quick]    (./build.sh bench runs it after building)
 
-import { writeFileSync } from 'node:fs';
-import { execSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { launchBrowser, openPage, startServer } from '../tests/e2e/harness.mjs';
@@ -14,64 +15,112 @@ import { launchBrowser, openPage, startServer } from '../tests/e2e/harness.mjs';
 const ROOT = path.resolve(import.meta.dirname, '..');
 const QUICK = process.argv.includes('--quick');
 const REPS = QUICK ? 2 : 5;
+const log = (...a) => console.log('[bench]', ...a);
 
-/** min / median / max (and p50/p99 for latency lists). */
+/** min / median / max and percentiles of a list. */
 function spread(values) {
   const s = [...values].sort((a, b) => a - b);
   const at = (p) => s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
-  return { n: s.length, min: s[0], median: at(50), max: s[s.length - 1], p50: at(50), p99: at(99) };
+  const mid = s.length >> 1;
+  const median = s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+  return { n: s.length, min: s[0], median, max: s[s.length - 1], p50: at(50), p99: at(99) };
 }
 
 const fmt = (x, digits = 2) => (Number.isFinite(x) ? x.toFixed(digits) : '—');
-const mmm = (s, digits = 2, unit = '') => `${fmt(s.median, digits)}${unit} (${fmt(s.min, digits)}–${fmt(s.max, digits)})`;
+const mmm = (s, digits = 2) => `${fmt(s.median, digits)} (${fmt(s.min, digits)}–${fmt(s.max, digits)})`;
+const pass = (ok) => (ok ? '✓' : '✗ missed');
 
-/** Scenario: the same CPU kernel at 1 worker and at every pool thread. */
+// --- browser scenarios (run inside the harness page) ----------------------------------
+
+/** CPU scaling: the same kernel at 1 worker and at every pool thread. */
 async function cpuScaling(page, threads) {
   const settings = { pattern: 'pool', workload: 'primes', cost: 200000, jobs: QUICK ? 200 : 600, queue: 64 };
-  const result = await page.evaluate(
+  const at = await page.evaluate(
     async ({ settings, threads, reps }) => {
-      await engine.run({ ...settings, jobs: 50 }); // warm-up
-      const at = {};
-      for (const workers of [1, threads]) {
-        at[workers] = [];
-        for (let r = 0; r < reps; r++) {
-          const report = await engine.run({ ...settings, workers });
-          at[workers].push(report.throughputPerS);
-        }
-      }
-      return at;
-    },
-    { settings, threads, reps: REPS },
-  );
-  const one = spread(result[1]);
-  const many = spread(result[threads]);
-  return { settings, threads, throughput1: one, throughputN: many, speedup: many.median / one.median, efficiency: many.median / one.median / threads };
-}
-
-/** Scenario: per-job cost of the pool itself, on empty jobs. */
-async function dispatchOverhead(page, threads) {
-  const jobs = QUICK ? 20000 : 50000;
-  const result = await page.evaluate(
-    async ({ jobs, threads, reps }) => {
-      await engine.run({ workload: 'spin', cost: 0, jobs: 5000, workers: threads, queue: 1024 }); // warm-up
-      const out = { pool: [], fanout: [] };
+      await engine.run({ ...settings, jobs: 50 });
+      const out = { 1: [], [threads]: [] };
       for (let r = 0; r < reps; r++) {
-        const pool = await engine.run({ pattern: 'pool', workload: 'spin', cost: 0, jobs, workers: threads, queue: 1024 });
-        out.pool.push((pool.wallMs * 1000) / jobs);
-        const fanout = await engine.run({ pattern: 'fanout', workload: 'spin', cost: 0, jobs });
-        out.fanout.push((fanout.wallMs * 1000) / jobs);
+        for (const workers of [1, threads]) out[workers].push((await engine.run({ ...settings, workers })).throughputPerS);
       }
       return out;
     },
-    { jobs, threads, reps: REPS },
+    { settings, threads, reps: REPS },
   );
-  return { jobs, workers: threads, poolUsPerJob: spread(result.pool), fanoutUsPerJob: spread(result.fanout) };
+  const one = spread(at[1]);
+  const many = spread(at[threads]);
+  return { settings, threads, one, many, speedup: many.median / one.median, efficiency: many.median / one.median / threads };
 }
 
-/** Scenario: abort -> last job stopped, with 1 ms CPU jobs. */
-async function cancellationLatency(page, threads, jobMicros) {
+/** Dispatch overhead per job: our pool vs workerpool vs plain postMessage. */
+async function dispatch(page, threads) {
+  const jobs = QUICK ? 10000 : 30000;
+  const wpJobs = QUICK ? 2000 : 5000;
+  return page.evaluate(
+    async ({ jobs, wpJobs, threads, reps }) => {
+      const result = { jobs, wpJobs, threads, ours: { 0: [], 10: [] }, workerpool: { 0: [], 10: [] }, roundTrip: [], pipelined: [] };
+      // Per-job overhead = wall x threads / jobs - job time (what the pool adds per job).
+      const overhead = (wallMs, n, micros) => (wallMs * 1000 * threads) / n - micros;
+      await engine.run({ workload: 'spin', cost: 0, jobs: 5000, workers: threads, queue: 1024 });
+      const pool = workerpool.pool(new URL('wp-worker.js', location.href).href, { maxWorkers: threads, workerType: 'web' });
+      await Promise.all(Array.from({ length: 200 }, () => pool.exec('spin', [0]))); // warm-up
+      for (let r = 0; r < reps; r++) {
+        for (const micros of [0, 10]) {
+          const report = await engine.run({ pattern: 'pool', workload: 'spin', cost: micros, jobs, workers: threads, queue: 1024 });
+          result.ours[micros].push(overhead(report.wallMs, jobs, micros));
+          const t0 = performance.now();
+          await Promise.all(Array.from({ length: wpJobs }, () => pool.exec('spin', [micros])));
+          result.workerpool[micros].push(overhead(performance.now() - t0, wpJobs, micros));
+        }
+      }
+      await pool.terminate();
+      // Plain postMessage to one worker: sequential round trips, and a pipelined burst.
+      const echo = new Worker(new URL('echo-worker.js', location.href));
+      const once = () => new Promise((resolve) => { echo.onmessage = resolve; echo.postMessage(0); });
+      for (let i = 0; i < 200; i++) await once();
+      for (let r = 0; r < reps; r++) {
+        const n = 2000;
+        let t0 = performance.now();
+        for (let i = 0; i < n; i++) await once();
+        result.roundTrip.push(((performance.now() - t0) * 1000) / n);
+        t0 = performance.now();
+        await new Promise((resolve) => {
+          let left = n;
+          echo.onmessage = () => --left === 0 && resolve();
+          for (let i = 0; i < n; i++) echo.postMessage(i);
+        });
+        result.pipelined.push(((performance.now() - t0) * 1000) / n);
+      }
+      echo.terminate();
+      return result;
+    },
+    { jobs, wpJobs, threads, reps: REPS },
+  );
+}
+
+/** Achieved vs configured rate for the token bucket and the article's ticker. */
+async function limiterAccuracy(page) {
+  const seconds = QUICK ? 1 : 5;
+  return page.evaluate(
+    async ({ seconds }) => {
+      const rows = [];
+      for (const rate of [10, 100, 1000, 10000]) {
+        for (const pacing of ['bucket', 'ticker']) {
+          const burst = Math.max(1, Math.round(rate / 100));
+          const jobs = Math.round(rate * seconds) + burst;
+          const report = await engine.run({ pattern: 'ratelimit', pacing, rate, burst, jobs, workload: 'sleep', cost: 0, workers: 32, queue: 1024 });
+          rows.push({ rate, pacing, burst, jobs, achieved: report.limiter.achievedRate, error: report.limiter.achievedRate / rate - 1, wallMs: report.wallMs });
+        }
+      }
+      return rows;
+    },
+    { seconds },
+  );
+}
+
+/** abort -> last job stopped, with CPU jobs of `jobMicros`. */
+async function cancellation(page, threads, jobMicros) {
   const runs = QUICK ? 20 : 60;
-  const result = await page.evaluate(
+  const r = await page.evaluate(
     async ({ runs, threads, jobMicros }) => {
       const engineSide = [];
       const endToEnd = [];
@@ -79,13 +128,13 @@ async function cancellationLatency(page, threads, jobMicros) {
       for (let i = 0; i < runs; i++) {
         const controller = new AbortController();
         let abortedAt = 0;
-        // Cancel at a different point of each run: after 3 + (i mod 7) batches.
         let batches = 0;
         const report = await engine.run(
           { workload: 'spin', cost: jobMicros, jobs: Math.floor(40_000_000 / jobMicros), workers: threads * 2, queue: 64, seed: i },
           {
             signal: controller.signal,
             onProgress: () => {
+              // Cancel at a different point of each run: after 3 + (i mod 7) batches.
               if (++batches === 3 + (i % 7) && !abortedAt) {
                 abortedAt = performance.timeOrigin + performance.now();
                 controller.abort('bench');
@@ -93,17 +142,105 @@ async function cancellationLatency(page, threads, jobMicros) {
             },
           },
         );
-        const c = report.cancellation;
-        engineSide.push(c.latencyMs);
-        endToEnd.push(report.clockEpochMs + c.lastStopMs - abortedAt);
-        startedAfter += c.startedAfter;
+        engineSide.push(report.cancellation.latencyMs);
+        endToEnd.push(report.clockEpochMs + report.cancellation.lastStopMs - abortedAt);
+        startedAfter += report.cancellation.startedAfter;
       }
       return { engineSide, endToEnd, startedAfter };
     },
     { runs, threads, jobMicros },
   );
-  return { runs, jobMs: jobMicros / 1000, engineSide: spread(result.engineSide), endToEnd: spread(result.endToEnd), startedAfter: result.startedAfter };
+  return { runs, jobMs: jobMicros / 1000, engineSide: spread(r.engineSide), endToEnd: spread(r.endToEnd), startedAfter: r.startedAfter };
 }
+
+/** Many short runs in one page (some cancelled): memory and workers stay flat. */
+async function soak(page, runs) {
+  const workersBefore = page.workers().length;
+  const r = await page.evaluate(
+    async ({ runs }) => {
+      const memory = [];
+      const heap = [];
+      let cancelled = 0;
+      let broken = 0;
+      for (let i = 0; i < runs; i++) {
+        const controller = new AbortController();
+        const settings = { pattern: ['pool', 'fanout', 'failfast', 'ratelimit'][i % 4], jobs: 50, cost: 5000, rate: 5000, seed: i };
+        const cancel = i % 10 === 9; // every tenth run is cancelled mid-way
+        const report = await engine.run(settings, {
+          signal: controller.signal,
+          onProgress: () => cancel && controller.abort('soak'),
+        });
+        if (!report.identityHolds) broken++;
+        if (report.cancellation) cancelled++;
+        memory.push(report.memory.endBytes);
+        heap.push(report.samples[report.samples.length - 1].heapBytes);
+      }
+      const warm = Math.min(99, runs - 1);
+      return { runs, cancelled, broken, afterWarmup: memory[warm], end: memory[runs - 1], max: Math.max(...memory), heapAfterWarmup: heap[warm], heapEnd: heap[runs - 1] };
+    },
+    { runs },
+  );
+  return { ...r, workersBefore, workersAfter: page.workers().length };
+}
+
+/** Unbounded fan-out vs a pool at 100 000 jobs: goroutines alive and heap. */
+async function unbounded(page, threads) {
+  return page.evaluate(
+    async ({ threads }) => {
+      const job = { workload: 'spin', cost: 0, jobs: 100000 };
+      const out = {};
+      for (const [name, settings] of [['fanout', { pattern: 'fanout', ...job }], ['pool', { pattern: 'pool', workers: threads, queue: 256, ...job }]]) {
+        const r = await engine.run(settings);
+        out[name] = { tasksPeak: Math.max(...r.samples.map((s) => s.tasks)), heapPeak: r.memory.heapPeakBytes, linear: r.memory.peakBytes, wallMs: r.wallMs };
+      }
+      return out;
+    },
+    { threads },
+  );
+}
+
+/** The playground page's main thread while a run streams at the highest rate. */
+async function pageLongTasks(context, url) {
+  const { page } = await openPage(context, url);
+  await page.setViewportSize({ width: 1400, height: 1000 });
+  await page.waitForSelector('html[data-ready="true"]', { timeout: 30_000 });
+  await page.evaluate(() => {
+    globalThis.longTasks = [];
+    new PerformanceObserver((list) => list.getEntries().forEach((e) => globalThis.longTasks.push(e.duration))).observe({ type: 'longtask' });
+  });
+  await page.click('[data-testid="pattern-fanout"]');
+  await page.selectOption('[data-testid="field-workload"]', 'spin');
+  await page.fill('[data-testid="field-cost"]', '0');
+  await page.fill('[data-testid="field-jobs"]', '100000');
+  const runs = QUICK ? 2 : 5;
+  for (let i = 0; i < runs; i++) {
+    await page.waitForFunction(() => !document.querySelector('[data-testid="run"]').disabled);
+    await page.click('[data-testid="run"]');
+    await page.waitForFunction(() => document.querySelector('[data-testid="progress-text"]').dataset.state === 'done', null, { timeout: 60_000 });
+  }
+  await page.waitForTimeout(300);
+  const tasks = await page.evaluate(() => globalThis.longTasks);
+  await page.close();
+  return { runs, count: tasks.length, longest: tasks.length ? Math.max(...tasks) : 0 };
+}
+
+// --- native and Go ---------------------------------------------------------------------
+
+function native(threads) {
+  const args = ['bench', '--quiet', '--bench', 'engine', '--', '--threads', String(threads), ...(QUICK ? ['--quick'] : [])];
+  const out = execFileSync('cargo', args, { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  const json = JSON.parse(out.trim().split('\n').pop());
+  return { one: spread(json['1']), many: spread(json[String(threads)]) };
+}
+
+function go(pattern, workers) {
+  const args = ['run', path.join(ROOT, 'bench', 'go', 'patterns.go'), '-pattern', pattern, '-workers', String(workers), '-jobs', String(QUICK ? 200 : 600), '-reps', String(REPS)];
+  const out = execFileSync('go', args, { cwd: os.tmpdir(), encoding: 'utf8', env: { ...process.env, GO111MODULE: 'off' } });
+  const json = JSON.parse(out);
+  return { ...spread(json.throughput), version: json.go, primes: json.primes };
+}
+
+// --- main ------------------------------------------------------------------------------
 
 async function main() {
   const server = await startServer();
@@ -114,68 +251,152 @@ async function main() {
     globalThis.engine = await globalThis.scalelab.Engine.start();
     return engine.info.threads;
   });
-  const browserVersion = browser.context.browser()?.version() ?? 'Chromium';
-  const results = { date: new Date().toISOString(), quick: QUICK, machine: `${os.cpus()[0]?.model}, ${os.cpus().length} cores`, browser: browserVersion, threads };
+  const browserVersion = browser.context.browser()?.version() ?? execFileSync('chromium', ['--version'], { encoding: 'utf8' }).trim();
+  const r = {
+    date: new Date().toISOString(),
+    quick: QUICK,
+    machine: `${os.cpus()[0]?.model}, ${os.cpus().length} cores`,
+    browser: browserVersion,
+    rustc: execFileSync('rustc', ['--version'], { encoding: 'utf8' }).trim(),
+    threads,
+  };
+  log(`${r.machine}; Chromium ${browserVersion}; pool of ${threads} threads; ${QUICK ? 'quick' : 'full'} run`);
 
-  console.log(`[bench] ${results.machine}; ${browserVersion}; pool of ${threads} threads; ${QUICK ? 'quick' : 'full'} run`);
-  results.cpuScaling = await cpuScaling(page, threads);
-  console.log(`[bench] CPU scaling: speedup ${fmt(results.cpuScaling.speedup)}x at ${threads} workers`);
-  results.dispatch = await dispatchOverhead(page, threads);
-  console.log(`[bench] dispatch: pool ${fmt(results.dispatch.poolUsPerJob.median)} us/job, fan-out ${fmt(results.dispatch.fanoutUsPerJob.median)} us/job`);
-  results.cancel1ms = await cancellationLatency(page, threads, 1000);
-  results.cancel10ms = await cancellationLatency(page, threads, 10000);
-  console.log(`[bench] cancellation (1 ms jobs): p50 ${fmt(results.cancel1ms.endToEnd.p50)} ms, p99 ${fmt(results.cancel1ms.endToEnd.p99)} ms`);
+  r.cpuScaling = await cpuScaling(page, threads);
+  log(`CPU scaling: ${fmt(r.cpuScaling.speedup)}x on ${threads} threads`);
+  r.native = native(threads);
+  r.go = { pool1: go('pool', 1), poolN: go('pool', threads), fanoutN: go('fanout', threads) };
+  log(`native 1 thread ${fmt(r.native.one.median, 0)} jobs/s; Go pool ${fmt(r.go.pool1.median, 0)} jobs/s`);
+  r.dispatch = await dispatch(page, threads);
+  log('dispatch measured');
+  r.limiter = await limiterAccuracy(page);
+  log('limiter accuracy measured');
+  r.cancel1ms = await cancellation(page, threads, 1000);
+  r.cancel10ms = await cancellation(page, threads, 10000);
+  log(`cancellation (1 ms jobs): p99 ${fmt(r.cancel1ms.endToEnd.p99)} ms`);
+  r.soak = await soak(page, QUICK ? 200 : 1000);
+  log(`soak: ${r.soak.runs} runs, memory ${r.soak.afterWarmup} -> ${r.soak.end} B`);
+  r.unbounded = await unbounded(page, threads);
+  r.longTasks = await pageLongTasks(browser.context, server.url);
   if (problems.length) throw new Error(`page problems during the benchmark: ${problems.join('; ')}`);
   await browser.close();
   await server.stop();
 
-  writeFileSync(path.join(ROOT, 'bench', 'results.json'), JSON.stringify(results, null, 2) + '\n');
-  writeFileSync(path.join(ROOT, 'bench', 'RESULTS.md'), markdown(results));
-  console.log(markdown(results));
+  const limiterNative = existsSync(path.join(ROOT, 'benches', 'results.json')) ? JSON.parse(readFileSync(path.join(ROOT, 'benches', 'results.json'), 'utf8')) : null;
+  r.limiterNative = limiterNative;
+  writeFileSync(path.join(ROOT, 'bench', 'results.json'), JSON.stringify(r, null, 2) + '\n');
+  const md = markdown(r);
+  writeFileSync(path.join(ROOT, 'bench', 'RESULTS.md'), md);
+  console.log(md);
 }
 
 function markdown(r) {
   const s = r.cpuScaling;
+  const N = r.threads;
+  const wasm1 = s.one.median;
+  const wasmN = s.many.median;
+  const nat1 = r.native.one.median;
+  const natN = r.native.many.median;
+  const effWasm = wasmN / wasm1 / N;
+  const effNative = natN / nat1 / N;
   const d = r.dispatch;
+  const ours0 = spread(d.ours[0]);
+  const ours10 = spread(d.ours[10]);
+  const wp0 = spread(d.workerpool[0]);
+  const wp10 = spread(d.workerpool[10]);
   const c1 = r.cancel1ms;
   const c10 = r.cancel10ms;
-  return [
-    '# Browser benchmarks',
+  const bucketWorst = Math.max(...r.limiter.filter((x) => x.pacing === 'bucket').map((x) => Math.abs(x.error)));
+  const lines = [
+    '# Benchmarks',
     '',
-    `- Date: ${r.date.slice(0, 10)}; machine: ${r.machine}; browser: headless Chromium ${r.browser}; pool: ${r.threads} threads`,
-    `- Command: \`./build.sh bench\`${r.quick ? ' (quick run: `--quick`)' : ''}; every figure is median (min–max) over the repetitions of one run`,
-    `- Rustc: ${execSync('rustc --version').toString().trim()}`,
+    `- Date: ${r.date.slice(0, 10)}; machine: ${r.machine}; headless Chromium ${r.browser}; pool of ${N} threads; ${r.rustc}; Go ${r.go.pool1.version}`,
+    `- Command: \`./build.sh bench\`${r.quick ? ' --quick (a smoke run: fewer repetitions)' : ''}. Figures are median (min–max) over the repetitions of this one run.`,
     '',
-    '## CPU scaling (primes, pool)',
+    '## Headline',
     '',
-    '| workers | throughput (jobs/s) |',
-    '| --- | --- |',
-    `| 1 | ${mmm(s.throughput1, 1)} |`,
-    `| ${s.threads} | ${mmm(s.throughputN, 1)} |`,
+    '| what | measured | target |',
+    '| --- | --- | --- |',
+    `| CPU scaling, ${N} workers vs 1 (wasm, primes) | ${fmt(s.speedup)}× (efficiency ${fmt(effWasm * 100, 1)}%) | ≥ ${fmt(0.95 * N)}× ${pass(s.speedup >= 0.95 * N)} |`,
+    `| wasm vs native, 1 thread | ${fmt(wasm1 / nat1)} | ≥ 0.70 ${pass(wasm1 / nat1 >= 0.7)} |`,
+    `| scaling efficiency, wasm vs native | ${fmt(effWasm * 100, 1)}% vs ${fmt(effNative * 100, 1)}% | within 5 points ${pass(Math.abs(effWasm - effNative) <= 0.05)} |`,
+    `| per-job overhead, empty jobs: workerpool ÷ scalelab | ${fmt(wp0.median / ours0.median, 0)}× | ≥ 20× ${pass(wp0.median / ours0.median >= 20)} |`,
+    `| token bucket, worst error over 10–10 000/s | ${fmt(bucketWorst * 100, 2)}% | ≤ 1% ${pass(bucketWorst <= 0.01)} |`,
+    `| cancellation p99, 1 ms jobs (end to end) | ${fmt(c1.endToEnd.p99, 2)} ms | ≤ 3 ms ${pass(c1.endToEnd.p99 <= 3)} |`,
+    `| cancellation p99, 10 ms jobs (end to end) | ${fmt(c10.endToEnd.p99, 2)} ms | ≤ 12 ms ${pass(c10.endToEnd.p99 <= 12)} |`,
+    `| jobs started after an abort | ${c1.startedAfter + c10.startedAfter} of ${c1.runs + c10.runs} runs | 0 ${pass(c1.startedAfter + c10.startedAfter === 0)} |`,
+    `| wasm memory after ${r.soak.runs} runs (after warm-up → end) | ${r.soak.afterWarmup} → ${r.soak.end} B | flat ${pass(r.soak.end <= r.soak.afterWarmup)} |`,
+    `| Web Workers before → after the soak | ${r.soak.workersBefore} → ${r.soak.workersAfter} | constant ${pass(r.soak.workersBefore === r.soak.workersAfter)} |`,
+    `| longest main-thread task, page streaming 100 000 empty jobs (${r.longTasks.runs} runs) | ${r.longTasks.count ? `${fmt(r.longTasks.longest, 0)} ms (${r.longTasks.count} long tasks)` : 'none over 50 ms'} | ≤ 50 ms ${pass(r.longTasks.count === 0)} |`,
     '',
-    `Speedup ${fmt(s.speedup)}× on ${s.threads} threads (efficiency ${fmt(s.efficiency * 100, 1)}%); ${s.settings.jobs} jobs of ${s.settings.cost} numbers.`,
+    '## 1–3. CPU throughput: wasm, native Rust, the article\'s Go',
     '',
-    '## Dispatch overhead (empty jobs)',
+    `Pool of workers over a bounded channel; each job counts the primes in ${s.settings.cost} numbers (segmented sieve; ${s.settings.jobs} jobs, contiguous ranges). Jobs per second:`,
     '',
-    '| pattern | µs per job (wall / jobs) |',
-    '| --- | --- |',
-    `| pool, ${d.workers} workers | ${mmm(d.poolUsPerJob, 3)} |`,
-    `| fan-out | ${mmm(d.fanoutUsPerJob, 3)} |`,
+    '| engine | 1 worker | ' + `${N} workers | speedup |`,
+    '| --- | --- | --- | --- |',
+    `| scalelab, wasm in Chromium | ${mmm(s.one, 0)} | ${mmm(s.many, 0)} | ${fmt(s.speedup)}× |`,
+    `| scalelab, native (rayon on OS threads) | ${mmm(r.native.one, 0)} | ${mmm(r.native.many, 0)} | ${fmt(natN / nat1)}× |`,
+    `| Go ${r.go.pool1.version}, the article's worker pool | ${mmm(r.go.pool1, 0)} | ${mmm(r.go.poolN, 0)} | ${fmt(r.go.poolN.median / r.go.pool1.median)}× |`,
+    `| Go, the article's fan-out (a goroutine per job) | — | ${mmm(r.go.fanoutN, 0)} | — |`,
     '',
-    `${d.jobs} jobs of \`spin\` with cost 0 per run.`,
+    `wasm ÷ native: ${fmt(wasm1 / nat1)} at 1 worker, ${fmt(wasmN / natN)} at ${N}. scalelab wasm ÷ Go: ${fmt(wasm1 / r.go.pool1.median)} at 1 worker, ${fmt(wasmN / r.go.poolN.median)} at ${N}.`,
     '',
-    '## Cancellation latency (abort → last job stopped)',
+    '## 4. Dispatch overhead per job',
     '',
-    '| CPU job length | runs | end to end p50 / p99 (ms) | engine side p50 / p99 (ms) | jobs started after abort |',
+    `Overhead = wall × ${N} threads ÷ jobs − job time: what the pool adds to each job. scalelab: ${d.jobs} jobs of \`spin\` through a pool of ${N}; workerpool ${'10.0.3'} (npm, postMessage per task, ${N} workers): ${d.wpJobs} tasks.`,
+    '',
+    '| job | scalelab (µs) | workerpool (µs) | ratio |',
+    '| --- | --- | --- | --- |',
+    `| empty | ${mmm(ours0, 3)} | ${mmm(wp0, 1)} | ${fmt(wp0.median / ours0.median, 0)}× |`,
+    `| 10 µs | ${mmm(ours10, 3)} | ${mmm(wp10, 1)} | ${fmt(wp10.median / ours10.median, 0)}× |`,
+    '',
+    `Plain postMessage to one worker: ${mmm(spread(d.roundTrip), 1)} µs per sequential round trip, ${mmm(spread(d.pipelined), 2)} µs per message when pipelined.`,
+    '',
+    '## 5. Rate limiter accuracy (achieved ÷ configured)',
+    '',
+    `${r.quick ? 1 : 5} s per rate; I/O-like jobs of 0 µs on 32 workers; burst = rate ÷ 100. The steady rate is counted from the first release that had to wait.`,
+    '',
+    '| rate (/s) | token bucket | ticker |',
+    '| --- | --- | --- |',
+    ...[10, 100, 1000, 10000].map((rate) => {
+      const b = r.limiter.find((x) => x.rate === rate && x.pacing === 'bucket');
+      const t = r.limiter.find((x) => x.rate === rate && x.pacing === 'ticker');
+      return `| ${rate} | ${fmt(b.achieved, 1)} (${fmt(b.error * 100, 2)}%) | ${fmt(t.achieved, 1)} (${fmt(t.error * 100, 2)}%) |`;
+    }),
+    '',
+    'The ticker needs a timer per release; browser timers count whole milliseconds, so above ~1000/s it falls short and never catches up (missed ticks are dropped). The bucket reads the clock and releases what accrued.',
+    '',
+    '## 6. Cancellation latency (abort → last job stopped)',
+    '',
+    '| CPU job | runs | end to end p50 / p99 (ms) | engine side p50 / p99 (ms) | started after abort |',
     '| --- | --- | --- | --- | --- |',
-    `| ${c1.jobMs} ms | ${c1.runs} | ${fmt(c1.endToEnd.p50, 3)} / ${fmt(c1.endToEnd.p99, 3)} | ${fmt(c1.engineSide.p50, 3)} / ${fmt(c1.engineSide.p99, 3)} | ${c1.startedAfter} |`,
-    `| ${c10.jobMs} ms | ${c10.runs} | ${fmt(c10.endToEnd.p50, 3)} / ${fmt(c10.endToEnd.p99, 3)} | ${fmt(c10.engineSide.p50, 3)} / ${fmt(c10.engineSide.p99, 3)} | ${c10.startedAfter} |`,
+    `| 1 ms | ${c1.runs} | ${fmt(c1.endToEnd.p50, 3)} / ${fmt(c1.endToEnd.p99, 3)} | ${fmt(c1.engineSide.p50, 3)} / ${fmt(c1.engineSide.p99, 3)} | ${c1.startedAfter} |`,
+    `| 10 ms | ${c10.runs} | ${fmt(c10.endToEnd.p50, 3)} / ${fmt(c10.endToEnd.p99, 3)} | ${fmt(c10.engineSide.p50, 3)} / ${fmt(c10.engineSide.p99, 3)} | ${c10.startedAfter} |`,
     '',
-    '*End to end*: from `AbortController.abort()` on the page to the last running job stopping',
-    "(the abort crosses to the engine's worker as a message, then reaches the jobs through shared",
-    'memory). *Engine side*: from the run token being cancelled to the last job stopping.',
+    "*End to end*: from `AbortController.abort()` on the page to the last running job stopping (the abort crosses to the engine's worker as a message, then reaches the jobs through shared memory). *Engine side*: from the run token's cancellation.",
     '',
-  ].join('\n');
+    '## 7. Memory',
+    '',
+    `${r.soak.runs} short runs in one page (all four patterns, every tenth cancelled): ${r.soak.broken} lost a job; wasm linear memory ${r.soak.afterWarmup} B after the first 100 runs, ${r.soak.end} B at the end (max ${r.soak.max} B); heap in use ${r.soak.heapAfterWarmup} → ${r.soak.heapEnd} B; Web Workers ${r.soak.workersBefore} → ${r.soak.workersAfter}.`,
+    '',
+    '| 100 000 empty jobs | goroutines alive at peak | heap at peak | linear memory | wall |',
+    '| --- | --- | --- | --- | --- |',
+    ...['fanout', 'pool'].map((k) => {
+      const u = r.unbounded[k];
+      return `| ${k === 'fanout' ? 'unbounded fan-out' : `pool of ${N}`} | ${u.tasksPeak} | ${(u.heapPeak / 1048576).toFixed(1)} MiB | ${(u.linear / 1048576).toFixed(1)} MiB | ${fmt(u.wallMs, 0)} ms |`;
+    }),
+    '',
+  ];
+  if (r.limiterNative) {
+    lines.push('## 8. Native limiter cost (criterion, from benches/RESULTS.md)', '', '| case | scalelab explicit | scalelab with clock | governor | ratio (clock) |', '| --- | --- | --- | --- | --- |');
+    for (const row of r.limiterNative.rows) {
+      const f = (e) => (e ? `${e.ns.toFixed(2)} ns` : '—');
+      lines.push(`| ${row.group} | ${f(row.explicit)} | ${f(row.clock)} | ${f(row.governor)} | ${row.clockRatio ? `${row.clockRatio.toFixed(2)}×` : '—'} |`);
+    }
+    lines.push('');
+  }
+  return lines.join('\n');
 }
 
 main().catch((err) => {

@@ -1,0 +1,74 @@
+//! The engine natively, for the browser benchmark's "wasm vs native" comparison: the
+//! same kernel, settings and pool as bench/run.mjs uses in the browser, run on OS
+//! threads (rayon) at 1 and N threads. Prints one JSON object on stdout.
+//!
+//! Usage: cargo bench --bench engine -- [--quick] [--threads N]
+
+use std::time::Instant;
+
+use scalelab::cancel::CancelToken;
+use scalelab::engine::config::{Pattern, RunConfig, WorkKind};
+use scalelab::engine::execute;
+use scalelab::engine::runtime::{NativeRuntime, RayonPool};
+
+fn throughput(threads: usize, config: &RunConfig) -> f64 {
+    let rt = NativeRuntime::new(RayonPool::with_threads(threads));
+    let report = futures::executor::block_on(execute(
+        &rt,
+        config.clone(),
+        &CancelToken::new(),
+        &mut |_| {},
+    ));
+    assert!(report.identity_holds && report.counts.completed == config.jobs);
+    report.throughput_per_s
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let quick = args.iter().any(|a| a == "--quick");
+    let threads = args
+        .windows(2)
+        .find(|w| w[0] == "--threads")
+        .and_then(|w| w[1].parse().ok())
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+    let reps = if quick { 2 } else { 5 };
+    let base = RunConfig {
+        pattern: Pattern::Pool,
+        workload: WorkKind::Primes,
+        cost: 200_000,
+        jobs: if quick { 200 } else { 600 },
+        queue: 64,
+        ..RunConfig::default()
+    };
+    let started = Instant::now();
+    // Warm-up (page faults, caches).
+    throughput(
+        threads,
+        &RunConfig {
+            jobs: 50,
+            workers: threads as u32,
+            ..base.clone()
+        },
+    );
+    let mut json = String::from("{");
+    for (i, &n) in [1usize, threads].iter().enumerate() {
+        let config = RunConfig {
+            workers: n as u32,
+            ..base.clone()
+        };
+        let values: Vec<String> = (0..reps)
+            .map(|_| format!("{:.3}", throughput(n, &config)))
+            .collect();
+        if i > 0 {
+            json.push(',');
+        }
+        json.push_str(&format!("\"{n}\":[{}]", values.join(",")));
+    }
+    json.push_str(&format!(
+        ",\"threads\":{threads},\"jobs\":{},\"cost\":{},\"seconds\":{:.1}}}",
+        base.jobs,
+        base.cost,
+        started.elapsed().as_secs_f64()
+    ));
+    println!("{json}");
+}
