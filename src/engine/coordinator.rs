@@ -90,28 +90,51 @@ pub async fn execute<R: Runtime>(
             None => fan_out_cpu(&run).await,
         }
     };
-    futures::join!(
-        producer,
-        join_all(io_workers),
-        enforce_deadline(rt, &run),
-        on_cancel(&run),
-        stream_progress(
-            rt,
-            &run,
-            pacer.as_ref(),
-            &grants,
-            &leak,
-            &mut samples,
-            observer
-        ),
-    );
+    let everything = async {
+        futures::join!(
+            producer,
+            join_all(io_workers),
+            enforce_deadline(rt, &run),
+            on_cancel(&run),
+            stream_progress(
+                rt,
+                &run,
+                pacer.as_ref(),
+                &grants,
+                &leak,
+                &mut samples,
+                observer
+            ),
+        )
+    };
+    // A crashed pool thread never finishes its job: stop waiting and say so.
+    let crash = match select(Box::pin(everything), Box::pin(crash_reported())).await {
+        Either::Left(_) => None,
+        Either::Right((message, _)) => {
+            run.token.cancel_with(message.clone());
+            Some(message)
+        }
+    };
 
     let wall_ms = run.now() as f64 / 1e6;
     samples.push(sample(rt, &run, pacer.as_ref()));
     let log = grants.into_inner();
     let mut report = build_report(&run, threads, wall_ms, samples, log.all, log.stopped);
     report.leak = leak.into_inner();
+    report.crash = crash;
     report
+}
+
+/// Resolves with the message once a crash is reported (see [`super::fault`]).
+async fn crash_reported() -> String {
+    poll_fn(|cx| {
+        super::fault::CRASH_WAKER.register(cx.waker());
+        match super::fault::crashed() {
+            Some(message) => Poll::Ready(message),
+            None => Poll::Pending,
+        }
+    })
+    .await
 }
 
 /// Resolves once every job has an outcome and every worker has exited.

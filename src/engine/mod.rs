@@ -6,11 +6,13 @@
 //! - [`workers`]: CPU workers (continuations on the pool), I/O workers (timers);
 //! - [`coordinator`]: the async task that produces, paces, cancels and reports;
 //! - [`report`]: progress batches and the final report;
-//! - [`runtime`]: the platform seam (pool, clock, timers, memory).
+//! - [`runtime`]: the platform seam (pool, clock, timers, memory);
+//! - [`fault`]: a crashed pool thread, reported instead of waited on forever.
 
 pub mod chan;
 pub mod config;
 pub mod coordinator;
+pub mod fault;
 pub mod report;
 pub mod runtime;
 pub mod state;

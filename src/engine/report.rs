@@ -234,6 +234,8 @@ pub struct RunReport {
     pub error: Option<String>,
     /// Pitfalls lab: the channel leak found, and what it would have done.
     pub leak: Option<String>,
+    /// The engine crashed during the run (a pool thread died); the run was abandoned.
+    pub crash: Option<String>,
     /// Fan-out: job ids in the order results were handed back.
     pub delivery_order: Vec<u32>,
     /// Smallest, largest and last memory reading.
@@ -304,6 +306,7 @@ pub fn build_report(
         cancellation: cancellation_report(run, &jobs),
         error: first_error(run),
         leak: None,
+        crash: None,
         delivery_order: if run.config.pattern == Pattern::FanOut {
             delivery_order(&jobs, run.config.ordered)
         } else {

@@ -45,6 +45,16 @@ impl RayonPool {
     pub fn with_threads(threads: usize) -> RayonPool {
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
+            // A panicking job is an engine crash: report it (the run ends with the
+            // message) instead of aborting the process, rayon's default.
+            .panic_handler(|payload| {
+                let text = payload
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| payload.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "a job panicked".to_owned());
+                crate::engine::fault::report_crash(format!("engine crashed: {text}"));
+            })
             .build()
             .expect("rayon pool");
         RayonPool {

@@ -56,6 +56,7 @@ pub fn run_cpu_job(run: &RunShared, job: u32, worker: u32) -> bool {
         return false;
     }
     let _stack = task_memory(run); // a pool worker's "stack" while it runs a job
+    super::fault::panic_if_injected(job);
     let spec = &run.plan[job as usize];
     let token = &run.token;
     let poll = run.config.poll_cancel;

@@ -147,6 +147,7 @@ fn parse(settings: &JsValue) -> Result<Result<RunConfig, ConfigErrors>, JsError>
 /// limits — what a page needs to build its form.
 #[wasm_bindgen(js_name = engineSchema)]
 pub fn engine_schema() -> Result<JsValue, JsError> {
+    super::install_panic_hook();
     #[derive(Serialize)]
     #[serde(rename_all = "camelCase")]
     struct Schema {
@@ -222,6 +223,9 @@ pub async fn run_pattern(
         }
     };
     let report = execute(&rt, config, &token, &mut observer).await;
+    if let Some(crash) = &report.crash {
+        return Err(JsError::new(crash));
+    }
     let value = to_js(&report)?;
     // The settings as the page and links name them, and the job columns.
     let settings = Object::new();

@@ -17,6 +17,24 @@ use crate::selftest::parallel_prime_count;
 // per wasm instance, from the engine's worker, before anything uses threads.
 pub use wasm_bindgen_rayon::init_thread_pool;
 
+/// Makes a panic on any thread report an engine crash (see `engine::fault`) before the
+/// thread traps, so the run in progress ends with the message instead of hanging.
+pub fn install_panic_hook() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        std::panic::set_hook(Box::new(|info| {
+            crate::engine::fault::report_crash(format!("engine crashed: {info}"));
+        }));
+    });
+}
+
+/// Test-only fault injection: the next CPU job panics, killing its pool thread. The
+/// page uses it to test that a crash is reported and the engine replaced.
+#[wasm_bindgen(js_name = injectPanicForTesting)]
+pub fn inject_panic_for_testing() {
+    crate::engine::fault::inject_panic_in_next_job();
+}
+
 /// Counts the primes below `limit` in `chunks` parallel pieces on the thread pool and
 /// resolves with `{ limit, primes, chunksPerThread }`. Never blocks the caller.
 #[wasm_bindgen(js_name = parallelPrimeCount)]

@@ -26,6 +26,9 @@ test('server sends isolation, CSP and MIME headers', async () => {
   assert.match(page.headers.get('content-security-policy'), /default-src 'self'/);
   assert.match(page.headers.get('content-security-policy'), /script-src 'self' 'wasm-unsafe-eval'/);
   assert.match(page.headers.get('content-type'), /^text\/html/);
+  assert.equal(page.headers.get('x-content-type-options'), 'nosniff');
+  assert.equal(page.headers.get('referrer-policy'), 'no-referrer');
+  assert.doesNotMatch(page.headers.get('content-security-policy'), /'unsafe-inline'|'unsafe-eval'|\*/);
   const wasm = await fetch(new URL('pkg/scalelab_bg.wasm', server.url));
   assert.equal(wasm.status, 200);
   assert.equal(wasm.headers.get('content-type'), 'application/wasm');

@@ -205,11 +205,20 @@ async function run(settings = currentSettings(), { label } = {}) {
   progress.show(0, jobs, 'running');
   engineView.showEngineError(null);
   updateRunState();
-  const number = ++state.runCount;
+    const number = ++state.runCount;
+  const engine = state.engine;
+  let lastBatch = performance.now();
+  const watchdog = setInterval(() => {
+    // Hidden tabs may throttle the worker's timers: only judge a visible page.
+    if (document.visibilityState === 'visible' && performance.now() - lastBatch > WATCHDOG_MS) {
+      engine.terminate('engine crashed: it sent nothing for 10 s');
+    }
+  }, 1000);
   try {
-    const report = await state.engine.run(settings, {
+    const report = await engine.run(settings, {
       signal: controller.signal,
       onProgress: (batch) => {
+        lastBatch = performance.now();
         live.apply(batch);
         scheduleRender();
       },
@@ -219,16 +228,51 @@ async function run(settings = currentSettings(), { label } = {}) {
     state.kept.push({ label: label ?? `#${number} ${pattern.title}${workers} · ${settings.workload ?? 'primes'}`, run: live, report });
     if (state.kept.length > KEEP) state.kept.shift();
     compare.show(state.kept);
-  } catch (err) {
+    } catch (err) {
     live.abandon(err.message);
-    engineView.showEngineError(`The run could not finish: ${err.message}`);
+    state.running = null;
+    state.activity = null;
+    await recoverFrom(err);
   } finally {
+    clearInterval(watchdog);
     state.running = null;
     state.activity = null;
     updateRunState();
   }
   if (state.shown === live) showRun(live);
   return live;
+}
+
+/** How long the engine may go without a progress batch during a run (they come every
+ * 50 ms whatever the jobs do) before it is taken for stuck and replaced. */
+const WATCHDOG_MS = 10_000;
+
+/**
+ * Replaces a crashed or stuck engine with a fresh worker and wasm instance. The page's
+ * state — the form, earlier runs, the lab's results — lives here and is kept.
+ */
+async function replaceEngine(reason) {
+  engineView.showEngineError(`${reason}. The engine was restarted; your settings and earlier runs are kept.`);
+  state.engine?.terminate(reason);
+  state.unavailable = 'Restarting the engine…';
+  updateRunState();
+  try {
+    state.engine = await Engine.start();
+    engineView.showEngine(state.engine.info);
+    state.unavailable = '';
+    document.documentElement.dataset.restarts = String(Number(document.documentElement.dataset.restarts ?? 0) + 1);
+  } catch (err) {
+    state.unavailable = `The engine did not restart: ${err.message}`;
+    engineView.showEngineError(state.unavailable);
+  }
+  updateRunState();
+  await validate();
+}
+
+/** After a failed call: if the engine died, replace it. */
+async function recoverFrom(err) {
+  if (state.engine?.dead) await replaceEngine(state.engine.dead);
+  else engineView.showEngineError(`The run could not finish: ${err.message}`);
 }
 
 /** Runs the shown set-up with one worker, then shows the original with its speedup. */
@@ -262,9 +306,13 @@ async function runSweep(values) {
     state.sweep = report;
     sweepView.progress(report.runsDone, report.runsTotal, report.cancelled ? 'cancelled' : 'done');
     sweepView.show(report);
-  } catch (err) {
+    } catch (err) {
     sweepView.showError(err.message);
-    sweepView.progress(0, 1, 'refused');
+    sweepView.progress(0, 1, state.engine.dead ? 'failed' : 'refused');
+    if (state.engine.dead) {
+      state.running = null;
+      await recoverFrom(err);
+    }
   } finally {
     state.running = null;
     state.activity = null;
@@ -288,8 +336,10 @@ async function runPitfall(id) {
       results.push(r.race ? await state.engine.race(r.race) : await state.engine.run(r.settings, { signal: controller.signal }));
     }
     pitfallsView.show(id, runs, results);
-  } catch (err) {
+    } catch (err) {
     pitfallsView.failed(id, `The comparison could not finish: ${err.message}`);
+    state.running = null;
+    await recoverFrom(err);
   } finally {
     state.running = null;
     state.activity = null;
@@ -417,6 +467,13 @@ async function start() {
   const result = await state.engine.selfTest({ limit: 10_000_000, chunks: 64 });
   engineView.showSelfTest(result, performance.now() - t0, PRIMES_BELOW_10M);
 }
+
+// Test hook (used by the end-to-end tests): crash the engine on purpose, to check that
+// the page reports it, replaces the engine and keeps its state. It can only crash this
+// page's own engine, which then restarts.
+globalThis.scalelabTestHooks = {
+  injectPanic: () => state.engine?.injectPanicForTesting(),
+};
 
 start().catch((err) => {
   engineView.showEngineError(`The page failed to start: ${err.message}`);

@@ -12,7 +12,9 @@
 //                   {type: 'scalelab:race', id, increments, racy}
 //                   {type: 'scalelab:validate', id, settings}
 //                   {type: 'scalelab:selftest', id, limit, chunks}
+//                   {type: 'scalelab:inject-panic'}          (test-only: the next CPU job panics)
 //   worker -> page  {type: 'scalelab:ready', threads, wasmLoadMs, poolStartMs, schema}
+//                   {type: 'scalelab:crashed', message}       (a pool thread died: replace this engine)
 //                   {type: 'scalelab:progress', id, batch}     (while a run or sweep goes)
 //                   {type: 'scalelab:result', id, value}
 //                   {type: 'scalelab:error', id, message}      (id null: engine-level failure)
@@ -20,6 +22,7 @@
 import init, {
   engineSchema,
   initThreadPool,
+  injectPanicForTesting,
   parallelPrimeCount,
   raceCounter,
   runPattern,
@@ -92,6 +95,17 @@ const handlers = {
   'scalelab:selftest': async ({ limit, chunks }) => ({ value: await parallelPrimeCount(limit, chunks) }),
 };
 
+// A pool thread that panics traps, and its Web Worker's error bubbles up here. Report
+// it once, as a crash the page can act on, instead of letting it surface as an
+// uncaught error; the run in progress also ends with the panic's message.
+let crashReported = false;
+self.addEventListener('error', (event) => {
+  event.preventDefault();
+  if (crashReported) return;
+  crashReported = true;
+  self.postMessage({ type: 'scalelab:crashed', message: `engine crashed: ${event.message || 'a pool thread stopped'}` });
+});
+
 self.addEventListener('message', async (event) => {
   const msg = event.data;
   if (!msg || typeof msg.type !== 'string' || !msg.type.startsWith('scalelab:')) return;
@@ -101,6 +115,10 @@ self.addEventListener('message', async (event) => {
     } catch (err) {
       self.postMessage({ type: 'scalelab:error', id: null, message: String(err?.message ?? err) });
     }
+    return;
+  }
+    if (msg.type === 'scalelab:inject-panic') {
+    injectPanicForTesting();
     return;
   }
   if (msg.type === 'scalelab:cancel') {

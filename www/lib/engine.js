@@ -52,8 +52,13 @@ export class Engine {
     this.nextId = 1;
     /** @type {{threads: number, wasmLoadMs: number, poolStartMs: number, schema: object} | null} */
     this.info = null;
+    /** Why the engine can no longer run anything (a crash), or null. Start a new one. */
+    this.dead = null;
     this.worker.addEventListener('message', (event) => this.#onMessage(event.data));
-    this.worker.addEventListener('error', (event) => this.#failAll(`engine worker error: ${event.message}`));
+    this.worker.addEventListener('error', (event) => {
+      event.preventDefault();
+      this.#die(`engine crashed: ${event.message || 'the engine worker stopped'}`);
+    });
   }
 
   /** The settings' labels, units, ranges and defaults (from the engine). */
@@ -96,7 +101,8 @@ export class Engine {
     return this.#request({ type: 'scalelab:race', increments, racy });
   }
 
-  #cancellable(message, signal, onProgress) {
+    #cancellable(message, signal, onProgress) {
+    if (this.dead) return Promise.reject(new Error(this.dead));
     const id = this.nextId++;
     const done = new Promise((resolve, reject) => this.pending.set(id, { resolve, reject, onProgress }));
     this.worker.postMessage({ ...message, id });
@@ -135,10 +141,19 @@ export class Engine {
     return this.#request({ type: 'scalelab:selftest', limit, chunks });
   }
 
-  /** Stops the worker (and with it the wasm instance and its pool). */
-  terminate() {
+    /** Test-only: makes the next CPU job panic, crashing this engine. */
+  injectPanicForTesting() {
+    this.worker.postMessage({ type: 'scalelab:inject-panic' });
+  }
+
+    /**
+   * Stops the worker (and with it the wasm instance and its pool); pending calls reject
+   * with `reason`.
+   * @param {string} [reason]
+   */
+  terminate(reason = 'engine terminated') {
     this.worker.terminate();
-    this.#failAll('engine terminated');
+    this.#die(reason);
   }
 
   #startWorker(threads) {
@@ -159,7 +174,8 @@ export class Engine {
     });
   }
 
-  #request(message) {
+    #request(message) {
+    if (this.dead) return Promise.reject(new Error(this.dead));
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
@@ -167,8 +183,18 @@ export class Engine {
     });
   }
 
+    #die(message) {
+    if (this.dead) return;
+    this.dead = message;
+    this.#failAll(message);
+  }
+
   #onMessage(msg) {
     if (!msg || typeof msg.type !== 'string') return;
+    if (msg.type === 'scalelab:crashed') {
+      this.#die(msg.message);
+      return;
+    }
     const waiter = this.pending.get(msg.id);
     if (!waiter) return;
     if (msg.type === 'scalelab:progress') {
@@ -181,7 +207,11 @@ export class Engine {
     }
     this.pending.delete(msg.id);
     if (msg.type === 'scalelab:result') waiter.resolve(msg.value);
-    else if (msg.type === 'scalelab:error') waiter.reject(new Error(msg.message));
+        else if (msg.type === 'scalelab:error') {
+      waiter.reject(new Error(msg.message));
+      // A run that ended because a pool thread died leaves a pool that cannot be trusted.
+      if (msg.message.startsWith('engine crashed')) this.#die(msg.message);
+    }
   }
 
   #failAll(message) {
