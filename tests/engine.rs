@@ -9,11 +9,12 @@ use std::time::Duration;
 use proptest::prelude::*;
 use scalelab::cancel::{CancelError, CancelToken};
 use scalelab::clock::Timer;
+use scalelab::engine::abort_slot::{self, AbortKind};
 use scalelab::engine::config::{Distribution, Pacing, Pattern, RunConfig, WorkKind};
 use scalelab::engine::report::{Progress, RunReport};
 use scalelab::engine::runtime::{NativeRuntime, RayonPool, SimRuntime};
 use scalelab::engine::state::Outcome;
-use scalelab::engine::{ConfigErrors, execute, run};
+use scalelab::engine::{ConfigErrors, execute, execute_with_slot, run};
 use scalelab::workload::kernels::count_primes;
 
 fn sim() -> SimRuntime {
@@ -443,6 +444,79 @@ fn cancelling_cpu_jobs_in_real_time_stops_them_between_chunks() {
         report.cancellation.unwrap().err,
         CancelError::Canceled.to_string().replace("context ", "")
     );
+}
+
+#[test]
+fn an_abort_through_shared_memory_stops_the_run_like_a_cancel() {
+    // What the page does on Cancel: write to the run's abort slot, not to its token.
+    let rt = NativeRuntime::new(RayonPool::with_threads(2));
+    let parent = CancelToken::new();
+    let config = RunConfig {
+        jobs: 5_000,
+        cost: 1_000_000,
+        workers: 4,
+        ..RunConfig::default()
+    };
+    let armed = abort_slot::arm(20, 41).unwrap();
+    let mut requested = false;
+    let report = futures::executor::block_on(execute_with_slot(
+        &rt,
+        config,
+        &parent,
+        &mut |p| {
+            if p.counts.done() > 0 && !requested {
+                requested = abort_slot::request_abort(20, 41, AbortKind::Cancel, "Cancel pressed");
+            }
+        },
+        Some(armed),
+    ));
+    assert!(requested, "the slot was armed while the run went");
+    check_accounting(&report);
+    let c = report.counts;
+    assert!(c.completed > 0 && c.not_started > 0, "{c:?}");
+    assert!(
+        c.cancelled <= 2,
+        "at most one running job per thread is cut short: {c:?}"
+    );
+    let cancel = report.cancellation.unwrap();
+    assert_eq!(
+        (cancel.err.as_str(), cancel.cause.as_str()),
+        ("canceled", "Cancel pressed")
+    );
+    assert!(!parent.is_cancelled(), "only the run was cancelled");
+    // The slot was freed before the report came back: ready for the next run.
+    assert!(!abort_slot::request_abort(
+        20,
+        41,
+        AbortKind::Cancel,
+        "late"
+    ));
+    drop(abort_slot::arm(20, 42).unwrap());
+}
+
+#[test]
+fn a_timeout_through_shared_memory_reads_as_a_deadline() {
+    let rt = sim();
+    let armed = abort_slot::arm(21, 1).unwrap();
+    let mut requested = false;
+    let report = rt
+        .sim
+        .run(execute_with_slot(
+            &rt,
+            io(Pattern::Pool),
+            &CancelToken::new(),
+            &mut |_| {
+                if !requested {
+                    requested =
+                        abort_slot::request_abort(21, 1, AbortKind::Deadline, "signal timed out");
+                }
+            },
+            Some(armed),
+        ))
+        .unwrap();
+    check_accounting(&report);
+    assert!(requested);
+    assert_eq!(report.cancellation.unwrap().err, "deadline exceeded");
 }
 
 proptest! {

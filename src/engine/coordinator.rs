@@ -16,6 +16,7 @@ use std::time::Duration;
 
 use futures::future::{Either, join_all, select};
 
+use super::abort_slot::ArmedSlot;
 use super::config::{ConfigErrors, Leak, Pacing, Pattern, RunConfig};
 use super::report::{Grant, JobRecord, Progress, RunReport, Sample, build_report};
 use super::runtime::Runtime;
@@ -49,6 +50,19 @@ pub async fn execute<R: Runtime>(
     parent: &CancelToken,
     observer: &mut dyn FnMut(Progress),
 ) -> RunReport {
+    execute_with_slot(rt, config, parent, observer, None).await
+}
+
+/// [`execute`], also stopping when an abort is requested through `abort_slot` (see
+/// [`super::abort_slot`]). The slot is disarmed when this returns, before the report
+/// is handed on, so its owner may reuse it for the next run at once.
+pub async fn execute_with_slot<R: Runtime>(
+    rt: &R,
+    config: RunConfig,
+    parent: &CancelToken,
+    observer: &mut dyn FnMut(Progress),
+    abort_slot: Option<ArmedSlot>,
+) -> RunReport {
     let clock = rt.clock();
     let pool = rt.pool();
     let threads = pool.threads();
@@ -63,7 +77,16 @@ pub async fn execute<R: Runtime>(
         Pattern::FanOut => None,
     };
     let jobs = plan(&config);
-    let run = RunShared::new(config.clone(), jobs, clock.clone(), token, pool, capacity);
+    let watch = abort_slot.as_ref().map(ArmedSlot::watch);
+    let run = RunShared::new(
+        config.clone(),
+        jobs,
+        clock.clone(),
+        token,
+        pool,
+        capacity,
+        watch,
+    );
     let pacer = Pacer::new(rt, &run);
     let grants = RefCell::new(GrantLog::default());
     let leak = RefCell::new(None);
@@ -122,6 +145,7 @@ pub async fn execute<R: Runtime>(
     let mut report = build_report(&run, threads, wall_ms, samples, log.all, log.stopped);
     report.leak = leak.into_inner();
     report.crash = crash;
+    drop(abort_slot);
     report
 }
 
@@ -163,7 +187,7 @@ async fn produce_to_channel<R: Runtime>(
         .expect("channel patterns have a channel");
     let jobs = run.plan.len() as u32;
     let mut next = 0;
-    while next < jobs && !run.token.is_cancelled() {
+    while next < jobs && !run.is_cancelled() {
         if let Some(pacer) = pacer {
             let asked = run.now();
             let waited = match pacer.wait(&run.token).await {
@@ -203,7 +227,7 @@ async fn produce_to_channel<R: Runtime>(
 /// After a cancel, waits until no job is running (state invariant 5) so that the
 /// bookkeeping that follows does not slow the jobs still stopping.
 async fn settle_after_cancel(run: &RunShared) {
-    if !run.token.is_cancelled() {
+    if !run.is_cancelled() {
         return;
     }
     poll_fn(|cx| {
@@ -221,7 +245,7 @@ async fn settle_after_cancel(run: &RunShared) {
 async fn fan_out_cpu(run: &Arc<RunShared>) {
     let jobs = run.plan.len() as u32;
     let mut next = 0;
-    while next < jobs && !run.token.is_cancelled() {
+    while next < jobs && !run.is_cancelled() {
         spawn_cpu_fan_out(run, next);
         next += 1;
     }
@@ -288,6 +312,9 @@ async fn stream_progress<R: Runtime>(
             select(rt.sleep(FLUSH_INTERVAL), Box::pin(run_done(run))).await,
             Either::Right(_)
         );
+        // Picks up an abort requested through the run's slot even when no job polls
+        // (all of them waiting on timers or the limiter).
+        let _ = run.is_cancelled();
         if !done && leak.borrow().is_none() {
             let found = detect_leak(run);
             if found.is_some() {

@@ -7,8 +7,10 @@
 //! - [`coordinator`]: the async task that produces, paces, cancels and reports;
 //! - [`report`]: progress batches and the final report;
 //! - [`runtime`]: the platform seam (pool, clock, timers, memory);
-//! - [`fault`]: a crashed pool thread, reported instead of waited on forever.
+//! - [`fault`]: a crashed pool thread, reported instead of waited on forever;
+//! - [`abort_slot`]: cancelling a run through shared memory, without a message.
 
+pub mod abort_slot;
 pub mod chan;
 pub mod config;
 pub mod coordinator;
@@ -19,5 +21,5 @@ pub mod state;
 pub mod workers;
 
 pub use config::{ConfigError, ConfigErrors, RunConfig};
-pub use coordinator::{execute, run};
+pub use coordinator::{execute, execute_with_slot, run};
 pub use report::{Progress, RunReport};

@@ -30,6 +30,7 @@ use std::time::Duration;
 use futures::task::AtomicWaker;
 use serde::Serialize;
 
+use super::abort_slot::SlotWatch;
 use super::chan::JobChannel;
 use super::config::RunConfig;
 use super::runtime::CpuPool;
@@ -185,6 +186,9 @@ pub struct RunShared {
     epoch: u64,
     /// Cancelled on Cancel, on the deadline, or (fail fast) on the first error.
     pub token: CancelToken,
+    /// Where a page may request an abort through shared memory (see
+    /// [`super::abort_slot`]); polled with the token by [`RunShared::is_cancelled`].
+    abort_slot: Option<SlotWatch>,
     /// Where CPU jobs run.
     pub pool: Arc<dyn CpuPool>,
     /// The jobs channel (pool, fail fast, rate limit).
@@ -217,6 +221,7 @@ impl RunShared {
         token: CancelToken,
         pool: Arc<dyn CpuPool>,
         channel_capacity: Option<usize>,
+        abort_slot: Option<SlotWatch>,
     ) -> Arc<RunShared> {
         let epoch = clock.now_nanos();
         let jobs = plan.len();
@@ -236,6 +241,7 @@ impl RunShared {
                 clock,
                 epoch,
                 token,
+                abort_slot,
                 pool,
                 channel,
                 ready: ReadyQueue::default(),
@@ -264,6 +270,12 @@ impl RunShared {
             }
         });
         shared
+    }
+
+    /// Whether the run is cancelled: its token, or an abort requested through its slot
+    /// (which this call then applies to the token). What every poll of the run reads.
+    pub fn is_cancelled(&self) -> bool {
+        self.token.is_cancelled() || self.abort_slot.is_some_and(|s| s.check(&self.token))
     }
 
     /// Nanoseconds since the run started.
@@ -310,7 +322,7 @@ impl RunShared {
         // jobs to stop (after a cancel) cannot miss one that is just starting.
         self.running.fetch_add(1, AcqRel);
         // (The pitfalls lab's jobs that ignore their context start regardless.)
-        if self.config.poll_cancel && self.token.is_cancelled() {
+        if self.config.poll_cancel && self.is_cancelled() {
             self.finish(job, Outcome::NotStarted, now, 0);
             self.stopped_running();
             return None;

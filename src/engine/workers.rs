@@ -58,14 +58,13 @@ pub fn run_cpu_job(run: &RunShared, job: u32, worker: u32) -> bool {
     let _stack = task_memory(run); // a pool worker's "stack" while it runs a job
     super::fault::panic_if_injected(job);
     let spec = &run.plan[job as usize];
-    let token = &run.token;
     let poll = run.config.poll_cancel;
     match run_cpu(
         run.config.workload,
         spec,
         run.config.seed,
         &*run.clock,
-        &|| poll && token.is_cancelled(),
+        &|| poll && run.is_cancelled(),
     ) {
         Ok(result) => finish_ran(run, job, result),
         Err(_interrupted) => {
@@ -100,7 +99,7 @@ fn cpu_worker_turn(run: Arc<RunShared>, worker: u32, handed: Option<u32>) {
         None => {
             // Workers that honour the context leave on a cancel; the pitfalls lab's
             // leaking consumers simply stop half-way, without closing anything.
-            if (run.config.poll_cancel && run.token.is_cancelled()) || run.consumers_stop() {
+            if (run.config.poll_cancel && run.is_cancelled()) || run.consumers_stop() {
                 run.worker_exited();
                 return;
             }
@@ -163,7 +162,7 @@ pub fn task_memory(run: &RunShared) -> Vec<u8> {
 /// closes or the run is cancelled.
 pub async fn io_worker<R: Runtime>(rt: &R, run: &Arc<RunShared>, worker: u32) {
     let channel = run.channel.clone().expect("pool runs have a channel");
-    while !(run.config.poll_cancel && run.token.is_cancelled()) && !run.consumers_stop() {
+    while !(run.config.poll_cancel && run.is_cancelled()) && !run.consumers_stop() {
         let job = match channel.recv().await {
             Received::Job(job) => job,
             Received::Closed => break,

@@ -1,6 +1,7 @@
 //! The engine's JavaScript API (call it in a dedicated worker after `initThreadPool`):
-//! `engineSchema()`, `validateConfig(settings)` and
-//! `runPattern(settings, signal, onProgress)`. The `scalelab` engine worker
+//! `engineSchema()`, `validateConfig(settings)`,
+//! `runPattern(settings, signal, onProgress, abortSlot?, runId?)` and
+//! `abortSlotLayout()`. The `scalelab` engine worker
 //! (`www/lib/engine-worker.js`) wraps these for pages.
 //!
 //! Settings arrive as a plain object of numbers, strings and booleans; they are turned
@@ -21,9 +22,9 @@ use super::cancel::token_from_signal;
 use super::runtime::WebRuntime;
 use crate::cancel::CancelToken;
 use crate::engine::config::{ConfigErrors, FIELDS, RunConfig, WORKLOADS};
-use crate::engine::execute;
 use crate::engine::report::JobRecord;
 use crate::engine::state::Outcome;
+use crate::engine::{abort_slot, execute_with_slot};
 
 #[wasm_bindgen(typescript_custom_section)]
 const TYPES: &str = r#"
@@ -162,6 +163,14 @@ pub fn engine_schema() -> Result<JsValue, JsError> {
     })
 }
 
+/// Where the shared-memory abort table lives in this module's memory:
+/// `{base, stride, state, kind, len, reason, capacity, slots}` (byte offsets; see
+/// `engine::abort_slot` for the protocol).
+#[wasm_bindgen(js_name = abortSlotLayout)]
+pub fn abort_slot_layout() -> Result<JsValue, JsError> {
+    to_js(&abort_slot::layout())
+}
+
 /// Checks settings without running anything: resolves to the list of problems
 /// (`FieldError[]`, empty when the settings are valid).
 #[wasm_bindgen(js_name = validateConfig, unchecked_return_type = "FieldError[]")]
@@ -179,12 +188,18 @@ pub fn validate_config(
 /// (nothing starts). `signal` cancels the run (its reason becomes the cause);
 /// `onProgress` receives a `Progress` batch about every 50 ms. Resolves to the
 /// `RunReport` once every job is accounted for.
+///
+/// `abortSlot` and `runId` (both optional) arm that slot of the shared-memory abort
+/// table for this run (see `abortSlotLayout`): whoever holds the wasm memory can then
+/// cancel the run by writing to it, without a message to this thread.
 #[wasm_bindgen(js_name = runPattern, unchecked_return_type = "Promise<RunReport>")]
 pub async fn run_pattern(
     #[wasm_bindgen(unchecked_param_type = "RunSettings")] settings: JsValue,
     signal: Option<AbortSignal>,
     #[wasm_bindgen(unchecked_param_type = "((progress: Progress) => void) | undefined")]
     on_progress: Option<js_sys::Function>,
+    #[wasm_bindgen(js_name = abortSlot)] abort_slot: Option<u32>,
+    #[wasm_bindgen(js_name = runId)] run_id: Option<u32>,
 ) -> Result<JsValue, JsError> {
     let config = parse(&settings)?.map_err(|errors| JsError::new(&errors.to_string()))?;
     if RUNNING.swap(true, Ordering::AcqRel) {
@@ -193,6 +208,12 @@ pub async fn run_pattern(
         ));
     }
     let _running = RunningGuard;
+    let armed = match (abort_slot, run_id) {
+        (Some(slot), Some(id)) => {
+            Some(abort_slot::arm(slot, i64::from(id)).map_err(|e| JsError::new(&e.to_string()))?)
+        }
+        _ => None,
+    };
     let root = CancelToken::new();
     let (token, _link) = match &signal {
         Some(signal) => {
@@ -222,7 +243,7 @@ pub async fn run_pattern(
             }
         }
     };
-    let report = execute(&rt, config, &token, &mut observer).await;
+    let report = execute_with_slot(&rt, config, &token, &mut observer, armed).await;
     if let Some(crash) = &report.crash {
         return Err(JsError::new(crash));
     }

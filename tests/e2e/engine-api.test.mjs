@@ -86,6 +86,34 @@ test('an AbortSignal cancels a run mid-way; the books still balance', async () =
   assert.equal(r.cancellation.startedAfter, 0);
 });
 
+test('an abort reaches the running jobs through shared memory alone, cause and kind intact', async () => {
+  const r = await page.evaluate(async () => {
+    // Drop the cancel messages: only the write to the run's abort slot can stop it.
+    const post = engine.worker.postMessage.bind(engine.worker);
+    let dropped = 0;
+    engine.worker.postMessage = (msg, ...rest) => (msg?.type === 'scalelab:cancel' ? dropped++ : post(msg, ...rest));
+    try {
+      const reason = `Cancel pressed — ${'é'.repeat(300)}`;
+      const controller = new AbortController();
+      const cancelled = await engine.run(
+        { workload: 'spin', cost: 2000, jobs: 20000, workers: 4 },
+        { signal: controller.signal, onProgress: (b) => b.counts.completed > 0 && controller.abort(reason) },
+      );
+      const timedOut = await engine.run({ workload: 'spin', cost: 2000, jobs: 20000, workers: 4 }, { signal: AbortSignal.timeout(100) });
+      return { reason, dropped, cancelled: cancelled.cancellation, counts: cancelled.counts, timedOut: timedOut.cancellation };
+    } finally {
+      engine.worker.postMessage = post;
+    }
+  });
+  assert.ok(r.dropped >= 2, 'the cancel messages were dropped');
+  assert.equal(r.cancelled.err, 'canceled');
+  // The slot holds 244 bytes: the reason is cut there, on a character boundary.
+  const expected = new TextDecoder().decode(new TextEncoder().encode(r.reason).slice(0, 244)).replace(/\uFFFD$/, '');
+  assert.equal(r.cancelled.cause, expected);
+  assert.ok(r.counts.notStarted > 0 && r.cancelled.startedAfter === 0, JSON.stringify(r.counts));
+  assert.equal(r.timedOut.err, 'deadline exceeded');
+});
+
 test('AbortSignal.timeout reads as a deadline', async () => {
   const r = await page.evaluate(async () => {
     const report = await engine.run({ workload: 'sleep', cost: 20000, jobs: 500, workers: 2 }, { signal: AbortSignal.timeout(60) });

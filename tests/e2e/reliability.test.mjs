@@ -63,7 +63,7 @@ test('every bad value typed in the form: inline message, Run disabled, nothing s
     for (const [name, value] of Object.entries(field.extra ?? {})) await page.selectOption(`[data-testid="field-${name}"]`, value);
     const good = await page.inputValue(`[data-testid="field-${field.name}"]`);
     for (const value of [...ALWAYS_BAD, ...field.bad]) {
-            await page.fill(`[data-testid="field-${field.name}"]`, value);
+      await page.fill(`[data-testid="field-${field.name}"]`, value);
       const error = `[data-testid="error-${field.name}"]`;
       const shown = value === '' ? '(empty)' : value.length > 40 ? `${value.slice(0, 40)}…` : value;
       await page.waitForFunction(([sel, shown]) => document.querySelector(sel).textContent.includes(`: ${shown} `), [error, shown]);

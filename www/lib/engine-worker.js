@@ -6,20 +6,23 @@
 // Protocol (every message type carries the `scalelab:` prefix; `id` pairs requests
 // with their answers):
 //   page -> worker  {type: 'scalelab:start', threads}
-//                   {type: 'scalelab:run', id, settings}
+//                   {type: 'scalelab:run', id, settings, abortSlot}
 //                   {type: 'scalelab:cancel', id, reason: {name, message}}
 //                   {type: 'scalelab:sweep', id, settings, sweep}
 //                   {type: 'scalelab:race', id, increments, racy}
 //                   {type: 'scalelab:validate', id, settings}
 //                   {type: 'scalelab:selftest', id, limit, chunks}
 //                   {type: 'scalelab:inject-panic'}          (test-only: the next CPU job panics)
-//   worker -> page  {type: 'scalelab:ready', threads, wasmLoadMs, poolStartMs, schema}
+//   worker -> page  {type: 'scalelab:ready', threads, wasmLoadMs, poolStartMs, schema,
+//                    memory, abortSlots}   (the shared wasm memory and where its abort
+//                    table lies: the page cancels a run by writing there, see engine.js)
 //                   {type: 'scalelab:crashed', message}       (a pool thread died: replace this engine)
 //                   {type: 'scalelab:progress', id, batch}     (while a run or sweep goes)
 //                   {type: 'scalelab:result', id, value}
 //                   {type: 'scalelab:error', id, message}      (id null: engine-level failure)
 
 import init, {
+  abortSlotLayout,
   engineSchema,
   initThreadPool,
   injectPanicForTesting,
@@ -38,12 +41,19 @@ const runs = new Map();
 function start(threads) {
   if (!started) {
     started = (async () => {
-      const t0 = performance.now();
-      await init();
+            const t0 = performance.now();
+      const wasm = await init();
       const t1 = performance.now();
       await initThreadPool(threads);
       const t2 = performance.now();
-      return { threads, wasmLoadMs: t1 - t0, poolStartMs: t2 - t1, schema: engineSchema() };
+      return {
+        threads,
+        wasmLoadMs: t1 - t0,
+        poolStartMs: t2 - t1,
+        schema: engineSchema(),
+        memory: wasm.memory,
+        abortSlots: abortSlotLayout(),
+      };
     })();
   }
   return started;
@@ -60,13 +70,19 @@ function reasonFrom(reason) {
   return reason?.message ?? 'canceled';
 }
 
-async function runCommand({ id, settings }) {
+async function runCommand({ id, settings, abortSlot }) {
   const controller = new AbortController();
   runs.set(id, controller);
   try {
-    const report = await runPattern(settings, controller.signal, (batch) => {
-      self.postMessage({ type: 'scalelab:progress', id, batch }, transferablesOf(batch.jobs));
-    });
+        const report = await runPattern(
+      settings,
+      controller.signal,
+      (batch) => {
+        self.postMessage({ type: 'scalelab:progress', id, batch }, transferablesOf(batch.jobs));
+      },
+      abortSlot,
+      abortSlot === undefined ? undefined : id,
+    );
     return { value: report, transfer: transferablesOf(report.jobs) };
   } finally {
     runs.delete(id);
@@ -117,7 +133,7 @@ self.addEventListener('message', async (event) => {
     }
     return;
   }
-    if (msg.type === 'scalelab:inject-panic') {
+  if (msg.type === 'scalelab:inject-panic') {
     injectPanicForTesting();
     return;
   }

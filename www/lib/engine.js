@@ -44,6 +44,10 @@ export class Engine {
     return engine;
   }
 
+  /** The engine's shared wasm memory and its abort table (for fast cancels). */
+  #memory = null;
+  #abortSlots = null;
+
   /** @param {Worker} worker */
   constructor(worker) {
     this.worker = worker;
@@ -75,7 +79,7 @@ export class Engine {
    * @returns {Promise<RunReport>} once every job is accounted for.
    */
   run(settings, { signal, onProgress } = {}) {
-    return this.#cancellable({ type: 'scalelab:run', settings }, signal, onProgress);
+    return this.#cancellable({ type: 'scalelab:run', settings }, signal, onProgress, true);
   }
 
   /**
@@ -101,18 +105,21 @@ export class Engine {
     return this.#request({ type: 'scalelab:race', increments, racy });
   }
 
-    #cancellable(message, signal, onProgress) {
+      #cancellable(message, signal, onProgress, viaMemory = false) {
     if (this.dead) return Promise.reject(new Error(this.dead));
     const id = this.nextId++;
     const done = new Promise((resolve, reject) => this.pending.set(id, { resolve, reject, onProgress }));
-    this.worker.postMessage({ ...message, id });
+    // The engine runs one run at a time, so slot `id mod slots` is never shared.
+    const abortSlot = viaMemory && this.#abortSlots && id <= 0x7fffffff ? id % this.#abortSlots.slots : undefined;
+    this.worker.postMessage({ ...message, id, abortSlot });
     if (signal) {
-      const cancel = () =>
-        this.worker.postMessage({
-          type: 'scalelab:cancel',
-          id,
-          reason: { name: signal.reason?.name ?? 'AbortError', message: String(signal.reason?.message ?? signal.reason ?? 'canceled') },
-        });
+      const cancel = () => {
+        const reason = { name: signal.reason?.name ?? 'AbortError', message: String(signal.reason?.message ?? signal.reason ?? 'canceled') };
+        // Both ways: through memory the pool threads see it on their next poll; the
+        // message covers a run not yet started (and whatever polls no slot).
+        if (abortSlot !== undefined) this.#abortThroughMemory(abortSlot, id, reason);
+        this.worker.postMessage({ type: 'scalelab:cancel', id, reason });
+      };
       if (signal.aborted) cancel();
       else {
         signal.addEventListener('abort', cancel, { once: true });
@@ -141,12 +148,12 @@ export class Engine {
     return this.#request({ type: 'scalelab:selftest', limit, chunks });
   }
 
-    /** Test-only: makes the next CPU job panic, crashing this engine. */
+  /** Test-only: makes the next CPU job panic, crashing this engine. */
   injectPanicForTesting() {
     this.worker.postMessage({ type: 'scalelab:inject-panic' });
   }
 
-    /**
+  /**
    * Stops the worker (and with it the wasm instance and its pool); pending calls reject
    * with `reason`.
    * @param {string} [reason]
@@ -156,13 +163,35 @@ export class Engine {
     this.#die(reason);
   }
 
+  /**
+   * Requests an abort of run `id` by writing to its slot of the engine's shared memory
+   * (protocol: src/engine/abort_slot.rs). Does nothing unless the slot is armed for it.
+   */
+  #abortThroughMemory(slot, id, { name, message }) {
+    const layout = this.#abortSlots;
+    const buffer = this.#memory.buffer; // read each time: the memory may have grown
+    const at = layout.base + slot * layout.stride;
+    const words = new Int32Array(buffer);
+    if (Atomics.load(words, (at + layout.state) >> 2) !== id) return; // not armed yet, or over
+    const bytes = utf8Prefix(message, layout.capacity);
+    new Uint8Array(buffer, at + layout.reason, bytes.length).set(bytes);
+    Atomics.store(words, (at + layout.len) >> 2, bytes.length);
+    Atomics.store(words, (at + layout.kind) >> 2, name === 'TimeoutError' ? 2 : 1);
+    Atomics.compareExchange(words, (at + layout.state) >> 2, id, -id);
+  }
+
   #startWorker(threads) {
     return new Promise((resolve, reject) => {
       const onMessage = (event) => {
         const msg = event.data;
         if (msg?.type === 'scalelab:ready') {
           this.worker.removeEventListener('message', onMessage);
-          resolve(msg);
+          const { memory, abortSlots, ...info } = msg;
+          if (memory?.buffer instanceof SharedArrayBuffer && abortSlots) {
+            this.#memory = memory;
+            this.#abortSlots = abortSlots;
+          }
+          resolve(info);
         } else if (msg?.type === 'scalelab:error' && msg.id === null) {
           this.worker.removeEventListener('message', onMessage);
           reject(new Error(msg.message));
@@ -174,7 +203,7 @@ export class Engine {
     });
   }
 
-    #request(message) {
+  #request(message) {
     if (this.dead) return Promise.reject(new Error(this.dead));
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
@@ -183,7 +212,7 @@ export class Engine {
     });
   }
 
-    #die(message) {
+  #die(message) {
     if (this.dead) return;
     this.dead = message;
     this.#failAll(message);
@@ -218,6 +247,15 @@ export class Engine {
     for (const { reject } of this.pending.values()) reject(new Error(message));
     this.pending.clear();
   }
+}
+
+/** The longest prefix of `text` in at most `capacity` bytes of UTF-8. */
+function utf8Prefix(text, capacity) {
+  const bytes = new TextEncoder().encode(text);
+  if (bytes.length <= capacity) return bytes;
+  let cut = capacity;
+  while (cut > 0 && (bytes[cut] & 0xc0) === 0x80) cut--; // not inside a character
+  return bytes.subarray(0, cut);
 }
 
 /**

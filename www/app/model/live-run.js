@@ -29,8 +29,12 @@ export class LiveRun {
     this.result = new Float64Array(jobs).fill(NaN);
     /** @type {Map<number, string>} */
     this.errors = new Map();
-    /** Jobs with a start time, in arrival order (the timeline draws these). */
-    this.drawn = [];
+        /** How many jobs have a start time (the timeline draws these). */
+    this.drawnCount = 0;
+    /** Jobs with a start time by timeline row, in arrival order. Kept here, as records
+     * arrive in message-sized chunks, so a frame never indexes a whole run at once.
+     * @type {Map<number, number[]>} */
+    this.rowJobs = new Map();
     /** @type {{tMs: number, done: number, completed: number, running: number, queued: number, memoryBytes?: number, tokens?: number}[]} */
     this.samples = [];
     /** @type {{tMs: number, waitedMs: number, tokens?: number}[]} */
@@ -108,8 +112,12 @@ export class LiveRun {
       this.result[i] = cols.result[k];
       this.seen[i] = 1;
       if (!hadStart && !Number.isNaN(this.startedMs[i])) {
-        this.drawn.push(i);
-        if (this.pattern.engine === 'fanout' && this.settings.workload === 'sleep') this.assignLane(i);
+                if (this.pattern.engine === 'fanout' && this.settings.workload === 'sleep') this.assignLane(i);
+        this.drawnCount++;
+        const row = this.row(i);
+        const list = this.rowJobs.get(row);
+        if (list) list.push(i);
+        else this.rowJobs.set(row, [i]);
       } else if (this.lane[i] >= 0 && this.laneEnds[this.lane[i]] === Infinity && !Number.isNaN(this.finishedMs[i])) {
         this.laneEnds[this.lane[i]] = this.finishedMs[i]; // its lane frees when it ends
       }

@@ -61,8 +61,11 @@ export class Chart {
     return Math.max(240, this.target.clientWidth || 480);
   }
 
+    /** Follows the figure's width. A no-op when the width is unchanged: uPlot redraws on
+   * every `setSize`, and the observer also fires when only the height moved. */
   resize() {
-    this.plot.setSize({ width: this.width(), height: this.plot.height });
+    const width = this.width();
+    if (width !== this.plot.width) this.plot.setSize({ width, height: this.plot.height });
   }
 
   setEmpty(empty) {
@@ -146,8 +149,6 @@ class Timeline extends Chart {
     this.setView = (run) => {
       view.run = run;
       view.rows = run ? run.rows : 1;
-      view.index = new Map();
-      view.indexed = 0;
     };
   }
 
@@ -158,7 +159,7 @@ class Timeline extends Chart {
     this.plot.axes[1].label = run.rowKind;
     const now = Math.max(run.nowMs, 1e-3);
     // Two points span the x scale; the bars themselves come from the draw hook.
-    this.setData([[0, now], [null, null]], run.drawn.length);
+        this.setData([[0, now], [null, null]], run.drawnCount);
   }
 }
 
@@ -178,13 +179,7 @@ const MERGE_BELOW = 3;
 function drawBars(u, view) {
   const run = view.run;
   if (!run) return;
-  // Index jobs by row, in the order they arrive (start order within a row).
-  for (; view.indexed < run.drawn.length; view.indexed++) {
-    const i = run.drawn[view.indexed];
-    const row = run.row(i);
-    if (!view.index.has(row)) view.index.set(row, []);
-    view.index.get(row).push(i);
-  }
+  
   const { ctx } = u;
   const { left, top, width, height } = u.bbox;
   const rowHeight = height / Math.max(1, view.rows);
@@ -198,7 +193,7 @@ function drawBars(u, view) {
   ctx.beginPath();
   ctx.rect(left, top, width, height);
   ctx.clip();
-  for (const [row, jobs] of view.index) {
+    for (const [row, jobs] of run.rowJobs) {
     const y = u.valToPos(row, 'y', true) - barHeight / 2;
     // A merged bar not yet drawn (no allocation per job: scalars, not an array).
     let pStart = 0;
@@ -215,11 +210,11 @@ function drawBars(u, view) {
     for (const i of jobs) {
       const outcome = run.outcome[i];
       if (outcome === OUTCOME.NOT_STARTED) continue;
-      const start = run.startedMs[i];
-      const end = Number.isNaN(run.finishedMs[i]) ? now : run.finishedMs[i];
-      const x0 = left + (start - xMin) * xScale;
-      const x1 = left + (end - xMin) * xScale;
-      const color = OUTCOME_COLOR[Number.isNaN(run.finishedMs[i]) ? OUTCOME.RUNNING : outcome];
+            const finished = run.finishedMs[i];
+      const running = Number.isNaN(finished);
+      const x0 = left + (run.startedMs[i] - xMin) * xScale;
+      const x1 = left + ((running ? now : finished) - xMin) * xScale;
+      const color = OUTCOME_COLOR[running ? OUTCOME.RUNNING : outcome];
       const tiny = x1 - x0 < MERGE_BELOW;
       if (tiny && pColor === color && x0 - pEnd < 1) {
         if (x1 > pEnd) pEnd = x1;
@@ -322,7 +317,10 @@ export class ChartsView {
     }), 2);
     this.limiterNote = document.getElementById('limiter-note');
     this.all = [this.timeline, this.throughput, this.load, this.latency, this.limiter, this.memory];
-    const observer = new ResizeObserver(() => this.all.forEach((c) => c.resize()));
+        // Only the charts whose figure changed size (a redraw of the 100 000-job timeline is
+    // not free).
+    const byTarget = new Map(this.all.map((c) => [c.target, c]));
+    const observer = new ResizeObserver((entries) => entries.forEach((e) => byTarget.get(e.target)?.resize()));
     this.all.forEach((c) => observer.observe(c.target));
     this.latencyAt = 0;
     this.todo = [];
