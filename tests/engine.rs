@@ -138,6 +138,15 @@ fn pool_workers_respect_the_limit_and_io_waits_overlap() {
 }
 
 #[test]
+fn the_goroutine_peak_is_exact_not_sampled() {
+    // Fan-out of I/O jobs: every job's goroutine is alive at t = 0, between samples.
+    let (fan, _) = run_sim(io(Pattern::FanOut), &CancelToken::new());
+    assert_eq!(fan.peak_goroutines, fan.config.jobs);
+    let (pool, _) = run_sim(io(Pattern::Pool), &CancelToken::new());
+    assert_eq!(pool.peak_goroutines, pool.config.workers);
+}
+
+#[test]
 fn unbuffered_and_oversized_pools_work() {
     for (workers, queue) in [(1, 0), (8, 0), (64, 1), (3, 100_000)] {
         let (report, _) = run_sim(

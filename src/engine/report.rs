@@ -240,6 +240,8 @@ pub struct RunReport {
     pub delivery_order: Vec<u32>,
     /// Smallest, largest and last memory reading.
     pub memory: Option<MemoryReport>,
+    /// The most goroutines (fan-out tasks or pool workers) alive at once.
+    pub peak_goroutines: u32,
     /// Every job. Not serialized: the web glue sends job records as typed-array
     /// columns.
     #[serde(skip)]
@@ -289,6 +291,7 @@ pub fn build_report(
     let series = build_series(&jobs, wall_ms);
     let memory = memory_report(&samples);
     RunReport {
+        peak_goroutines: run.tasks_peak(),
         config: run.config.clone(),
         threads,
         clock_epoch_ms: run.epoch().as_secs_f64() * 1000.0,

@@ -204,6 +204,9 @@ pub struct RunShared {
     remaining: AtomicU32,
     live_workers: AtomicU32,
     tasks_alive: AtomicU32,
+    /// The most goroutines (fan-out tasks + pool workers) alive at once: raised after
+    /// every spawn and worker start, so no burst between samples is missed.
+    tasks_peak: AtomicU32,
     /// Jobs ever handed to the channel or spawned.
     pub produced: AtomicU32,
     /// When the token was cancelled (ns since start), `UNSET` while not.
@@ -252,6 +255,8 @@ impl RunShared {
                 remaining: AtomicU32::new(jobs as u32),
                 live_workers: AtomicU32::new(0),
                 tasks_alive: AtomicU32::new(0),
+                tasks_peak: AtomicU32::new(0),
+
                 produced: AtomicU32::new(0),
                 cancelled_at: AtomicU64::new(UNSET),
                 coordinator: AtomicWaker::new(),
@@ -418,6 +423,7 @@ impl RunShared {
     /// A fan-out task was spawned (it is alive until [`task_ended`](Self::task_ended)).
     pub fn task_spawned(&self) {
         self.tasks_alive.fetch_add(1, AcqRel);
+        self.note_peak();
     }
 
     /// A fan-out task ended.
@@ -430,6 +436,15 @@ impl RunShared {
         self.tasks_alive.load(Acquire) + self.live_workers()
     }
 
+    /// The most goroutines alive at once so far.
+    pub fn tasks_peak(&self) -> u32 {
+        self.tasks_peak.load(Acquire)
+    }
+
+    fn note_peak(&self) {
+        self.tasks_peak.fetch_max(self.tasks_alive(), AcqRel);
+    }
+
     /// Pitfalls lab (`leak = stops`): the consumers stop once half the jobs started.
     pub fn consumers_stop(&self) -> bool {
         self.config.leak == super::config::Leak::Stops
@@ -439,6 +454,7 @@ impl RunShared {
     /// A worker starts (wg.Add(1)).
     pub fn worker_started(&self) {
         self.live_workers.fetch_add(1, AcqRel);
+        self.note_peak();
     }
 
     /// A worker exits (wg.Done()).

@@ -74,7 +74,8 @@ export interface RunReport {
   /** Pitfalls lab: the channel leak found. */
   leak?: string;
   deliveryOrder: number[];
-  memory?: { startBytes: number; peakBytes: number; endBytes: number; heapPeakBytes: number };
+    memory?: { startBytes: number; peakBytes: number; endBytes: number; heapPeakBytes: number };
+  peakGoroutines: number;
   jobs: JobColumns;
 }
 "#;

@@ -6,7 +6,6 @@
 
 const ms = (x) => (Number.isFinite(x) ? `${x.toFixed(1)} ms` : '—');
 const mib = (x) => `${(x / 1048576).toFixed(1)} MiB`;
-const peak = (r, key) => Math.max(0, ...r.samples.map((s) => s[key] ?? 0));
 
 /**
  * @typedef {object} Pitfall
@@ -34,14 +33,14 @@ export const PITFALLS = [
     },
     measure: ([wrong, right]) => ({
       rows: [
-        ['goroutines alive at peak', String(peak(wrong, 'tasks')), String(peak(right, 'tasks'))],
+        ['goroutines alive at peak', String(wrong.peakGoroutines), String(right.peakGoroutines)],
         ['heap in use at peak', mib(wrong.memory?.heapPeakBytes ?? 0), mib(right.memory?.heapPeakBytes ?? 0)],
         ['time to finish', ms(wrong.wallMs), ms(right.wallMs)],
       ],
-      detected: peak(wrong, 'tasks') > 10 * Math.max(1, peak(right, 'tasks')),
+      detected: wrong.peakGoroutines > 10 * Math.max(1, right.peakGoroutines),
       verdict:
-        `The unbounded version kept up to ${peak(wrong, 'tasks')} goroutines (${mib(wrong.memory?.heapPeakBytes ?? 0)} of heap) alive at once ` +
-        `against the pool's ${peak(right, 'tasks')} (${mib(right.memory?.heapPeakBytes ?? 0)}), and finished no sooner.`,
+        `The unbounded version kept up to ${wrong.peakGoroutines} goroutines (${mib(wrong.memory?.heapPeakBytes ?? 0)} of heap) alive at once ` +
+        `against the pool's ${right.peakGoroutines} (${mib(right.memory?.heapPeakBytes ?? 0)}), and finished no sooner.`,
     }),
     chart: { label: 'goroutines alive', value: (s) => s.tasks },
   },
