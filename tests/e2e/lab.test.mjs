@@ -33,6 +33,8 @@ after(async () => {
 const sweepState = () => page.getAttribute('[data-testid="sweep-progress-text"]', 'data-state');
 
 test('a sweep measures every worker count for CPU and I/O jobs and fits the law', async () => {
+  assert.equal(await page.textContent('#sweep-reason'), '', 'no stale "engine is starting" once it has started');
+
   await page.fill('[data-testid="sweep-field-maxWorkers"]', '3');
   await page.fill('[data-testid="sweep-field-repetitions"]', '2');
   await page.fill('[data-testid="sweep-field-warmup"]', '0');

@@ -95,7 +95,15 @@ export class SweepView {
     this.cancelButton.disabled = !sweeping;
     this.exportJson.disabled = busy || !hasReport;
     this.exportCsv.disabled = busy || !hasReport;
-    if (!sweeping && reason) this.reason.textContent = reason;
+        if (sweeping) return;
+    // Show why the sweep cannot run; clear that (and only that) once it can.
+    if (reason) {
+      this.reason.textContent = reason;
+      this.stateReason = reason;
+    } else if (this.stateReason && this.reason.textContent === this.stateReason) {
+      this.reason.textContent = '';
+      this.stateReason = '';
+    }
   }
 
   progress(done, total, label) {
