@@ -4,7 +4,9 @@
 //! Receivers come in two kinds, both "parked goroutines": a CPU worker that finds the
 //! channel empty leaves a callback and gives its pool thread back (the callback
 //! re-spawns it when a value or the close arrives), and an I/O worker awaits a
-//! [`RecvJob`] future on the coordinator. The one sender (the producer) awaits [`SendJob`].
+//! [`RecvJob`] future on the coordinator. The one sender (the producer) polls a
+//! [`SendJob`]: awaited on the coordinator in paced runs, or driven by a waker that runs
+//! the producer's next step where it is woken (`super::producer`).
 //! As in Go, a send hands its value straight to a waiting receiver when there is one,
 //! otherwise fills the buffer, otherwise blocks; closing wakes every waiting receiver
 //! once the buffer is empty.
@@ -284,6 +286,36 @@ impl Future for SendJob {
         };
         deferred.run();
         outcome
+    }
+}
+
+/// What became of a send that was given up (see [`SendJob::withdraw`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SendFate {
+    /// The value never entered the channel.
+    Withdrawn,
+    /// A receiver had already taken it (or moved it into the buffer).
+    Sent,
+}
+
+impl SendJob {
+    /// Gives the send up, in one step under the channel's lock: a value still blocked
+    /// is taken back; one a receiver took already stays sent.
+    pub fn withdraw(mut self) -> SendFate {
+        let Some(ticket) = self.ticket.take() else {
+            return SendFate::Withdrawn; // never polled: never in the channel
+        };
+        let mut state = self.channel.lock();
+        if state
+            .blocked_send
+            .as_ref()
+            .is_some_and(|b| b.ticket == ticket)
+        {
+            state.blocked_send = None;
+            SendFate::Withdrawn
+        } else {
+            SendFate::Sent
+        }
     }
 }
 

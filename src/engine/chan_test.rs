@@ -171,3 +171,30 @@ fn every_value_is_delivered_exactly_once_across_threads() {
     );
     assert_eq!(closed.load(Ordering::SeqCst), RECEIVERS);
 }
+
+#[test]
+fn withdrawing_a_send_takes_back_a_blocked_value_but_not_a_taken_one() {
+    let (ch, enqueued) = channel(1);
+    assert_eq!(ch.send(1).now_or_never(), Some(Ok(())));
+    // Blocked on a full buffer, then given up: the value never entered.
+    let mut blocked = ch.send(2);
+    assert!(Pin::new(&mut blocked).poll(&mut noop_cx()).is_pending());
+    assert_eq!(blocked.withdraw(), SendFate::Withdrawn);
+    assert!(!ch.has_blocked_send());
+    assert_eq!(ch.recv_or_park(|| unreachable!()), Some(Received::Job(1)));
+    assert_eq!(ch.len(), 0, "job 2 is not in the channel");
+    // Blocked, then a receive moves it into the buffer before it is given up: sent.
+    assert_eq!(ch.send(3).now_or_never(), Some(Ok(())));
+    let mut moved = ch.send(4);
+    assert!(Pin::new(&mut moved).poll(&mut noop_cx()).is_pending());
+    assert_eq!(ch.recv_or_park(|| unreachable!()), Some(Received::Job(3)));
+    assert_eq!(moved.withdraw(), SendFate::Sent);
+    assert_eq!(ch.recv_or_park(|| unreachable!()), Some(Received::Job(4)));
+    // A send never polled was never in the channel.
+    assert_eq!(ch.send(5).withdraw(), SendFate::Withdrawn);
+    assert_eq!(*enqueued.lock().unwrap(), vec![1, 3, 4]);
+}
+
+fn noop_cx() -> Context<'static> {
+    Context::from_waker(Waker::noop())
+}

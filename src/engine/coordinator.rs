@@ -18,6 +18,7 @@ use futures::future::{Either, join_all, select};
 
 use super::abort_slot::ArmedSlot;
 use super::config::{ConfigErrors, Leak, Pacing, Pattern, RunConfig};
+use super::producer::InlineProducer;
 use super::report::{Grant, JobRecord, Progress, RunReport, Sample, build_report};
 use super::runtime::Runtime;
 use super::state::RunShared;
@@ -108,6 +109,7 @@ pub async fn execute_with_slot<R: Runtime>(
 
     let producer = async {
         match capacity {
+            Some(_) if pacer.is_none() => produce_inline(&run).await,
             Some(_) => produce_to_channel(&run, pacer.as_ref(), &grants).await,
             None if io => fan_out_io(rt, &run).await,
             None => fan_out_cpu(&run).await,
@@ -174,8 +176,32 @@ async fn run_done(run: &RunShared) {
     .await
 }
 
-/// The producer of pool-like runs: sends every job, paced if rate-limited, then closes
-/// the channel. Stops at cancellation; jobs it never sent are not started.
+/// The producer of unpaced channel runs (see [`super::producer`]): started here, it
+/// then runs on whichever thread's receive makes room; the coordinator waits until it
+/// is done or the run is cancelled, then finishes the jobs it never sent.
+async fn produce_inline(run: &Arc<RunShared>) {
+    let producer = InlineProducer::start(run);
+    let sent = poll_fn(|cx| {
+        run.register_coordinator(cx.waker());
+        if let Some(sent) = producer.sent_when_done() {
+            Poll::Ready(sent)
+        } else if run.is_cancelled() {
+            Poll::Ready(producer.stop())
+        } else {
+            Poll::Pending
+        }
+    })
+    .await;
+    let jobs = run.plan.len() as u32;
+    if sent == jobs && run.config.leak == Leak::NoClose {
+        return; // the pitfall: see `produce_to_channel`
+    }
+    settle_after_cancel(run).await;
+    run.finish_unstarted(sent..jobs, run.now());
+}
+
+/// The producer of paced runs: sends every job when the limiter releases it, then
+/// closes the channel. Stops at cancellation; jobs it never sent are not started.
 async fn produce_to_channel<R: Runtime>(
     run: &RunShared,
     pacer: Option<&Pacer<'_, R>>,

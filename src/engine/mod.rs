@@ -3,6 +3,7 @@
 //! - [`config`]: what a run is asked to do, validated in one place;
 //! - [`chan`]: a Go channel of job ids (buffered or unbuffered, closable);
 //! - [`state`]: the per-job slots and counters the pool threads share;
+//! - [`producer`]: the unpaced producer, stepped by the receivers that make room;
 //! - [`workers`]: CPU workers (continuations on the pool), I/O workers (timers);
 //! - [`coordinator`]: the async task that produces, paces, cancels and reports;
 //! - [`report`]: progress batches and the final report;
@@ -15,6 +16,7 @@ pub mod chan;
 pub mod config;
 pub mod coordinator;
 pub mod fault;
+pub mod producer;
 pub mod report;
 pub mod runtime;
 pub mod state;
