@@ -34,7 +34,7 @@ const pass = (ok) => (ok ? '✓' : '✗ missed');
 
 /** CPU scaling: the same kernel at 1 worker and at every pool thread. */
 async function cpuScaling(page, threads) {
-  const settings = { pattern: 'pool', workload: 'primes', cost: 200000, jobs: QUICK ? 200 : 600, queue: 64 };
+  const settings = { pattern: 'pool', workload: 'primes', cost: 200000, jobs: QUICK ? 200 : 1500, queue: 64 };
   const at = await page.evaluate(
     async ({ settings, threads, reps }) => {
       await engine.run({ ...settings, jobs: 50 });
@@ -57,7 +57,7 @@ async function dispatch(page, threads) {
   const wpJobs = QUICK ? 2000 : 5000;
   return page.evaluate(
     async ({ jobs, wpJobs, threads, reps }) => {
-            const result = {
+      const result = {
         jobs, wpJobs, threads,
         ours: { 0: [], 10: [] }, workerpool: { 0: [], 10: [] },
         oursJobUs: { 0: [], 10: [] }, workerpoolJobUs: { 0: [], 10: [] },
@@ -76,7 +76,7 @@ async function dispatch(page, threads) {
       await Promise.all(Array.from({ length: 200 }, () => pool.exec('spin', [0]))); // warm-up
       for (let r = 0; r < reps; r++) {
         for (const micros of [0, 10]) {
-                    const report = await engine.run({ pattern: 'pool', workload: 'spin', cost: micros, jobs, workers: threads, queue: 1024 });
+          const report = await engine.run({ pattern: 'pool', workload: 'spin', cost: micros, jobs, workers: threads, queue: 1024 });
           const ourJob = meanJobUs(report.jobs);
           result.oursJobUs[micros].push(ourJob);
           result.ours[micros].push(overhead(report.wallMs, jobs, ourJob));
@@ -135,7 +135,8 @@ async function limiterAccuracy(page) {
 
 /** abort -> last job stopped, with CPU jobs of `jobMicros`. */
 async function cancellation(page, threads, jobMicros) {
-  const runs = QUICK ? 20 : 60;
+    // 200 cancellations, so the p99 is a percentile and not just the single worst run.
+  const runs = QUICK ? 20 : 200;
   const r = await page.evaluate(
     async ({ runs, threads, jobMicros }) => {
       const engineSide = [];
@@ -150,8 +151,8 @@ async function cancellation(page, threads, jobMicros) {
           {
             signal: controller.signal,
             onProgress: () => {
-              // Cancel at a different point of each run: after 3 + (i mod 7) batches.
-              if (++batches === 3 + (i % 7) && !abortedAt) {
+                            // Cancel at a different point of each run: after 2 + (i mod 5) batches.
+              if (++batches === 2 + (i % 5) && !abortedAt) {
                 abortedAt = performance.timeOrigin + performance.now();
                 controller.abort('bench');
               }
@@ -215,6 +216,19 @@ async function unbounded(page, threads) {
   );
 }
 
+/** The lab's concurrency sweep: CPU and I/O-like curves with the USL fit. */
+async function sweep(page, threads) {
+  const maxWorkers = 4 * threads;
+  return page.evaluate(
+    async ({ maxWorkers, reps }) =>
+      engine.sweep(
+        { workload: 'primes', cost: 200000, jobs: 300, queue: 64 },
+        { maxWorkers, repetitions: reps, warmup: 1, threshold: 0.8, curves: 'both' },
+      ),
+    { maxWorkers, reps: QUICK ? 2 : 3 },
+  );
+}
+
 /** The playground page's main thread while a run streams at the highest rate. */
 async function pageLongTasks(context, url) {
   const { page } = await openPage(context, url);
@@ -250,7 +264,7 @@ function native(threads) {
 }
 
 function go(pattern, workers) {
-  const args = ['run', path.join(ROOT, 'bench', 'go', 'patterns.go'), '-pattern', pattern, '-workers', String(workers), '-jobs', String(QUICK ? 200 : 600), '-reps', String(REPS)];
+  const args = ['run', path.join(ROOT, 'bench', 'go', 'patterns.go'), '-pattern', pattern, '-workers', String(workers), '-jobs', String(QUICK ? 200 : 1500), '-reps', String(REPS)];
   const out = execFileSync('go', args, { cwd: os.tmpdir(), encoding: 'utf8', env: { ...process.env, GO111MODULE: 'off' } });
   const json = JSON.parse(out);
   return { ...spread(json.throughput), version: json.go, primes: json.primes };
@@ -293,6 +307,9 @@ async function main() {
   r.soak = await soak(page, QUICK ? 200 : 1000);
   log(`soak: ${r.soak.runs} runs, memory ${r.soak.afterWarmup} -> ${r.soak.end} B`);
   r.unbounded = await unbounded(page, threads);
+  r.sweep = await sweep(page, threads);
+  log('sweep measured');
+
   r.longTasks = await pageLongTasks(browser.context, server.url);
   if (problems.length) throw new Error(`page problems during the benchmark: ${problems.join('; ')}`);
   await browser.close();
@@ -386,10 +403,10 @@ function markdown(r) {
     '',
     '## 6. Cancellation latency (abort → last job stopped)',
     '',
-    '| CPU job | runs | end to end p50 / p99 (ms) | engine side p50 / p99 (ms) | started after abort |',
+    '| CPU job | runs | end to end p50 / p99 / max (ms) | engine side p50 / p99 (ms) | started after abort |',
     '| --- | --- | --- | --- | --- |',
-    `| 1 ms | ${c1.runs} | ${fmt(c1.endToEnd.p50, 3)} / ${fmt(c1.endToEnd.p99, 3)} | ${fmt(c1.engineSide.p50, 3)} / ${fmt(c1.engineSide.p99, 3)} | ${c1.startedAfter} |`,
-    `| 10 ms | ${c10.runs} | ${fmt(c10.endToEnd.p50, 3)} / ${fmt(c10.endToEnd.p99, 3)} | ${fmt(c10.engineSide.p50, 3)} / ${fmt(c10.engineSide.p99, 3)} | ${c10.startedAfter} |`,
+    `| 1 ms | ${c1.runs} | ${fmt(c1.endToEnd.p50, 3)} / ${fmt(c1.endToEnd.p99, 3)} / ${fmt(c1.endToEnd.max, 3)} | ${fmt(c1.engineSide.p50, 3)} / ${fmt(c1.engineSide.p99, 3)} | ${c1.startedAfter} |`,
+    `| 10 ms | ${c10.runs} | ${fmt(c10.endToEnd.p50, 3)} / ${fmt(c10.endToEnd.p99, 3)} / ${fmt(c10.endToEnd.max, 3)} | ${fmt(c10.engineSide.p50, 3)} / ${fmt(c10.engineSide.p99, 3)} | ${c10.startedAfter} |`,
     '',
     "*End to end*: from `AbortController.abort()` on the page to the last running job stopping (the page writes the abort into the run's slot in the engine's shared memory, where the pool threads see it on their next poll; a message to the engine's worker follows, for anything no job polls). *Engine side*: from the run token's cancellation.",
     '',
@@ -405,8 +422,31 @@ function markdown(r) {
     }),
     '',
   ];
+    lines.push(
+    '## 8. Concurrency sweep (the lab)',
+    '',
+    `The same set-up as a worker pool at 1…${r.sweep.sweep.maxWorkers} workers, ${r.sweep.sweep.repetitions} repetitions each after ${r.sweep.sweep.warmup} warm-up: CPU jobs (primes in 200 000 numbers, 300 jobs) and I/O-like jobs (a 5 ms wait, 300 jobs). Throughput in jobs/s, median (min–max); the Universal Scalability Law X(N) = λN / (1 + σ(N−1) + κN(N−1)) fitted to every run; recommended = the most workers whose efficiency stays above ${r.sweep.sweep.threshold}.`,
+    '',
+    '| workers | CPU jobs/s | CPU efficiency | I/O jobs/s | I/O efficiency |',
+    '| --- | --- | --- | --- | --- |',
+  );
+  const curve = (kind) => r.sweep.curves.find((c) => c.curve === kind);
+  const cpuCurve = curve('cpu');
+  const ioCurve = curve('io');
+  for (let i = 0; i < cpuCurve.points.length; i++) {
+    const c = cpuCurve.points[i];
+    const o = ioCurve.points[i];
+    lines.push(`| ${c.workers} | ${fmt(c.median, 0)} (${fmt(c.min, 0)}–${fmt(c.max, 0)}) | ${fmt(c.efficiency * 100, 0)}% | ${fmt(o.median, 0)} (${fmt(o.min, 0)}–${fmt(o.max, 0)}) | ${fmt(o.efficiency * 100, 0)}% |`);
+  }
+  const fitLine = (name, c) => {
+    const f = c.fit;
+    if (!f) return `- ${name}: no fit; recommended ${c.recommended ?? '—'} workers.`;
+    const peak = f.peakWorkers == null ? 'none in range (keeps rising)' : fmt(f.peakWorkers, 1);
+    return `- ${name}: σ = ${f.sigma.toExponential(2)}, κ = ${f.kappa.toExponential(2)}, λ = ${fmt(f.lambda, 0)} jobs/s, R² = ${fmt(f.rSquared, 3)}, predicted peak at ${peak} workers; recommended ${c.recommended ?? '—'} workers.`;
+  };
+  lines.push('', fitLine('CPU', cpuCurve), fitLine('I/O', ioCurve), '');
   if (r.limiterNative) {
-    lines.push('## 8. Native limiter cost (criterion, from benches/RESULTS.md)', '', '| case | scalelab explicit | scalelab with clock | governor | ratio (clock) |', '| --- | --- | --- | --- | --- |');
+    lines.push('## 9. Native limiter cost (criterion, from benches/RESULTS.md)', '', '| case | scalelab explicit | scalelab with clock | governor | ratio (clock) |', '| --- | --- | --- | --- | --- |');
     for (const row of r.limiterNative.rows) {
       const f = (e) => (e ? `${e.ns.toFixed(2)} ns` : '—');
       lines.push(`| ${row.group} | ${f(row.explicit)} | ${f(row.clock)} | ${f(row.governor)} | ${row.clockRatio ? `${row.clockRatio.toFixed(2)}×` : '—'} |`);

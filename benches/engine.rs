@@ -36,7 +36,7 @@ fn main() {
         pattern: Pattern::Pool,
         workload: WorkKind::Primes,
         cost: 200_000,
-        jobs: if quick { 200 } else { 600 },
+        jobs: if quick { 200 } else { 1500 },
         queue: 64,
         ..RunConfig::default()
     };
