@@ -169,6 +169,11 @@ impl ReadyQueue {
             .push_back((worker, job));
     }
 
+    /// Whether no worker is waiting for a turn.
+    pub fn is_empty(&self) -> bool {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).is_empty()
+    }
+
     /// The worker that has been ready longest.
     pub fn pop(&self) -> Option<(u32, Option<u32>)> {
         self.0.lock().unwrap_or_else(|p| p.into_inner()).pop_front()

@@ -2,9 +2,10 @@
 //! workers that wait on timers in the coordinator, and the per-job tasks of fan-out.
 //!
 //! A CPU worker is a continuation, not a thread: it takes one job from the channel,
-//! runs it, and goes to the back of the run's ready queue, so `workers` may exceed the
-//! thread count and the workers share the threads job by job, in turn (as goroutines
-//! share Go's Ps). The ready queue is the run's own FIFO: rayon would run a task a
+//! runs it, and — if another worker is waiting for a thread — goes to the back of the
+//! run's ready queue, so `workers` may exceed the thread count and the workers share
+//! the threads job by job, in turn (as goroutines share Go's Ps). With no one waiting
+//! it keeps its thread and takes the next job at once. The ready queue is the run's own FIFO: rayon would run a task a
 //! thread spawns for itself before anything else, letting two workers hog two threads.
 //! Finding the channel empty, a worker parks a callback on the channel and gives its
 //! thread back; a send or the close makes it ready again.
@@ -91,41 +92,56 @@ fn respawn_cpu_worker(run: Arc<RunShared>, worker: u32, job: Option<u32>) {
     }));
 }
 
-/// One turn of a CPU worker: take a job (or use the one handed over), run it, queue the
-/// next turn. Exits (wg.Done) on a closed channel or a cancelled run.
+/// A CPU worker's turns on this pool thread: take a job (or use the one handed over),
+/// run it, and go on with the next while no other worker waits for a thread (as a
+/// goroutine keeps its P until another is runnable); otherwise go to the back of the
+/// ready queue. Exits (wg.Done) on a closed channel or a cancelled run.
 fn cpu_worker_turn(run: Arc<RunShared>, worker: u32, handed: Option<u32>) {
-    let job = match handed {
-        Some(job) => job,
-        None => {
-            // Workers that honour the context leave on a cancel; the pitfalls lab's
-            // leaking consumers simply stop half-way, without closing anything.
-            if (run.config.poll_cancel && run.is_cancelled()) || run.consumers_stop() {
-                run.worker_exited();
-                return;
-            }
-            let channel = run.channel.as_ref().expect("pool runs have a channel");
-            let parked_run = run.clone();
-            let received = channel.recv_or_park(move || {
-                Box::new(move |received| match received {
-                    Received::Job(job) => respawn_cpu_worker(parked_run, worker, Some(job)),
-                    Received::Closed => parked_run.worker_exited(),
-                })
-            });
-            match received {
-                None => return, // parked: the channel will re-spawn us
-                Some(Received::Closed) => {
-                    run.worker_exited();
-                    return;
-                }
-                Some(Received::Job(job)) => job,
-            }
+    let mut handed = handed;
+    loop {
+        let job = match handed.take() {
+            Some(job) => job,
+            None => match take_job(&run, worker) {
+                Some(job) => job,
+                None => return, // exited or parked
+            },
+        };
+        if !run_cpu_job(&run, job, worker) {
+            run.worker_exited();
+            return;
         }
-    };
-    if !run_cpu_job(&run, job, worker) {
-        run.worker_exited();
-        return;
+        if !run.ready.is_empty() {
+            return respawn_cpu_worker(run, worker, None);
+        }
     }
-    respawn_cpu_worker(run, worker, None);
+}
+
+/// Receives `worker`'s next job. `None` when the worker exited (closed channel,
+/// cancelled run, or the leak pitfall's consumers stopping) or parked a callback on
+/// the empty channel, which will re-spawn it.
+fn take_job(run: &Arc<RunShared>, worker: u32) -> Option<u32> {
+    // Workers that honour the context leave on a cancel; the pitfalls lab's leaking
+    // consumers simply stop half-way, without closing anything.
+    if (run.config.poll_cancel && run.is_cancelled()) || run.consumers_stop() {
+        run.worker_exited();
+        return None;
+    }
+    let channel = run.channel.as_ref().expect("pool runs have a channel");
+    let parked_run = run.clone();
+    let received = channel.recv_or_park(move || {
+        Box::new(move |received| match received {
+            Received::Job(job) => respawn_cpu_worker(parked_run, worker, Some(job)),
+            Received::Closed => parked_run.worker_exited(),
+        })
+    });
+    match received {
+        None => None,
+        Some(Received::Closed) => {
+            run.worker_exited();
+            None
+        }
+        Some(Received::Job(job)) => Some(job),
+    }
 }
 
 /// Runs I/O-like job `job` as `worker`: waits its cost in microseconds on a timer,
