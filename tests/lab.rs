@@ -197,11 +197,21 @@ fn jobs_that_ignore_cancellation_keep_working_after_cancel() {
     );
     let (h, i) = (honest.cancellation.unwrap(), ignoring.cancellation.unwrap());
     assert_eq!(
-        (h.work_after_ms, h.started_after),
-        (0.0, 0),
+        (h.work_after_ms, h.started_after, h.quiet_after_ms),
+        (0.0, 0, 0.0),
         "quiet on the right way"
     );
     assert!(i.work_after_ms > 0.0 && i.started_after > 0, "{i:?}");
+    // The pool went quiet only when the last job started after the cancel ended: later
+    // than the jobs running at the cancel stopped.
+    let last_started_after_ends = ignoring
+        .jobs
+        .iter()
+        .filter(|j| j.started_ms.is_some_and(|s| s > i.at_ms))
+        .filter_map(|j| j.finished_ms)
+        .fold(0.0, f64::max);
+    assert_eq!(i.quiet_after_ms, last_started_after_ends - i.at_ms);
+    assert!(i.quiet_after_ms > i.latency_ms, "{i:?}");
     assert_eq!(ignoring.counts.cancelled, 0, "nothing stopped early");
     assert!(ignoring.wall_ms > honest.wall_ms);
     assert!(ignoring.identity_holds && honest.identity_holds);

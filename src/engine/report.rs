@@ -199,6 +199,9 @@ pub struct CancellationReport {
     /// Job time spent after the cancel, summed over jobs (CPU burned for nothing when
     /// jobs ignore the cancellation).
     pub work_after_ms: f64,
+    /// From the cancel until no job was running any more, counting jobs that started
+    /// after it (0 when nothing ran past the cancel): how long the pool kept working.
+    pub quiet_after_ms: f64,
 }
 
 /// Everything a finished run reports.
@@ -426,6 +429,12 @@ fn cancellation_report(run: &RunShared, jobs: &[JobRecord]) -> Option<Cancellati
             .filter_map(|j| Some(j.finished_ms? - j.started_ms?.max(at_ms)))
             .filter(|&after| after > 0.0)
             .sum(),
+        quiet_after_ms: jobs
+            .iter()
+            .filter(|j| j.started_ms.is_some())
+            .filter_map(|j| j.finished_ms)
+            .fold(at_ms, f64::max)
+            - at_ms,
     })
 }
 

@@ -68,7 +68,7 @@ export interface RunReport {
   series: { bucketMs: number; tMs: number[]; throughput: number[]; busy: number[]; queued: number[] };
   samples: Sample[];
   limiter?: { pacing: string; configuredRate: number; achievedRate: number; grants: number; waits: number; grantLog: Grant[]; stopped?: string };
-  cancellation?: { atMs: number; err: string; cause: string; lastStopMs: number; latencyMs: number; startedAfter: number; runningAtCancel: number; workAfterMs: number };
+  cancellation?: { atMs: number; err: string; cause: string; lastStopMs: number; latencyMs: number; startedAfter: number; runningAtCancel: number; workAfterMs: number; quietAfterMs: number };
   /** Fail fast: what errgroup's Wait returned. */
   error?: string;
   /** Pitfalls lab: the channel leak found. */

@@ -83,6 +83,9 @@ for (const id of ['unbounded', 'leak', 'cancel', 'race', 'ticker']) {
     await page.waitForFunction((sel) => document.querySelector(`${sel} .verdict, ${sel} .bad`), result, { timeout: 120_000 });
     assert.equal(await page.locator(`${result} .bad`).count(), 0, await page.textContent(result));
     assert.ok((await page.locator(`${result} tbody tr`).count()) >= 2);
+    // The measured damage, for the record (the issue's closing note quotes it).
+    const rows = await page.$$eval(`${result} tbody tr`, (trs) => trs.map((tr) => [...tr.cells].map((c) => c.textContent.trim()).join(' | ')));
+    console.log(`pitfall ${id}: ${rows.join(' || ')}`);
     if (DETERMINISTIC.has(id)) assert.equal(await page.getAttribute(`${result} .verdict`, 'data-detected'), 'true', await page.textContent(result));
     if (id !== 'race') assert.equal(await page.getAttribute(`figure[data-chart="pitfall-${id}"]`, 'data-empty'), 'false');
   });

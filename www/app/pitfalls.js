@@ -71,9 +71,9 @@ export const PITFALLS = [
     id: 'cancel',
     title: 'Ignoring cancellation',
     explain:
-      'Workers that never look at ctx.Done() keep going after a cancel or a deadline: running jobs burn CPU to the end and queued jobs still start. Here a 100 ms deadline hits a pool of 20 ms CPU jobs.',
+      'Workers that never look at ctx.Done() keep going after a cancel or a deadline: running jobs burn CPU to the end and queued jobs still start. Here a 110 ms deadline hits a pool of 20 ms CPU jobs.',
     runs: (threads) => {
-      const base = { pattern: 'pool', workload: 'spin', cost: '20000', jobs: '400', workers: String(threads), queue: '16', timeout: '100' };
+      const base = { pattern: 'pool', workload: 'spin', cost: '20000', jobs: '400', workers: String(threads), queue: '16', timeout: '110' };
       return [
         { label: 'wrong: jobs ignore the context', settings: { ...base, poll: 'false' } },
         { label: 'right: jobs check it', settings: { ...base, poll: 'true' } },
@@ -86,7 +86,7 @@ export const PITFALLS = [
         rows: [
           ['CPU time after the deadline', ms(w?.workAfterMs), ms(r?.workAfterMs)],
           ['jobs started after it', String(w?.startedAfter ?? '—'), String(r?.startedAfter ?? '—')],
-          ['deadline to last job stopped', ms(w?.latencyMs), ms(r?.latencyMs)],
+          ['deadline to the pool going quiet', ms(w?.quietAfterMs), ms(r?.quietAfterMs)],
         ],
         detected: Boolean(w && r && w.workAfterMs > r.workAfterMs && w.startedAfter > 0 && r.startedAfter === 0),
         verdict: w && r ? `Ignoring the context cost ${ms(w.workAfterMs)} of CPU after the deadline (${w.startedAfter} jobs even started); checking it, ${ms(r.workAfterMs)}.` : '',
