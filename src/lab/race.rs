@@ -105,9 +105,13 @@ mod tests {
             (4_000_000, 4_000_000, 0)
         );
         // Two threads hammering one counter for milliseconds all but always collide; try
-        // a few times so a scheduler that runs them one after the other cannot fail us.
+        // a few times, longer each time (up to 32x), so a busy machine that runs them
+        // one after the other within a time slice cannot fail us.
         let racy = (0..10)
-            .map(|_| pool.install(|| count_on_all_threads(2_000_000, true)))
+            .map(|attempt| {
+                let increments = 2_000_000 << attempt.min(5);
+                pool.install(|| count_on_all_threads(increments, true))
+            })
             .find(|r| r.lost > 0);
         let racy = racy.expect("the split increment lost updates in at least one of ten runs");
         assert!(racy.actual < racy.expected);
