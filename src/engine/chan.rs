@@ -305,13 +305,7 @@ impl SendJob {
         let Some(ticket) = self.ticket.take() else {
             return SendFate::Withdrawn; // never polled: never in the channel
         };
-        let mut state = self.channel.lock();
-        if state
-            .blocked_send
-            .as_ref()
-            .is_some_and(|b| b.ticket == ticket)
-        {
-            state.blocked_send = None;
+        if self.channel.take_back_blocked(ticket) {
             SendFate::Withdrawn
         } else {
             SendFate::Sent
@@ -322,15 +316,24 @@ impl SendJob {
 impl Drop for SendJob {
     fn drop(&mut self) {
         if let Some(ticket) = self.ticket {
-            let mut state = self.channel.lock();
-            if state
-                .blocked_send
-                .as_ref()
-                .is_some_and(|b| b.ticket == ticket)
-            {
-                state.blocked_send = None;
-            }
+            self.channel.take_back_blocked(ticket);
         }
+    }
+}
+
+impl JobChannel {
+    /// Removes the blocked send with `ticket`, if it is still blocked (no receiver took
+    /// its value). Returns whether it was.
+    fn take_back_blocked(&self, ticket: u64) -> bool {
+        let mut state = self.lock();
+        let blocked = state
+            .blocked_send
+            .as_ref()
+            .is_some_and(|b| b.ticket == ticket);
+        if blocked {
+            state.blocked_send = None;
+        }
+        blocked
     }
 }
 
