@@ -5,8 +5,9 @@
 //! runs it, and — if another worker is waiting for a thread — goes to the back of the
 //! run's ready queue, so `workers` may exceed the thread count and the workers share
 //! the threads job by job, in turn (as goroutines share Go's Ps). With no one waiting
-//! it keeps its thread and takes the next job at once. The ready queue is the run's own FIFO: rayon would run a task a
-//! thread spawns for itself before anything else, letting two workers hog two threads.
+//! it keeps its thread and takes the next job at once. The ready queue is the run's
+//! own FIFO: rayon would run a task a thread spawns for itself before anything else,
+//! letting two workers hog two threads.
 //! Finding the channel empty, a worker parks a callback on the channel and gives its
 //! thread back; a send or the close makes it ready again.
 
