@@ -180,6 +180,16 @@ fn cpu_pool_uses_at_least_two_threads_when_there_are_two() {
         report.jobs.iter().filter_map(|j| j.thread).collect();
     assert_eq!(report.threads, 2);
     assert!(threads.len() == 2, "threads used: {threads:?}");
+    // Four workers on two threads take turns (as goroutines share Ps): none is starved
+    // by the two that got a thread first.
+    let mut per_worker = [0u32; 4];
+    for job in &report.jobs {
+        per_worker[job.worker.unwrap() as usize] += 1;
+    }
+    assert!(
+        per_worker.iter().all(|&n| n >= 50),
+        "jobs per worker: {per_worker:?}"
+    );
 }
 
 #[test]
