@@ -61,6 +61,13 @@ async function summaryCounts(page) {
   };
 }
 
+/** The summary's throughput and notes (cancellation, errgroup, limiter), for the log. */
+async function summaryNotes(page) {
+  const throughput = (await page.textContent('[data-testid="sum-throughput"] b')).trim();
+  const notes = await page.$$eval('[data-testid="summary"] p.note', (ps) => ps.map((p) => p.textContent).filter(Boolean));
+  return [`throughput ${throughput}`, ...notes].join(' ');
+}
+
 const CASES = [
   { pattern: 'pool', fields: { jobs: 120, workers: 6 }, charts: ['timeline', 'throughput', 'load', 'latency', 'memory'] },
   { pattern: 'fanout', fields: { jobs: 120, workload: 'sha256', ordered: null }, charts: ['timeline', 'throughput', 'load', 'latency', 'memory'] },
@@ -100,7 +107,9 @@ for (const c of CASES) {
       assert.equal(counts.completed, jobs);
     }
     if (c.pattern === 'ratelimit') assert.match(await page.textContent('#limiter-note'), /achieved [\d.]+ jobs\/s/);
-    await page.screenshot({ path: path.join(OUT, `page-${c.name ?? c.pattern}.png`), fullPage: true });
+    const shot = `page-${c.name ?? c.pattern}.png`;
+    await page.screenshot({ path: path.join(OUT, shot), fullPage: true });
+    console.log(`${shot}: ${progressText}; ${JSON.stringify(counts)}; ${await summaryNotes(page)}`);
     assert.deepEqual(problems, []);
     await page.close();
   });
@@ -122,6 +131,7 @@ test('Cancel mid-run: running jobs stop, the rest never start, the timeline mark
   assert.equal(counts.completed + counts.failed + counts.cancelled + counts.notStarted, 20000);
   assert.match(await page.textContent('[data-testid="summary"]'), /Cancelled \(canceled\) at .*“Cancel pressed”.* 0 started after the cancel/);
   await page.screenshot({ path: path.join(OUT, 'page-cancelled.png'), fullPage: true });
+  console.log(`page-cancelled.png: ${JSON.stringify(counts)}; ${await summaryNotes(page)}`);
   assert.deepEqual(problems, []);
   await page.close();
 });
