@@ -1,13 +1,13 @@
 // scalelab's benchmarks against what a user would pick instead, side by side in one run:
 // headless Chromium (playwright-core) on the harness page served by scalelab-serve, plus
 // the same engine natively (cargo bench --bench engine) and the article's Go. Writes
-// bench/results.json and bench/RESULTS.md. Every comparison is a ratio measured in this
-// run; min/median/max are reported so noise stays visible.
+// bench/results.json and bench/RESULTS.md (a --quick run: target/bench-quick/). Every
+// comparison is a ratio measured in this run; min/median/max keep noise visible.
 //
 // Usage: node bench/run.mjs [--quick]    (./build.sh bench runs it after building)
 
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { launchBrowser, openPage, startServer } from '../tests/e2e/harness.mjs';
@@ -332,9 +332,13 @@ async function main() {
 
   const limiterNative = existsSync(path.join(ROOT, 'benches', 'results.json')) ? JSON.parse(readFileSync(path.join(ROOT, 'benches', 'results.json'), 'utf8')) : null;
   r.limiterNative = limiterNative;
-  writeFileSync(path.join(ROOT, 'bench', 'results.json'), JSON.stringify(r, null, 2) + '\n');
+  // A --quick smoke run must not overwrite the committed full results.
+  const out = QUICK ? path.join(ROOT, 'target', 'bench-quick') : path.join(ROOT, 'bench');
+  mkdirSync(out, { recursive: true });
+  writeFileSync(path.join(out, 'results.json'), JSON.stringify(r, null, 2) + '\n');
   const md = markdown(r);
-  writeFileSync(path.join(ROOT, 'bench', 'RESULTS.md'), md);
+  writeFileSync(path.join(out, 'RESULTS.md'), md);
+  log(`wrote ${path.relative(ROOT, out)}/RESULTS.md and results.json`);
   console.log(md);
 }
 

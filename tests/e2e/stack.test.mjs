@@ -29,6 +29,8 @@ test('server sends isolation, CSP and MIME headers', async () => {
   assert.equal(page.headers.get('x-content-type-options'), 'nosniff');
   assert.equal(page.headers.get('referrer-policy'), 'no-referrer');
   assert.doesNotMatch(page.headers.get('content-security-policy'), /'unsafe-inline'|'unsafe-eval'|\*/);
+  // Scripts and workers from our own files only (no blob: workers, see build.sh).
+  assert.match(page.headers.get('content-security-policy'), /worker-src 'self';/);
   const wasm = await fetch(new URL('pkg/scalelab_bg.wasm', server.url));
   assert.equal(wasm.status, 200);
   assert.equal(wasm.headers.get('content-type'), 'application/wasm');

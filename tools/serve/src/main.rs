@@ -26,13 +26,11 @@ use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 /// The page's Content-Security-Policy: same origin only; wasm compilation allowed.
-///
-/// `worker-src blob:` is the one exception, and a narrow one: wasm-bindgen-rayon starts
-/// each pool thread from a `blob:` copy of its own (same-origin) helper script. A blob
-/// URL can only be minted by script already running on this origin, so this admits no
-/// code from anywhere else; scripts themselves stay `'self'`-only.
+/// Scripts and workers come from this origin's files only (`build.sh` makes
+/// wasm-bindgen-rayon start its threads from its helper's URL, not a `blob:` copy);
+/// images may also be `data:`/`blob:` (chart PNGs), which can run no code.
 const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; \
-     worker-src 'self' blob:; connect-src 'self'; img-src 'self' data: blob:; style-src 'self'; \
+     worker-src 'self'; connect-src 'self'; img-src 'self' data: blob:; style-src 'self'; \
      font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 /// Headers set on every response (files, directory indexes and errors alike).
