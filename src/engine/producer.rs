@@ -46,7 +46,7 @@ pub struct InlineProducer {
 impl InlineProducer {
     /// Starts producing: sends until the channel blocks (then continues whenever a
     /// receiver makes room) and stops at the last job or at cancellation.
-    pub fn start(run: &Arc<RunShared>) -> Arc<InlineProducer> {
+    pub fn start(run: &Arc<RunShared>) -> Producing {
         let producer = Arc::new(InlineProducer {
             run: run.clone(),
             state: Mutex::new(State {
@@ -56,7 +56,7 @@ impl InlineProducer {
             }),
         });
         producer.step();
-        producer
+        Producing(producer)
     }
 
     /// Jobs whose send completed, once the producer is done (`None` while it runs).
@@ -124,8 +124,8 @@ impl InlineProducer {
         }
     }
 
-    /// Ends production (invariant 3); closes the channel when every job was sent,
-    /// except in the pitfalls lab's "producer never closes" leak.
+    /// Ends production (invariant 3) and closes the channel, as the producer's
+    /// `close(jobs)` would — except in the pitfalls lab's "producer never closes" leak.
     fn finish(&self, state: &mut State, all_sent: bool) {
         state.done = true;
         if !(all_sent && self.run.config.leak == Leak::NoClose)
@@ -144,5 +144,25 @@ impl Wake for InlineProducer {
 
     fn wake_by_ref(self: &Arc<Self>) {
         self.step();
+    }
+}
+
+/// A started producer, owned by the coordinator. Dropping it stops the producer (a no-op
+/// once it is done), also when the coordinator itself is dropped after a crash: a send
+/// left blocked would otherwise keep the producer, and through it the run, alive from
+/// inside the run's own channel (a reference cycle).
+pub struct Producing(Arc<InlineProducer>);
+
+impl std::ops::Deref for Producing {
+    type Target = InlineProducer;
+
+    fn deref(&self) -> &InlineProducer {
+        &self.0
+    }
+}
+
+impl Drop for Producing {
+    fn drop(&mut self) {
+        self.0.stop();
     }
 }

@@ -93,7 +93,12 @@ for (const c of CASES) {
     const progressText = (await page.textContent('[data-testid="progress-text"]')).replaceAll(',', '');
     assert.match(progressText, new RegExp(`^${jobs} / ${jobs} jobs`));
     for (const chart of c.charts) {
-      assert.equal(await page.getAttribute(`figure[data-chart="${chart}"]`, 'data-empty'), 'false', `${chart} chart has data`);
+      // The charts catch up one per animation frame (ChartsView.render), so the last of
+      // them may draw a few frames after the summary appears.
+      const drawn = await page
+        .waitForFunction((name) => document.querySelector(`figure[data-chart="${name}"]`).dataset.empty === 'false', chart, { timeout: 10_000 })
+        .then(() => true, () => false);
+      assert.ok(drawn, `${chart} chart has data`);
     }
     if (c.pattern === 'failfast') {
       assert.equal(state, 'failed fast');
