@@ -172,7 +172,8 @@ export class SweepView {
       { class: 'note' },
       `${report.runsDone} of ${report.runsTotal} runs on ${report.threads} threads${report.cancelled ? ' (cancelled: partial results)' : ''}. ` +
         `Recommended: the most workers whose median efficiency stays at or above ${report.sweep.threshold}, and not past the peak. ` +
-        'The dotted lines show each count’s fastest and slowest run: a wide gap means a noisy machine.',
+        'The dotted lines show each count’s fastest and slowest run: a wide gap means a noisy machine.' +
+        looseFits(report),
     );
     this.summary.replaceChildren(el('div', { class: 'table-scroll' }, el('table', {}, el('thead', {}, head), el('tbody', {}, ...rows))), note);
   }
@@ -193,4 +194,17 @@ export class SweepView {
     this.exportJson.addEventListener('click', onJson);
     this.exportCsv.addEventListener('click', onCsv);
   }
+}
+
+/** A warning for each curve the law fits loosely (r² below 0.9), or ''. */
+function looseFits(report) {
+  return report.curves
+    .filter((curve) => curve.fit && curve.fit.rSquared < 0.9)
+    .map(
+      (curve) =>
+        ` The law fits the ${CURVE_NAMES[curve.curve]} curve loosely (r² ${curve.fit.rSquared.toFixed(2)}): throughput that stops dead at a hard ceiling — ` +
+        `typically the ${report.threads} cores, for CPU work — is something its smooth curve can only approximate. ` +
+        'Trust the measured points and the efficiency rule over the fitted peak.',
+    )
+    .join('');
 }
