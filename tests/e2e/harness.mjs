@@ -70,10 +70,12 @@ export async function launchBrowser() {
 
 /**
  * Opens `url` in a new tab and records every problem that should fail a test.
+ * `prepare(page)`, if given, runs before the page loads.
  * @returns {Promise<{page: import('playwright-core').Page, problems: string[]}>}
  */
-export async function openPage(context, url, { origin = new URL(url).origin } = {}) {
+export async function openPage(context, url, { origin = new URL(url).origin, prepare } = {}) {
   const page = await context.newPage();
+  await prepare?.(page); // e.g. routes, set before the page loads
   const problems = [];
   const watchConsole = (where) => (message) => {
     if (message.type() === 'error') problems.push(`${where} console error: ${message.text()}`);

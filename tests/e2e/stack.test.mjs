@@ -51,3 +51,28 @@ test('page is isolated, starts >= 2 threads and gets the known parallel answer',
   assert.deepEqual(problems, []);
   await page.close();
 });
+
+test('without the isolation headers the page says why and how to fix it, and starts nothing', async () => {
+  // The same server, with COOP/COEP stripped from every response: what a host without
+  // the headers (a plain static server) would send.
+  const stripIsolation = (page) =>
+    page.route('**/*', async (route) => {
+      const response = await route.fetch();
+      const headers = { ...response.headers() };
+      delete headers['cross-origin-opener-policy'];
+      delete headers['cross-origin-embedder-policy'];
+      await route.fulfill({ response, headers });
+    });
+  const { page, problems } = await openPage(browser.context, server.url, { prepare: stripIsolation });
+  await page.waitForSelector('#isolation-warning:not([hidden])');
+  assert.equal(await page.evaluate(() => globalThis.crossOriginIsolated), false);
+  assert.equal(await page.textContent('[data-testid="isolated"]'), 'false');
+  const banner = await page.textContent('#isolation-warning');
+  assert.match(banner, /not cross-origin isolated/);
+  assert.match(banner, /Cross-Origin-Opener-Policy: same-origin/);
+  assert.match(banner, /Cross-Origin-Embedder-Policy: require-corp/);
+  assert.equal(await page.isDisabled('[data-testid="run"]'), true, 'Run is disabled');
+  assert.match(await page.textContent('#run-reason'), /not cross-origin isolated/);
+  assert.deepEqual(problems, []);
+  await page.close();
+});
