@@ -227,6 +227,51 @@ test('compare, exports (JSON, CSV) and chart PNGs', async () => {
   await page.close();
 });
 
+test('an exported run imports back for comparison; a bad or hostile file is refused or shown as text', async () => {
+  const { page, problems } = await open();
+  await fill(page, 'jobs', 60);
+  await runAndWait(page);
+  const [json] = await Promise.all([page.waitForEvent('download'), page.click('#export-json')]);
+  const exported = readFileSync(await json.path(), 'utf8');
+  const rows = () => page.locator('[data-testid="compare-row"]').count();
+  const importFile = (name, text) => page.setInputFiles('[data-testid="import-run"]', { name, mimeType: 'application/json', buffer: Buffer.from(text) });
+  const status = () => page.textContent('[data-testid="import-status"]');
+
+  // Round trip: the same figures come back as a compared run.
+  await importFile('earlier.json', exported);
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid="compare-row"]').length === 2);
+  const row = page.locator('[data-testid="compare-row"]').nth(1);
+  assert.match(await row.textContent(), /imported: pool · \d+ workers · primes \(earlier\.json\)/);
+  assert.match(await row.textContent(), /60 \/ 0 \/ 0 \/ 0/);
+  assert.match(await status(), /^Added “imported: pool/);
+
+  // Markup in the file stays text: no element is made from it.
+  const hostile = JSON.parse(exported);
+  hostile.pattern = '<img src=x onerror="document.title=1">';
+  await importFile('<b>bold</b>.json', JSON.stringify(hostile));
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid="compare-row"]').length === 3);
+  assert.match(await page.locator('[data-testid="compare-row"]').nth(2).textContent(), /imported: <img src=x onerror="document.title=1">.*\(<b>bold<\/b>\.json\)/);
+  assert.equal(await page.locator('#compare-table img, #compare-table b, #import-status img').count(), 0);
+
+  // Refused, with the field, the value and what was expected; nothing added.
+  const refusals = [
+    ['not-json.json', 'hello', /^import "not-json\.json": not JSON/],
+    ['other.json', '{"scalelab": 2}', /is not a scalelab run export: scalelab: 2; expected 1/],
+    ['nan.json', exported.replace(/"throughputPerS": [\d.e+-]+/, '"throughputPerS": "fast"'), /report\.throughputPerS: "fast"; expected a finite number ≥ 0/],
+    ['neg.json', exported.replace(/"completed": \d+/, '"completed": -3'), /report\.counts\.completed: -3; expected a whole number ≥ 0/],
+    ['array.json', '[1,2]', /file: \[1,2\]; expected an object/],
+  ];
+  for (const [name, text, message] of refusals) {
+    await importFile(name, text);
+    await page.waitForFunction((n) => document.querySelector('[data-testid="import-status"]').textContent.includes(n), name);
+    assert.match(await status(), message, name);
+    assert.equal(await page.getAttribute('[data-testid="import-status"]', 'class'), 'import-status error');
+    assert.equal(await rows(), 3, `${name} added nothing`);
+  }
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
 test('speedup vs one worker is measured on request', async () => {
   const { page, problems } = await open();
   await fill(page, 'jobs', 200);

@@ -4,6 +4,7 @@
 
 import { Engine } from '../lib/engine.js';
 import { download, fileStem, runToCsv, runToJson } from './model/export.js';
+import { MAX_IMPORT_BYTES, parseRunExport } from './model/import-run.js';
 import { LiveRun } from './model/live-run.js';
 import { readLink, writeLink } from './model/url-state.js';
 import { PATTERNS, PRESET_FIELDS, patternById } from './patterns.js';
@@ -43,7 +44,7 @@ const state = {
   running: null,
   /** @type {LiveRun | null} the run on screen */
   shown: null,
-  /** @type {{label: string, run: LiveRun, report: object}[]} */
+  /** @type {{label: string, settings: Record<string, string>, report: object, imported?: boolean}[]} */
   kept: [],
   runCount: 0,
   validation: 0,
@@ -173,9 +174,17 @@ function speedupFor(run) {
   const workers = run.settings.workers;
   const canMeasure = workers !== undefined && workers !== '1' && run.pattern.engine !== 'fanout' && !run.report?.cancellation;
   const same = (a, b) => JSON.stringify({ ...a, workers: '1' }) === JSON.stringify({ ...b, workers: '1' });
-  const base = state.kept.find((k) => k.run.settings.workers === '1' && same(k.run.settings, run.settings) && !k.report.cancellation);
+  // Only runs made here, on this machine and in this session, are a fair baseline.
+  const base = state.kept.find((k) => !k.imported && k.settings.workers === '1' && same(k.settings, run.settings) && !k.report.cancellation);
   if (!base || !canMeasure) return { speedup: null, baselineThroughput: null, canMeasure };
   return { speedup: run.report.throughputPerS / base.report.throughputPerS, baselineThroughput: base.report.throughputPerS, canMeasure };
+}
+
+/** Keeps a finished (or imported) run for comparison; the oldest goes past KEEP. */
+function keep(entry) {
+  state.kept.push(entry);
+  if (state.kept.length > KEEP) state.kept.shift();
+  compare.show(state.kept);
 }
 
 /** Shows a finished (or failed) run: charts, progress, summary. */
@@ -205,7 +214,7 @@ async function run(settings = currentSettings(), { label } = {}) {
   progress.show(0, jobs, 'running');
   engineView.showEngineError(null);
   updateRunState();
-    const number = ++state.runCount;
+  const number = ++state.runCount;
   const engine = state.engine;
   let lastBatch = performance.now();
   const watchdog = setInterval(() => {
@@ -225,10 +234,8 @@ async function run(settings = currentSettings(), { label } = {}) {
     });
     live.finish(report);
     const workers = settings.workers ? ` · ${settings.workers} workers` : '';
-    state.kept.push({ label: label ?? `#${number} ${pattern.title}${workers} · ${settings.workload ?? 'primes'}`, run: live, report });
-    if (state.kept.length > KEEP) state.kept.shift();
-    compare.show(state.kept);
-    } catch (err) {
+    keep({ label: label ?? `#${number} ${pattern.title}${workers} · ${settings.workload ?? 'primes'}`, settings, report });
+  } catch (err) {
     live.abandon(err.message);
     state.running = null;
     state.activity = null;
@@ -391,6 +398,23 @@ document.getElementById('export-json').addEventListener('click', () => {
   const runNow = state.shown;
   if (!runNow?.report) return;
   download(new Blob([JSON.stringify(runToJson(runNow), null, 2)], { type: 'application/json' }), `${fileStem(runNow)}.json`);
+});
+document.getElementById('import-run').addEventListener('change', async (event) => {
+  const input = event.target;
+  const file = input.files?.[0];
+  const status = document.getElementById('import-status');
+  input.value = ''; // the same file may be chosen again
+  if (!file) return;
+  try {
+    if (file.size > MAX_IMPORT_BYTES) throw new Error(`import ${file.name}: ${file.size} bytes; allowed: at most ${MAX_IMPORT_BYTES} bytes`);
+    const entry = parseRunExport(await file.text(), file.name);
+    keep(entry);
+    status.className = 'import-status';
+    status.textContent = `Added “${entry.label}” to the compared runs.`;
+  } catch (err) {
+    status.className = 'import-status error';
+    status.textContent = err.message;
+  }
 });
 document.getElementById('export-csv').addEventListener('click', () => {
   const runNow = state.shown;
