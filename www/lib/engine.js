@@ -105,7 +105,7 @@ export class Engine {
     return this.#request({ type: 'scalelab:race', increments, racy });
   }
 
-      #cancellable(message, signal, onProgress, viaMemory = false) {
+  #cancellable(message, signal, onProgress, viaMemory = false) {
     if (this.dead) return Promise.reject(new Error(this.dead));
     const id = this.nextId++;
     const done = new Promise((resolve, reject) => this.pending.set(id, { resolve, reject, onProgress }));
@@ -236,7 +236,7 @@ export class Engine {
     }
     this.pending.delete(msg.id);
     if (msg.type === 'scalelab:result') waiter.resolve(msg.value);
-        else if (msg.type === 'scalelab:error') {
+    else if (msg.type === 'scalelab:error') {
       waiter.reject(new Error(msg.message));
       // A run that ended because a pool thread died leaves a pool that cannot be trusted.
       if (msg.message.startsWith('engine crashed')) this.#die(msg.message);

@@ -29,7 +29,7 @@ export class LiveRun {
     this.result = new Float64Array(jobs).fill(NaN);
     /** @type {Map<number, string>} */
     this.errors = new Map();
-        /** How many jobs have a start time (the timeline draws these). */
+    /** How many jobs have a start time (the timeline draws these). */
     this.drawnCount = 0;
     /** Jobs with a start time by timeline row, in arrival order. Kept here, as records
      * arrive in message-sized chunks, so a frame never indexes a whole run at once.

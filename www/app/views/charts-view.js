@@ -61,7 +61,7 @@ export class Chart {
     return Math.max(240, this.target.clientWidth || 480);
   }
 
-    /** Follows the figure's width. A no-op when the width is unchanged: uPlot redraws on
+  /** Follows the figure's width. A no-op when the width is unchanged: uPlot redraws on
    * every `setSize`, and the observer also fires when only the height moved. */
   resize() {
     const width = this.width();
@@ -159,7 +159,7 @@ class Timeline extends Chart {
     this.plot.axes[1].label = run.rowKind;
     const now = Math.max(run.nowMs, 1e-3);
     // Two points span the x scale; the bars themselves come from the draw hook.
-        this.setData([[0, now], [null, null]], run.drawnCount);
+    this.setData([[0, now], [null, null]], run.drawnCount);
   }
 }
 
@@ -210,7 +210,7 @@ function drawBars(u, view) {
     for (const i of jobs) {
       const outcome = run.outcome[i];
       if (outcome === OUTCOME.NOT_STARTED) continue;
-            const finished = run.finishedMs[i];
+      const finished = run.finishedMs[i];
       const running = Number.isNaN(finished);
       const x0 = left + (run.startedMs[i] - xMin) * xScale;
       const x1 = left + ((running ? now : finished) - xMin) * xScale;
@@ -317,7 +317,7 @@ export class ChartsView {
     }), 2);
     this.limiterNote = document.getElementById('limiter-note');
     this.all = [this.timeline, this.throughput, this.load, this.latency, this.limiter, this.memory];
-        // Only the charts whose figure changed size (a redraw of the 100 000-job timeline is
+    // Only the charts whose figure changed size (a redraw of the 100 000-job timeline is
     // not free).
     const byTarget = new Map(this.all.map((c) => [c.target, c]));
     const observer = new ResizeObserver((entries) => entries.forEach((e) => byTarget.get(e.target)?.resize()));

@@ -95,7 +95,7 @@ export class SweepView {
     this.cancelButton.disabled = !sweeping;
     this.exportJson.disabled = busy || !hasReport;
     this.exportCsv.disabled = busy || !hasReport;
-        if (sweeping) return;
+    if (sweeping) return;
     // Show why the sweep cannot run; clear that (and only that) once it can.
     if (reason) {
       this.reason.textContent = reason;
