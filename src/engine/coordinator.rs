@@ -67,10 +67,6 @@ pub async fn execute_with_slot<R: Runtime>(
     let clock = rt.clock();
     let pool = rt.pool();
     let threads = pool.threads();
-    let token = match config.timeout() {
-        Some(timeout) => parent.child_with_timeout(timeout, clock.clone()),
-        None => parent.child(),
-    };
     let capacity = match config.pattern {
         Pattern::Pool | Pattern::RateLimit => Some(config.queue as usize),
         // errgroup.Go blocks until one of `limit` slots is free: an unbuffered hand-off.
@@ -79,6 +75,12 @@ pub async fn execute_with_slot<R: Runtime>(
     };
     let jobs = plan(&config);
     let watch = abort_slot.as_ref().map(ArmedSlot::watch);
+    // The timeout starts with the run's clock (planning a large run takes a while), so
+    // a 300 ms timeout reads as 300 ms on the run's timeline.
+    let token = match config.timeout() {
+        Some(timeout) => parent.child_with_timeout(timeout, clock.clone()),
+        None => parent.child(),
+    };
     let run = RunShared::new(
         config.clone(),
         jobs,

@@ -107,6 +107,10 @@ for (const c of CASES) {
     } else if (c.pattern === 'deadline') {
       assert.equal(state, 'deadline exceeded');
       assert.ok(counts.notStarted > 0);
+      // The timeout runs on the run's own clock: it can fire late (timers), never early.
+      const timeout = Number(await page.inputValue('[data-testid="field-timeout"]'));
+      const at = Number((await page.textContent('[data-testid="summary"]')).match(/Cancelled \(deadline exceeded\) at ([\d.]+) ms/)[1]);
+      assert.ok(at >= timeout - 0.01, `deadline hit at ${at} ms of a ${timeout} ms timeout`);
     } else {
       assert.equal(state, 'done');
       assert.equal(counts.completed, jobs);
