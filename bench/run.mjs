@@ -443,7 +443,7 @@ function markdown(r) {
     }),
     '',
   ];
-    lines.push(
+  lines.push(
     '## 8. Concurrency sweep (the lab)',
     '',
     `The same set-up as a worker pool at 1…${r.sweep.sweep.maxWorkers} workers, ${r.sweep.sweep.repetitions} repetitions each after ${r.sweep.sweep.warmup} warm-up: CPU jobs (primes in 200 000 numbers, 300 jobs) and I/O-like jobs (a 5 ms wait, 300 jobs). Throughput in jobs/s, median (min–max); the Universal Scalability Law X(N) = λN / (1 + σ(N−1) + κN(N−1)) fitted to every run; recommended = the most workers whose efficiency stays above ${r.sweep.sweep.threshold}.`,

@@ -313,7 +313,7 @@ async function runSweep(values) {
     state.sweep = report;
     sweepView.progress(report.runsDone, report.runsTotal, report.cancelled ? 'cancelled' : 'done');
     sweepView.show(report);
-    } catch (err) {
+  } catch (err) {
     sweepView.showError(err.message);
     sweepView.progress(0, 1, state.engine.dead ? 'failed' : 'refused');
     if (state.engine.dead) {
@@ -343,7 +343,7 @@ async function runPitfall(id) {
       results.push(r.race ? await state.engine.race(r.race) : await state.engine.run(r.settings, { signal: controller.signal }));
     }
     pitfallsView.show(id, runs, results);
-    } catch (err) {
+  } catch (err) {
     pitfallsView.failed(id, `The comparison could not finish: ${err.message}`);
     state.running = null;
     await recoverFrom(err);

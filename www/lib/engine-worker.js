@@ -74,7 +74,7 @@ async function runCommand({ id, settings, abortSlot }) {
   const controller = new AbortController();
   runs.set(id, controller);
   try {
-        const report = await runPattern(
+    const report = await runPattern(
       settings,
       controller.signal,
       (batch) => {

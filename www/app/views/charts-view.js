@@ -193,7 +193,7 @@ function drawBars(u, view) {
   ctx.beginPath();
   ctx.rect(left, top, width, height);
   ctx.clip();
-    for (const [row, jobs] of run.rowJobs) {
+  for (const [row, jobs] of run.rowJobs) {
     const y = u.valToPos(row, 'y', true) - barHeight / 2;
     // A merged bar not yet drawn (no allocation per job: scalars, not an array).
     let pStart = 0;
