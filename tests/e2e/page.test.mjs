@@ -231,6 +231,33 @@ test('compare, exports (JSON, CSV) and chart PNGs', async () => {
   await page.close();
 });
 
+test('pointing at a timeline bar names its job: worker, thread, times, outcome', async () => {
+  const { page, problems } = await open();
+  await fill(page, 'jobs', 120);
+  await fill(page, 'workers', 2);
+  await runAndWait(page);
+  await page.waitForFunction(() => document.querySelector('figure[data-chart="timeline"]').dataset.empty === 'false');
+  await page.locator('#chart-timeline .u-over').scrollIntoViewIfNeeded();
+  const over = await page.locator('#chart-timeline .u-over').boundingBox();
+  const inspector = '[data-testid="timeline-inspect"]';
+  // Worker 0's row is the top half; two workers share the run, so its middle is busy.
+  let found = null;
+  for (const fx of [0.5, 0.4, 0.6, 0.3, 0.7]) {
+    await page.mouse.move(over.x + over.width * fx, over.y + over.height * 0.25);
+    if (Number(await page.getAttribute(inspector, 'data-job')) >= 0) {
+      found = await page.textContent(inspector);
+      break;
+    }
+  }
+  assert.ok(found, 'a bar was found under the pointer');
+  assert.match(found, /^job \d+ · worker 0 on thread \d+ · queued at [\d.]+ ms, started [\d.]+ ms, ended [\d.]+ ms · waited [\d.]+ ms · ran [\d.]+ ms · completed \(result \d+\)$/);
+  await page.mouse.move(over.x + over.width / 2, over.y + over.height + 150); // off the plot
+  await page.waitForFunction((sel) => document.querySelector(sel).dataset.job === '-1', inspector);
+  assert.equal(await page.textContent(inspector), 'Point at a bar to see its job.');
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
 test('an exported run imports back for comparison; a bad or hostile file is refused or shown as text', async () => {
   const { page, problems } = await open();
   await fill(page, 'jobs', 60);

@@ -167,6 +167,50 @@ export class LiveRun {
   }
 
   /** Every job as a plain record (exports). */
+  /**
+   * The job drawn at time `tMs` on timeline row `row` (within `slackMs` of its bar, the
+   * nearest if several), or -1.
+   */
+  jobAt(row, tMs, slackMs) {
+    let best = -1;
+    let bestGap = Infinity;
+    const now = this.nowMs;
+    for (const i of this.rowJobs.get(row) ?? []) {
+      const start = this.startedMs[i];
+      const end = Number.isNaN(this.finishedMs[i]) ? now : this.finishedMs[i];
+      const gap = tMs < start ? start - tMs : tMs > end ? tMs - end : 0;
+      if (gap <= slackMs && gap < bestGap) {
+        best = i;
+        bestGap = gap;
+        if (gap === 0) break;
+      }
+    }
+    return best;
+  }
+
+  /** One line about job `i`: where and when it ran, and how it ended. */
+  describe(i) {
+    const t = (x) => `${x < 10 ? x.toFixed(2) : x.toFixed(1)} ms`;
+    const parts = [`job ${i}`];
+    if (this.worker[i] >= 0) parts.push(`worker ${this.worker[i]}${this.thread[i] >= 0 ? ` on thread ${this.thread[i]}` : ''}`);
+    else if (this.thread[i] >= 0) parts.push(`thread ${this.thread[i]}`);
+    const queued = this.queuedMs[i];
+    const started = this.startedMs[i];
+    const finished = this.finishedMs[i];
+    const when = [];
+    if (!Number.isNaN(queued)) when.push(`queued at ${t(queued)}`);
+    if (!Number.isNaN(started)) when.push(`started ${t(started)}`);
+    if (!Number.isNaN(finished)) when.push(`ended ${t(finished)}`);
+    if (when.length) parts.push(when.join(', '));
+    if (!Number.isNaN(queued) && !Number.isNaN(started)) parts.push(`waited ${t(started - queued)}`);
+    if (!Number.isNaN(started)) parts.push(Number.isNaN(finished) ? `running for ${t(this.nowMs - started)}` : `ran ${t(finished - started)}`);
+    const outcome = this.seen[i] ? OUTCOME_NAMES[this.outcome[i]].replace('_', ' ') : 'unknown';
+    const error = this.errors.get(i);
+    const result = this.result[i];
+    parts.push(error ? `${outcome}: ${error}` : Number.isNaN(result) ? outcome : `${outcome} (result ${result})`);
+    return parts.join(' · ');
+  }
+
   records() {
     const out = [];
     for (let i = 0; i < this.jobs; i++) {

@@ -118,7 +118,7 @@ export class Chart {
 /** The timeline: bars drawn by a uPlot `draw` hook over uPlot's own axes and scales. */
 class Timeline extends Chart {
   constructor() {
-    let view = { run: null, rows: 1 };
+    let view = { run: null, rows: 1, inspect: null };
     super(
       'timeline',
       (width) => ({
@@ -141,15 +141,41 @@ class Timeline extends Chart {
           },
         ],
         series: [{}, { label: 'jobs', stroke: 'transparent', points: { show: false } }],
-        hooks: { draw: [(u) => drawBars(u, view)] },
+        // `view.inspect` is set once the chart exists (uPlot may fire hooks while built).
+        hooks: { draw: [(u) => drawBars(u, view)], setCursor: [(u) => view.inspect?.(u)] },
       }),
       1,
     );
     this.view = view;
+    this.inspector = document.getElementById('timeline-inspect');
+    view.inspect = (u) => this.inspect(u);
     this.setView = (run) => {
       view.run = run;
       view.rows = run ? run.rows : 1;
     };
+  }
+
+  reset() {
+    super.reset();
+    this.view.run = null;
+    this.inspector.textContent = 'Point at a bar to see its job.';
+    this.inspector.dataset.job = '-1';
+  }
+
+  /** Says which job is under the pointer (uPlot's `setCursor` hook). */
+  inspect(u) {
+    const run = this.view.run;
+    const { left, top } = u.cursor;
+    let job = -1;
+    if (run && left != null && left >= 0 && top >= 0) {
+      const row = Math.round(u.posToVal(top, 'y'));
+      const tMs = u.posToVal(left, 'x');
+      // Within 3 CSS pixels of a bar, so narrow bars can be pointed at.
+      const slackMs = (3 * (u.scales.x.max - u.scales.x.min)) / Math.max(1, u.bbox.width / devicePixelRatio);
+      job = run.jobAt(row, tMs, slackMs);
+    }
+    this.inspector.textContent = job >= 0 ? run.describe(job) : 'Point at a bar to see its job.';
+    this.inspector.dataset.job = String(job);
   }
 
   /** @param {import('../model/live-run.js').LiveRun} run */
