@@ -93,7 +93,7 @@ impl InlineProducer {
         let channel = self
             .run
             .channel
-            .clone()
+            .as_ref()
             .expect("channel patterns have a channel");
         let jobs = self.run.plan.len() as u32;
         let waker = Waker::from(self.clone());

@@ -58,6 +58,19 @@ impl Drop for AbortLink {
     }
 }
 
+/// A fresh root token, tied to `signal` when there is one (see [`token_from_signal`]);
+/// keep the link alive as long as the token is in use.
+pub fn root_token(signal: Option<&AbortSignal>) -> (CancelToken, Option<AbortLink>) {
+    let root = CancelToken::new();
+    match signal {
+        Some(signal) => {
+            let (token, link) = token_from_signal(&root, signal);
+            (token, Some(link))
+        }
+        None => (root, None),
+    }
+}
+
 /// A child of `parent` that is cancelled when `signal` aborts (with the signal's
 /// reason as cause), for as long as the returned link lives. If the signal has already
 /// aborted, the token starts cancelled.

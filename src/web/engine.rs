@@ -18,9 +18,8 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use web_sys::AbortSignal;
 
-use super::cancel::token_from_signal;
+use super::cancel::root_token;
 use super::runtime::WebRuntime;
-use crate::cancel::CancelToken;
 use crate::engine::config::{ConfigErrors, FIELDS, RunConfig, WORKLOADS};
 use crate::engine::report::JobRecord;
 use crate::engine::state::Outcome;
@@ -86,7 +85,20 @@ const JOBS_PER_MESSAGE: usize = 8_192;
 /// Only one run at a time per engine (they would share, and skew, the one pool).
 static RUNNING: AtomicBool = AtomicBool::new(false);
 
+/// The engine's one run slot while held; released on drop.
 struct RunningGuard;
+
+impl RunningGuard {
+    /// Takes the run slot, or refuses if a run (or sweep) already holds it.
+    fn claim() -> Result<RunningGuard, JsError> {
+        if RUNNING.swap(true, Ordering::AcqRel) {
+            return Err(JsError::new(
+                "engine busy: a run is already in progress; cancel it or wait for it to finish",
+            ));
+        }
+        Ok(RunningGuard)
+    }
+}
 
 impl Drop for RunningGuard {
     fn drop(&mut self) {
@@ -203,26 +215,14 @@ pub async fn run_pattern(
     #[wasm_bindgen(js_name = runId)] run_id: Option<u32>,
 ) -> Result<JsValue, JsError> {
     let config = parse(&settings)?.map_err(|errors| JsError::new(&errors.to_string()))?;
-    if RUNNING.swap(true, Ordering::AcqRel) {
-        return Err(JsError::new(
-            "engine busy: a run is already in progress; cancel it or wait for it to finish",
-        ));
-    }
-    let _running = RunningGuard;
+    let _running = RunningGuard::claim()?;
     let armed = match (abort_slot, run_id) {
         (Some(slot), Some(id)) => {
             Some(abort_slot::arm(slot, i64::from(id)).map_err(|e| JsError::new(&e.to_string()))?)
         }
         _ => None,
     };
-    let root = CancelToken::new();
-    let (token, _link) = match &signal {
-        Some(signal) => {
-            let (token, link) = token_from_signal(&root, signal);
-            (token, Some(link))
-        }
-        None => (root, None),
-    };
+    let (token, _link) = root_token(signal.as_ref());
     let rt = WebRuntime::default();
     let mut observer = |mut progress: crate::engine::Progress| {
         let Some(callback) = &on_progress else { return };
@@ -280,20 +280,8 @@ pub async fn run_sweep_js(
         &base,
     )
     .map_err(|errors| JsError::new(&errors.to_string()))?;
-    if RUNNING.swap(true, Ordering::AcqRel) {
-        return Err(JsError::new(
-            "engine busy: a run is already in progress; cancel it or wait for it to finish",
-        ));
-    }
-    let _running = RunningGuard;
-    let root = CancelToken::new();
-    let (token, _link) = match &signal {
-        Some(signal) => {
-            let (token, link) = token_from_signal(&root, signal);
-            (token, Some(link))
-        }
-        None => (root, None),
-    };
+    let _running = RunningGuard::claim()?;
+    let (token, _link) = root_token(signal.as_ref());
     let mut observer = |progress: crate::lab::sweep::SweepProgress| {
         if let (Some(callback), Ok(value)) = (&on_progress, to_js(&progress)) {
             let _ = callback.call1(&JsValue::NULL, &value);

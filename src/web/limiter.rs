@@ -6,9 +6,8 @@ use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use web_sys::AbortSignal;
 
-use super::cancel::{arm_deadline, token_from_signal};
+use super::cancel::{arm_deadline, root_token};
 use super::time::{BrowserTimer, PerformanceClock};
-use crate::cancel::CancelToken;
 use crate::limiter::{RateLimiter, WaitError};
 
 /// A limiter on the browser's clock and timers.
@@ -82,14 +81,7 @@ impl JsRateLimiter {
     ) -> Result<js_sys::Promise, JsError> {
         let n = js_count("n", n.unwrap_or(1.0))?;
         let limiter = self.inner.clone();
-        let root = CancelToken::new();
-        let (token, link) = match &signal {
-            Some(signal) => {
-                let (token, link) = token_from_signal(&root, signal);
-                (token, Some(link))
-            }
-            None => (root, None),
-        };
+        let (token, link) = root_token(signal.as_ref());
         let token = match timeout_ms {
             Some(ms) if ms.is_finite() && ms >= 0.0 => {
                 let t = token.child_with_timeout(

@@ -4,35 +4,17 @@
 // while a run streams in at the engine's highest rate. Screenshots go to test-output/
 // (not committed) for a person to look at.
 
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { launchBrowser, openPage, startServer } from './harness.mjs';
+import { serverAndBrowser } from './suite.mjs';
 
 const OUT = path.resolve(import.meta.dirname, '..', '..', 'test-output');
 mkdirSync(OUT, { recursive: true });
 
-let server;
-let browser;
-
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
-
-/** Opens the page (optionally with a query) and waits until it can run. */
-async function open(query = '', viewport = { width: 1400, height: 1000 }) {
-  const { page, problems } = await openPage(browser.context, server.url + query);
-  await page.setViewportSize(viewport);
-  await page.waitForSelector('html[data-ready="true"]', { timeout: 30_000 });
-  return { page, problems };
-}
+const stack = serverAndBrowser();
+const { open } = stack;
 
 async function fill(page, field, value) {
   const input = page.locator(`[data-testid="field-${field}"]`);

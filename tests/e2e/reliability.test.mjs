@@ -3,29 +3,13 @@
 // panic is reported, the engine replaced and the page's state kept; double Run,
 // repeated Cancel and a hidden tab leave no duplicate run and no stuck UI.
 
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { launchBrowser, openPage, startServer } from './harness.mjs';
+import { openPage } from './harness.mjs';
+import { serverAndBrowser } from './suite.mjs';
 
-let server;
-let browser;
-
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
-
-async function open(query = '') {
-  const { page, problems } = await openPage(browser.context, server.url + query);
-  await page.setViewportSize({ width: 1400, height: 1000 });
-  await page.waitForSelector('html[data-ready="true"]', { timeout: 30_000 });
-  return { page, problems };
-}
+const stack = serverAndBrowser();
+const { open } = stack;
 
 const LONG = 'x'.repeat(5000);
 /** Values no numeric field accepts (zero and negatives are added per field below). */
@@ -107,7 +91,7 @@ test('every bad value in a link: the same messages, and the page still loads', a
 });
 
 test('every bad value through the JS API: a thrown Error with the same message', async () => {
-  const { page, problems } = await openPage(browser.context, new URL('harness/', server.url).href);
+  const { page, problems } = await openPage(stack.browser.context, new URL('harness/', stack.server.url).href);
   await page.waitForSelector('html[data-ready="true"]');
   const cases = FIELDS.flatMap((f) => [...ALWAYS_BAD, ...f.bad].map((value) => ({ field: f.name, value, extra: f.extra ?? {}, pattern: f.pattern })));
   const messages = await page.evaluate(async (cases) => {
@@ -193,7 +177,7 @@ test('double Run starts one run; repeated Cancel and a hidden tab leave the book
   await page.fill('[data-testid="field-jobs"]', '1500');
   await page.waitForFunction(() => !document.querySelector('[data-testid="run"]').disabled);
   await page.click('[data-testid="run"]');
-  const other = await browser.context.newPage();
+  const other = await stack.browser.context.newPage();
   await other.bringToFront();
   await other.waitForTimeout(1500);
   await page.bringToFront();

@@ -1,25 +1,15 @@
 // The walking skeleton: the served page is cross-origin isolated, starts a pool of
 // real threads and computes a parallel result that matches the known answer.
 
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { launchBrowser, openPage, startServer } from './harness.mjs';
+import { openPage } from './harness.mjs';
+import { serverAndBrowser } from './suite.mjs';
 
-let server;
-let browser;
-
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const stack = serverAndBrowser();
 
 test('server sends isolation, CSP and MIME headers', async () => {
-  const page = await fetch(server.url);
+  const page = await fetch(stack.server.url);
   assert.equal(page.status, 200);
   assert.equal(page.headers.get('cross-origin-opener-policy'), 'same-origin');
   assert.equal(page.headers.get('cross-origin-embedder-policy'), 'require-corp');
@@ -31,16 +21,16 @@ test('server sends isolation, CSP and MIME headers', async () => {
   assert.doesNotMatch(page.headers.get('content-security-policy'), /'unsafe-inline'|'unsafe-eval'|\*/);
   // Scripts and workers from our own files only (no blob: workers, see build.sh).
   assert.match(page.headers.get('content-security-policy'), /worker-src 'self';/);
-  const wasm = await fetch(new URL('pkg/scalelab_bg.wasm', server.url));
+  const wasm = await fetch(new URL('pkg/scalelab_bg.wasm', stack.server.url));
   assert.equal(wasm.status, 200);
   assert.equal(wasm.headers.get('content-type'), 'application/wasm');
   assert.equal(wasm.headers.get('cross-origin-embedder-policy'), 'require-corp');
-  const js = await fetch(new URL('lib/engine.js', server.url));
+  const js = await fetch(new URL('lib/engine.js', stack.server.url));
   assert.match(js.headers.get('content-type'), /javascript/);
 });
 
 test('page is isolated, starts >= 2 threads and gets the known parallel answer', async () => {
-  const { page, problems } = await openPage(browser.context, server.url);
+  const { page, problems } = await openPage(stack.browser.context, stack.server.url);
   await page.waitForSelector('[data-testid="selftest"][data-primes]', { timeout: 60_000 });
   assert.equal(await page.evaluate(() => globalThis.crossOriginIsolated), true);
   assert.equal(await page.textContent('[data-testid="isolated"]'), 'true');
@@ -63,7 +53,7 @@ test('without the isolation headers the page says why and how to fix it, and sta
       delete headers['cross-origin-embedder-policy'];
       await route.fulfill({ response, headers });
     });
-  const { page, problems } = await openPage(browser.context, server.url, { prepare: stripIsolation });
+  const { page, problems } = await openPage(stack.browser.context, stack.server.url, { prepare: stripIsolation });
   await page.waitForSelector('#isolation-warning:not([hidden])');
   assert.equal(await page.evaluate(() => globalThis.crossOriginIsolated), false);
   assert.equal(await page.textContent('[data-testid="isolated"]'), 'false');

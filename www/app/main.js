@@ -205,9 +205,7 @@ async function run(settings = currentSettings(), { label } = {}) {
   const pattern = state.pattern;
   const jobs = Number(settings.jobs ?? form.defaultOf('jobs'));
   const live = new LiveRun(settings, pattern, jobs, state.engine.info.threads);
-  const controller = new AbortController();
-  state.running = controller;
-  state.activity = 'run';
+  const controller = beginActivity('run');
   state.shown = live;
   charts.reset();
   summary.clear();
@@ -242,9 +240,7 @@ async function run(settings = currentSettings(), { label } = {}) {
     await recoverFrom(err);
   } finally {
     clearInterval(watchdog);
-    state.running = null;
-    state.activity = null;
-    updateRunState();
+    endActivity();
   }
   if (state.shown === live) showRun(live);
   return live;
@@ -276,6 +272,22 @@ async function replaceEngine(reason) {
   await validate();
 }
 
+/** Marks the engine busy with `activity` ('run', 'sweep' or 'pitfall'); the returned
+ * controller cancels it. */
+function beginActivity(activity) {
+  const controller = new AbortController();
+  state.running = controller;
+  state.activity = activity;
+  return controller;
+}
+
+/** The engine is free again. */
+function endActivity() {
+  state.running = null;
+  state.activity = null;
+  updateRunState();
+}
+
 /** After a failed call: if the engine died, replace it. */
 async function recoverFrom(err) {
   if (state.engine?.dead) await replaceEngine(state.engine.dead);
@@ -299,9 +311,7 @@ function cancel() {
 /** Runs a concurrency sweep of the form's set-up. */
 async function runSweep(values) {
   if (state.running || state.unavailable || state.errors.length || !state.engine) return;
-  const controller = new AbortController();
-  state.running = controller;
-  state.activity = 'sweep';
+  const controller = beginActivity('sweep');
   sweepView.clearErrors();
   updateRunState();
   sweepView.progress(0, 1, 'starting');
@@ -321,9 +331,7 @@ async function runSweep(values) {
       await recoverFrom(err);
     }
   } finally {
-    state.running = null;
-    state.activity = null;
-    updateRunState();
+    endActivity();
   }
 }
 
@@ -332,9 +340,7 @@ async function runPitfall(id) {
   if (state.running || !state.engine) return;
   const pitfall = PITFALLS.find((p) => p.id === id);
   const runs = pitfall.runs(state.engine.info.threads);
-  const controller = new AbortController();
-  state.running = controller;
-  state.activity = 'pitfall';
+  const controller = beginActivity('pitfall');
   updateRunState();
   const results = [];
   try {
@@ -348,9 +354,7 @@ async function runPitfall(id) {
     state.running = null;
     await recoverFrom(err);
   } finally {
-    state.running = null;
-    state.activity = null;
-    updateRunState();
+    endActivity();
   }
 }
 

@@ -213,8 +213,8 @@ export class LiveRun {
 
   records() {
     const out = [];
+    const num = (v) => (Number.isNaN(v) ? null : v);
     for (let i = 0; i < this.jobs; i++) {
-      const num = (v) => (Number.isNaN(v) ? null : v);
       out.push({
         id: i,
         worker: this.worker[i] < 0 ? null : this.worker[i],
