@@ -110,11 +110,11 @@ pub async fn execute_with_slot<R: Runtime>(
     }
 
     let producer = async {
-        match capacity {
-            Some(_) if pacer.is_none() => produce_inline(&run).await,
-            Some(_) => produce_to_channel(&run, pacer.as_ref(), &grants).await,
-            None if io => fan_out_io(rt, &run).await,
-            None => fan_out_cpu(&run).await,
+        match (capacity, pacer.as_ref()) {
+            (Some(_), None) => produce_inline(&run).await,
+            (Some(_), Some(pacer)) => produce_paced(&run, pacer, &grants).await,
+            (None, _) if io => fan_out_io(rt, &run).await,
+            (None, _) => fan_out_cpu(&run).await,
         }
     };
     let everything = async {
@@ -196,7 +196,9 @@ async fn produce_inline(run: &Arc<RunShared>) {
     .await;
     let jobs = run.plan.len() as u32;
     if sent == jobs && run.config.leak == Leak::NoClose {
-        return; // the pitfall: see `produce_to_channel`
+        // The pitfall: every job sent, and the channel left open. The workers will wait
+        // on it forever; `stream_progress` detects that and reports the leak.
+        return;
     }
     settle_after_cancel(run).await;
     run.finish_unstarted(sent..jobs, run.now());
@@ -204,9 +206,9 @@ async fn produce_inline(run: &Arc<RunShared>) {
 
 /// The producer of paced runs: sends every job when the limiter releases it, then
 /// closes the channel. Stops at cancellation; jobs it never sent are not started.
-async fn produce_to_channel<R: Runtime>(
+async fn produce_paced<R: Runtime>(
     run: &RunShared,
-    pacer: Option<&Pacer<'_, R>>,
+    pacer: &Pacer<'_, R>,
     grants: &RefCell<GrantLog>,
 ) {
     let channel = run
@@ -216,36 +218,32 @@ async fn produce_to_channel<R: Runtime>(
     let jobs = run.plan.len() as u32;
     let mut next = 0;
     while next < jobs && !run.is_cancelled() {
-        if let Some(pacer) = pacer {
-            let asked = run.now();
-            let waited = match pacer.wait(&run.token).await {
-                Ok(waited) => waited,
-                Err(stopped) => {
-                    grants.borrow_mut().stopped = stopped;
-                    break;
-                }
-            };
-            let now = run.now();
-            grants.borrow_mut().push(Grant {
-                t_ms: now as f64 / 1e6,
-                // Zero when the release needed no wait (a token was there, a tick was due).
-                waited_ms: if waited {
-                    (now - asked) as f64 / 1e6
-                } else {
-                    0.0
-                },
-                tokens: pacer.tokens(),
-            });
-        }
+        let asked = run.now();
+        let waited = match pacer.wait(&run.token).await {
+            Ok(waited) => waited,
+            Err(stopped) => {
+                grants.borrow_mut().stopped = stopped;
+                break;
+            }
+        };
+        let now = run.now();
+        grants.borrow_mut().push(Grant {
+            t_ms: now as f64 / 1e6,
+            // Zero when the release needed no wait (a token was there, a tick was due).
+            waited_ms: if waited {
+                (now - asked) as f64 / 1e6
+            } else {
+                0.0
+            },
+            tokens: pacer.tokens(),
+        });
         match select(channel.send(next), run.token.cancelled()).await {
             Either::Left((Ok(()), _)) => next += 1,
             _ => break,
         }
     }
     if next == jobs && run.config.leak == Leak::NoClose {
-        // The pitfall: every job sent, and the channel left open. The workers will wait
-        // on it forever; `stream_progress` detects that and reports the leak.
-        return;
+        return; // the pitfall: see `produce_inline`
     }
     channel.close();
     settle_after_cancel(run).await;
