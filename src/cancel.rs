@@ -37,14 +37,15 @@ use std::error::Error;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Weak};
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use slab::Slab;
 
 use crate::clock::Clock;
+use crate::sync::{AtomicBool, Mutex, MutexGuard};
 
 /// Why a token is cancelled, as Go's `ctx.Err()` reports it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -483,3 +484,7 @@ impl fmt::Debug for AfterCancel {
 #[cfg(test)]
 #[path = "cancel_test.rs"]
 mod tests;
+
+#[cfg(all(test, loom))]
+#[path = "cancel_loom.rs"]
+mod loom_tests;

@@ -22,14 +22,16 @@
 //!    choice of slot (the page gives each pending run its own), so arming never races
 //!    another run.
 //! 2. A requester writes `kind`, `len` and the reason bytes, then moves `state` from
-//!    `+id` to `-id` with one compare-and-swap (`SeqCst`). If the slot is not armed for
+//!    `+id` to `-id` with one compare-and-swap (`AcqRel`). If the slot is not armed for
 //!    that id (not armed yet, or the run is over) the swap fails and nothing happens.
 //! 3. A reader loads `state` with `Acquire`; seeing `-id`, it reads `kind`, `len` and the
 //!    bytes, which were written before the swap (release/acquire through `state`).
 //!    Reasons are at most [`REASON_CAPACITY`] bytes of UTF-8 (the requester cuts on a
 //!    character boundary; a reader replaces anything invalid).
 
-use std::sync::atomic::{AtomicI32, AtomicU8, AtomicU32, Ordering};
+use std::sync::atomic::Ordering;
+
+use crate::sync::{AtomicI32, AtomicU8, AtomicU32};
 
 use crate::cancel::CancelToken;
 
@@ -57,6 +59,7 @@ pub struct AbortSlot {
     reason: [AtomicU8; REASON_CAPACITY],
 }
 
+#[cfg(not(loom))]
 #[allow(clippy::declare_interior_mutable_const)] // a template for the array below
 const FREE_SLOT: AbortSlot = AbortSlot {
     state: AtomicI32::new(0),
@@ -66,7 +69,9 @@ const FREE_SLOT: AbortSlot = AbortSlot {
 };
 
 /// The table: static, so its address never changes and is never freed while a page
-/// may still write to it.
+/// may still write to it. (loom's atomics cannot live in a static: its models use
+/// leaked slots, see `loom_tests`.)
+#[cfg(not(loom))]
 static TABLE: [AbortSlot; SLOTS] = [FREE_SLOT; SLOTS];
 
 /// Where the table lives, for a requester writing to memory directly (the page).
@@ -92,6 +97,7 @@ pub struct Layout {
 }
 
 /// The table's address and shape.
+#[cfg(not(loom))]
 pub fn layout() -> Layout {
     Layout {
         base: TABLE.as_ptr() as usize,
@@ -167,16 +173,22 @@ impl std::fmt::Debug for SlotWatch {
 
 /// Arms slot `index` for run `id` (`id > 0`). From now until the returned guard
 /// drops, [`request_abort`] with this index and id reaches the run.
+#[cfg(not(loom))]
 pub fn arm(index: u32, id: i64) -> Result<ArmedSlot, ArmError> {
     let slot = TABLE
         .get(index as usize)
         .ok_or(ArmError::NoSuchSlot(index))?;
+    arm_slot(slot, index, id)
+}
+
+/// [`arm`] on a given slot (invariant 1).
+fn arm_slot(slot: &'static AbortSlot, index: u32, id: i64) -> Result<ArmedSlot, ArmError> {
     let id32 = i32::try_from(id)
         .ok()
         .filter(|&i| i > 0)
         .ok_or(ArmError::BadRunId(id))?;
     slot.state
-        .compare_exchange(0, id32, Ordering::SeqCst, Ordering::SeqCst)
+        .compare_exchange(0, id32, Ordering::AcqRel, Ordering::Acquire)
         .map_err(|_| ArmError::Busy(index))?;
     Ok(ArmedSlot {
         watch: SlotWatch { slot, id: id32 },
@@ -219,17 +231,28 @@ impl SlotWatch {
 
 impl Drop for ArmedSlot {
     fn drop(&mut self) {
-        self.watch.slot.state.store(0, Ordering::SeqCst);
+        // A swap, not a store: the same effect, and loom models a plain store racing a
+        // compare-exchange wrongly (tokio-rs/loom#254), so the model checks this form.
+        self.watch.slot.state.swap(0, Ordering::AcqRel);
     }
 }
 
 /// Requests an abort of run `id` in slot `index`, as the page does through memory
 /// (invariant 2). Returns whether the slot was armed for that run.
+#[cfg(not(loom))]
 pub fn request_abort(index: u32, id: i64, kind: AbortKind, reason: &str) -> bool {
-    let (Some(slot), Ok(id)) = (TABLE.get(index as usize), i32::try_from(id)) else {
+    match TABLE.get(index as usize) {
+        Some(slot) => request_on(slot, id, kind, reason),
+        None => false,
+    }
+}
+
+/// [`request_abort`] on a given slot (invariant 2).
+fn request_on(slot: &AbortSlot, id: i64, kind: AbortKind, reason: &str) -> bool {
+    let Ok(id) = i32::try_from(id) else {
         return false;
     };
-    if id <= 0 || slot.state.load(Ordering::SeqCst) != id {
+    if id <= 0 || slot.state.load(Ordering::Acquire) != id {
         return false;
     }
     let mut cut = reason.len().min(REASON_CAPACITY);
@@ -242,11 +265,70 @@ pub fn request_abort(index: u32, id: i64, kind: AbortKind, reason: &str) -> bool
     slot.len.store(cut as u32, Ordering::Relaxed);
     slot.kind.store(kind as u32, Ordering::Relaxed);
     slot.state
-        .compare_exchange(id, -id, Ordering::SeqCst, Ordering::SeqCst)
+        .compare_exchange(id, -id, Ordering::AcqRel, Ordering::Acquire)
         .is_ok()
 }
 
-#[cfg(test)]
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use super::*;
+    use loom::thread;
+
+    fn leaked_free_slot() -> &'static AbortSlot {
+        Box::leak(Box::new(AbortSlot {
+            state: AtomicI32::new(0),
+            kind: AtomicU32::new(0),
+            len: AtomicU32::new(0),
+            reason: std::array::from_fn(|_| AtomicU8::new(0)),
+        }))
+    }
+
+    /// Invariants 2 and 3: a poll that sees the request reads the reason the requester
+    /// wrote, whole; a request after the run disarmed its slot reaches nobody.
+    #[test]
+    fn loom_a_seen_request_carries_its_whole_reason() {
+        loom::model(|| {
+            let slot = leaked_free_slot();
+            let armed = arm_slot(slot, 0, 7).unwrap();
+            let watch = armed.watch();
+            let page = thread::spawn(move || request_on(slot, 7, AbortKind::Cancel, "bye"));
+            let token = CancelToken::new();
+            let seen = watch.check(&token);
+            let delivered = page.join().unwrap();
+            if seen {
+                assert!(delivered);
+                assert_eq!(token.cause().unwrap().to_string(), "bye");
+            }
+            drop(armed);
+            assert!(
+                !request_on(slot, 7, AbortKind::Cancel, "late"),
+                "disarmed: refused"
+            );
+            let later = CancelToken::new();
+            assert_eq!(watch.check(&later), false);
+        });
+    }
+
+    /// Invariant 1: a request racing the run's end either lands before the disarm (and
+    /// is seen by a poll in between) or is refused; it never lands in a free slot.
+    #[test]
+    fn loom_a_request_racing_the_disarm_never_lands_in_a_free_slot() {
+        loom::model(|| {
+            let slot = leaked_free_slot();
+            let armed = arm_slot(slot, 0, 3).unwrap();
+            let page = thread::spawn(move || request_on(slot, 3, AbortKind::Deadline, ""));
+            drop(armed);
+            let delivered = page.join().unwrap();
+            let end = slot.state.load(Ordering::Acquire);
+            assert_eq!(
+                end, 0,
+                "the slot ends free (request delivered: {delivered})"
+            );
+        });
+    }
+}
+
+#[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
     use crate::cancel::CancelError;

@@ -12,8 +12,11 @@
 //! once the buffer is empty.
 //!
 //! # Invariants
-//! 1. All state is under one `Mutex`; callbacks and wakers are always invoked after it
-//!    is released (they re-enter the channel and the pool).
+//! 1. All state is under one `Mutex`. Parked receivers and the sender's waker are
+//!    invoked only after it is released (they re-enter the channel and the pool). The
+//!    one hook called under the lock is `on_enqueue`: it only stamps the job's queued
+//!    time (it must not touch the channel), and calling it there is what makes every
+//!    value's enqueue time precede any receive of it.
 //! 2. Receivers wait only while the buffer is empty and no send is blocked; a blocked
 //!    send exists only while the buffer is full (or the channel is unbuffered) and no
 //!    receiver waits. So a value never sits next to an idle receiver.
@@ -21,11 +24,18 @@
 //!    / the blocked send (where [`JobChannel::drain`] and `SendJob`'s drop find it): none
 //!    is lost or duplicated. `on_enqueue` runs exactly once per value, when it enters
 //!    the buffer or is handed to a receiver.
+//! 4. No send enters a buffer holding `capacity` values. The buffer exceeds `capacity`
+//!    only by values *given back* — handed to an I/O receiver whose future was dropped
+//!    before it took them, and returned to the front of the queue (they were sent
+//!    already, so refusing them would lose them); a given-back value goes to a waiting
+//!    receiver first (invariant 2).
 
 use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
+
+use crate::sync::{Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 
 use futures::task::AtomicWaker;
@@ -160,8 +170,11 @@ impl JobChannel {
         let result = {
             let mut state = self.lock();
             if let Some(job) = state.buf.pop_front() {
-                // Room in the buffer: a blocked send can complete now.
-                if let Some(blocked) = state.blocked_send.take() {
+                // Room in the buffer: a blocked send can complete now (invariant 4:
+                // not while given-back values still fill it).
+                if state.buf.len() < state.capacity
+                    && let Some(blocked) = state.blocked_send.take()
+                {
                     state.buf.push_back(blocked.value);
                     (self.on_enqueue)(blocked.value);
                     deferred.wake = Some(blocked.waker);
@@ -224,9 +237,23 @@ impl JobChannel {
         state.receivers.len() != before
     }
 
-    /// Puts back a value a dropped [`RecvJob`] was handed but never took.
+    /// Puts back a value a dropped [`RecvJob`] was handed but never took: to a waiting
+    /// receiver if there is one (invariant 2), else to the front of the buffer, even a
+    /// full one (invariant 4). `on_enqueue` is not called again (invariant 3).
     fn give_back(&self, job: u32) {
-        self.lock().buf.push_front(job);
+        let receiver = {
+            let mut state = self.lock();
+            match state.receivers.pop_front() {
+                Some((_, receiver)) => Some(receiver),
+                None => {
+                    state.buf.push_front(job);
+                    None
+                }
+            }
+        };
+        if let Some(receiver) = receiver {
+            receiver(Received::Job(job));
+        }
     }
 }
 
@@ -403,3 +430,7 @@ impl Drop for RecvJob {
 #[cfg(test)]
 #[path = "chan_test.rs"]
 mod tests;
+
+#[cfg(all(test, loom))]
+#[path = "chan_loom.rs"]
+mod loom_tests;

@@ -198,3 +198,60 @@ fn withdrawing_a_send_takes_back_a_blocked_value_but_not_a_taken_one() {
 fn noop_cx() -> Context<'static> {
     Context::from_waker(Waker::noop())
 }
+
+/// A receive future that was handed a value and then dropped, as a cancelled run's I/O
+/// worker is: returns the future (already parked and handed `job`).
+fn handed_and_dropped_later(ch: &Arc<JobChannel>, job: u32) -> RecvJob {
+    let mut recv = ch.recv();
+    let waker = futures::task::noop_waker();
+    assert!(
+        Pin::new(&mut recv)
+            .poll(&mut Context::from_waker(&waker))
+            .is_pending()
+    );
+    assert_eq!(
+        ch.send(job).now_or_never(),
+        Some(Ok(())),
+        "handed to the parked future"
+    );
+    recv
+}
+
+#[test]
+fn a_value_given_back_goes_to_a_waiting_receiver_first() {
+    let (ch, enqueued) = channel(4);
+    let recv = handed_and_dropped_later(&ch, 9);
+    let got = Arc::new(Mutex::new(Vec::new()));
+    assert_eq!(
+        ch.recv_or_park(recorder(&got)),
+        None,
+        "the buffer is empty: it parks"
+    );
+    drop(recv);
+    assert_eq!(
+        *got.lock().unwrap(),
+        vec![Received::Job(9)],
+        "not left in the buffer"
+    );
+    assert_eq!(ch.len(), 0);
+    assert_eq!(*enqueued.lock().unwrap(), vec![9], "entered once");
+}
+
+#[test]
+fn a_value_given_back_to_a_full_buffer_keeps_the_blocked_send_out() {
+    let (ch, enqueued) = channel(1);
+    let recv = handed_and_dropped_later(&ch, 1);
+    assert_eq!(ch.send(2).now_or_never(), Some(Ok(())));
+    let mut third = ch.send(3).boxed();
+    assert!((&mut third).now_or_never().is_none(), "full: blocks");
+    drop(recv);
+    assert_eq!(ch.len(), 2, "the given-back value is kept, above capacity");
+    assert_eq!(ch.recv_or_park(|| unreachable!()), Some(Received::Job(1)));
+    assert_eq!(ch.len(), 1);
+    assert!(ch.has_blocked_send(), "no send enters a buffer at capacity");
+    assert!((&mut third).now_or_never().is_none());
+    assert_eq!(ch.recv_or_park(|| unreachable!()), Some(Received::Job(2)));
+    assert_eq!(third.now_or_never(), Some(Ok(())));
+    assert_eq!(ch.recv_or_park(|| unreachable!()), Some(Received::Job(3)));
+    assert_eq!(*enqueued.lock().unwrap(), vec![1, 2, 3]);
+}

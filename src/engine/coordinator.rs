@@ -187,7 +187,7 @@ async fn produce_inline(run: &Arc<RunShared>) {
         run.register_coordinator(cx.waker());
         if let Some(sent) = producer.sent_when_done() {
             Poll::Ready(sent)
-        } else if run.is_cancelled() {
+        } else if run.check_cancelled() {
             Poll::Ready(producer.stop())
         } else {
             Poll::Pending
@@ -217,7 +217,7 @@ async fn produce_paced<R: Runtime>(
         .expect("channel patterns have a channel");
     let jobs = run.plan.len() as u32;
     let mut next = 0;
-    while next < jobs && !run.is_cancelled() {
+    while next < jobs && !run.check_cancelled() {
         let asked = run.now();
         let waited = match pacer.wait(&run.token).await {
             Ok(waited) => waited,
@@ -253,7 +253,7 @@ async fn produce_paced<R: Runtime>(
 /// After a cancel, waits until no job is running (state invariant 5) so that the
 /// bookkeeping that follows does not slow the jobs still stopping.
 async fn settle_after_cancel(run: &RunShared) {
-    if !run.is_cancelled() {
+    if !run.check_cancelled() {
         return;
     }
     poll_fn(|cx| {
@@ -271,7 +271,7 @@ async fn settle_after_cancel(run: &RunShared) {
 async fn fan_out_cpu(run: &Arc<RunShared>) {
     let jobs = run.plan.len() as u32;
     let mut next = 0;
-    while next < jobs && !run.is_cancelled() {
+    while next < jobs && !run.check_cancelled() {
         spawn_cpu_fan_out(run, next);
         next += 1;
     }
@@ -340,7 +340,7 @@ async fn stream_progress<R: Runtime>(
         );
         // Picks up an abort requested through the run's slot even when no job polls
         // (all of them waiting on timers or the limiter).
-        let _ = run.is_cancelled();
+        run.apply_requested_abort();
         if !done && leak.borrow().is_none() {
             let found = detect_leak(run);
             if found.is_some() {

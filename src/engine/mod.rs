@@ -19,6 +19,7 @@ pub mod fault;
 pub mod producer;
 pub mod report;
 pub mod runtime;
+mod slot;
 pub mod state;
 pub mod workers;
 

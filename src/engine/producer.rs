@@ -100,7 +100,7 @@ impl InlineProducer {
         let mut cx = Context::from_waker(&waker);
         loop {
             if state.pending.is_none() {
-                if self.run.is_cancelled() {
+                if self.run.check_cancelled() {
                     return self.finish(&mut state, false);
                 }
                 if state.next == jobs {

@@ -1,16 +1,16 @@
 //! The state a run shares between its coordinator and the pool threads: one slot per
-//! job, the run's counters, and the coordinator's waker.
+//! job (see [`super::slot`] for a slot's finish protocol), the run's counters, and the
+//! coordinator's waker.
 //!
 //! # Invariants and orderings
-//! 1. Every job ends in exactly one outcome. [`RunShared::finish`] moves a slot's
-//!    `outcome` from `PENDING` to a final value with a `compare_exchange` (`AcqRel`);
-//!    only the winner updates the counters, so the accounting identity
-//!    `submitted = completed + failed + cancelled + not_started` holds by construction,
-//!    and a second attempt is reported as a bug instead of double counting.
-//! 2. A slot's times, worker, thread and result are written (`Relaxed`) before its
-//!    outcome is published (`Release` in the exchange); readers load the outcome with
-//!    `Acquire` first, so a final outcome comes with its data. A started-but-running
-//!    slot is read the same way through `started` (stored `Release`).
+//! 1. Every job ends in exactly one outcome: [`RunShared::finish`] and
+//!    [`RunShared::finish_unstarted`] go through the slot's claim (invariant 1 of
+//!    [`super::slot`]); only the winner writes the record and updates the counters, so
+//!    the accounting identity `submitted = completed + failed + cancelled + not_started`
+//!    holds by construction, and a losing finisher changes nothing.
+//! 2. A final outcome is published after its time and result (slot invariant 2), so a
+//!    reader that sees it sees its data. A started-but-running slot is read the same way
+//!    through `started` (slot invariant 3).
 //! 3. A job is started only after reading the clock and *then* finding the run token
 //!    not cancelled, so every started job's start time precedes the cancellation (whose
 //!    time is read after the token's flag is set): no job starts after a cancel.
@@ -23,7 +23,7 @@
 //!    that before doing the O(jobs) bookkeeping of a cancel — so the bookkeeping never
 //!    competes for a core with the jobs that still have to notice the cancel.
 
-use std::sync::atomic::{AtomicI64, AtomicU8, AtomicU32, AtomicU64, Ordering::*};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering::*};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -34,8 +34,9 @@ use super::abort_slot::SlotWatch;
 use super::chan::JobChannel;
 use super::config::RunConfig;
 use super::runtime::CpuPool;
+use super::slot::JobSlot;
 use crate::cancel::CancelToken;
-use crate::clock::{Clock, duration_to_nanos};
+use crate::clock::Clock;
 use crate::workload::plan::JobSpec;
 
 /// How a job ended.
@@ -52,10 +53,9 @@ pub enum Outcome {
     NotStarted,
 }
 
-const PENDING: u8 = 0;
-
 impl Outcome {
-    fn code(self) -> u8 {
+    /// The outcome's code in a slot (and in the JS job columns); 0 is "none yet".
+    pub(crate) fn code(self) -> u8 {
         match self {
             Outcome::Completed => 1,
             Outcome::Failed => 2,
@@ -64,7 +64,8 @@ impl Outcome {
         }
     }
 
-    fn from_code(code: u8) -> Option<Outcome> {
+    /// The outcome with this code.
+    pub(crate) fn from_code(code: u8) -> Option<Outcome> {
         match code {
             1 => Some(Outcome::Completed),
             2 => Some(Outcome::Failed),
@@ -75,35 +76,8 @@ impl Outcome {
     }
 }
 
-/// "No time recorded" in a slot.
+/// "Not cancelled yet" in `cancelled_at`.
 const UNSET: u64 = u64::MAX;
-/// "No thread" (I/O jobs run on the coordinator).
-const NO_THREAD: i64 = -1;
-
-/// One job's record, written by whoever runs it.
-struct JobSlot {
-    queued: AtomicU64,
-    started: AtomicU64,
-    finished: AtomicU64,
-    worker: AtomicU32,
-    thread: AtomicI64,
-    outcome: AtomicU8,
-    result: AtomicU64,
-}
-
-impl JobSlot {
-    fn new() -> JobSlot {
-        JobSlot {
-            queued: AtomicU64::new(UNSET),
-            started: AtomicU64::new(UNSET),
-            finished: AtomicU64::new(UNSET),
-            worker: AtomicU32::new(u32::MAX),
-            thread: AtomicI64::new(NO_THREAD),
-            outcome: AtomicU8::new(PENDING),
-            result: AtomicU64::new(0),
-        }
-    }
-}
 
 /// A snapshot of one job, in nanoseconds since the run's start.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -127,7 +101,7 @@ pub struct SlotView {
 }
 
 /// Counts of final outcomes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, tsify_next::Tsify)]
 #[serde(rename_all = "camelCase")]
 pub struct Counts {
     /// Jobs in the run.
@@ -212,8 +186,6 @@ pub struct RunShared {
     /// The most goroutines (fan-out tasks + pool workers) alive at once: raised after
     /// every spawn and worker start, so no burst between samples is missed.
     tasks_peak: AtomicU32,
-    /// Jobs ever handed to the channel or spawned.
-    pub produced: AtomicU32,
     /// When the token was cancelled (ns since start), `UNSET` while not.
     cancelled_at: AtomicU64,
     coordinator: AtomicWaker,
@@ -261,8 +233,6 @@ impl RunShared {
                 live_workers: AtomicU32::new(0),
                 tasks_alive: AtomicU32::new(0),
                 tasks_peak: AtomicU32::new(0),
-
-                produced: AtomicU32::new(0),
                 cancelled_at: AtomicU64::new(UNSET),
                 coordinator: AtomicWaker::new(),
             }
@@ -282,10 +252,17 @@ impl RunShared {
         shared
     }
 
-    /// Whether the run is cancelled: its token, or an abort requested through its slot
-    /// (which this call then applies to the token). What every poll of the run reads.
-    pub fn is_cancelled(&self) -> bool {
-        self.token.is_cancelled() || self.abort_slot.is_some_and(|s| s.check(&self.token))
+    /// Checks for cancellation, the way every poll of the run does: `true` if the token
+    /// is cancelled, or if an abort was requested through the run's slot — which this
+    /// call then *applies* to the token (a command, hence not named `is_…`).
+    pub fn check_cancelled(&self) -> bool {
+        self.token.is_cancelled() || self.apply_requested_abort()
+    }
+
+    /// Cancels the token if the page asked for it through the run's abort slot; returns
+    /// whether it did.
+    pub fn apply_requested_abort(&self) -> bool {
+        self.abort_slot.is_some_and(|s| s.check(&self.token))
     }
 
     /// Nanoseconds since the run started.
@@ -319,8 +296,7 @@ impl RunShared {
 
     /// Records that `job` entered the channel (or was spawned) now.
     pub fn mark_queued(&self, job: u32) {
-        self.slot(job).queued.store(self.now(), Relaxed);
-        self.produced.fetch_add(1, Relaxed);
+        self.slot(job).mark_queued(self.now());
     }
 
     /// Tries to start `job` on `worker` (and pool thread `thread`). Reads the clock,
@@ -332,16 +308,12 @@ impl RunShared {
         // jobs to stop (after a cancel) cannot miss one that is just starting.
         self.running.fetch_add(1, AcqRel);
         // (The pitfalls lab's jobs that ignore their context start regardless.)
-        if self.config.poll_cancel && self.is_cancelled() {
+        if self.config.poll_cancel && self.check_cancelled() {
             self.finish(job, Outcome::NotStarted, now, 0);
             self.stopped_running();
             return None;
         }
-        let slot = self.slot(job);
-        slot.worker.store(worker, Relaxed);
-        slot.thread
-            .store(thread.map_or(NO_THREAD, |t| t as i64), Relaxed);
-        slot.started.store(now, Release);
+        self.slot(job).mark_started(now, worker, thread);
         self.started.fetch_add(1, Relaxed);
         self.mark_changed(job);
         Some(now)
@@ -350,14 +322,7 @@ impl RunShared {
     /// Gives `job` its final outcome at time `at` (invariant 1). Returns `false` (and
     /// changes nothing) if it already had one.
     pub fn finish(&self, job: u32, outcome: Outcome, at: u64, result: u64) -> bool {
-        let slot = self.slot(job);
-        slot.finished.store(at, Relaxed);
-        slot.result.store(result, Relaxed);
-        if slot
-            .outcome
-            .compare_exchange(PENDING, outcome.code(), AcqRel, Acquire)
-            .is_err()
-        {
+        if !self.slot(job).finish(outcome, at, result) {
             debug_assert!(false, "job {job} finished twice");
             return false;
         }
@@ -385,11 +350,6 @@ impl RunShared {
         self.running.load(Acquire)
     }
 
-    /// Whether `job` has a final outcome.
-    pub fn is_finished(&self, job: u32) -> bool {
-        self.slot(job).outcome.load(Acquire) != PENDING
-    }
-
     /// Finishes every job that has no outcome and never started (the producer stopped
     /// or the channel was drained) as not started, at time `at`.
     /// In bulk (one lock, one counter update): a cancelled run may leave tens of
@@ -399,15 +359,7 @@ impl RunShared {
         let mut finished = Vec::new();
         for job in jobs {
             let slot = self.slot(job);
-            if slot.started.load(Acquire) != UNSET {
-                continue;
-            }
-            slot.finished.store(at, Relaxed);
-            if slot
-                .outcome
-                .compare_exchange(PENDING, code, AcqRel, Acquire)
-                .is_ok()
-            {
+            if !slot.was_started() && slot.finish(Outcome::NotStarted, at, 0) {
                 finished.push(job);
             }
         }
@@ -514,34 +466,16 @@ impl RunShared {
 
     /// A snapshot of `job`'s slot.
     pub fn view(&self, job: u32) -> SlotView {
-        let slot = self.slot(job);
-        let outcome = Outcome::from_code(slot.outcome.load(Acquire));
-        let started = slot.started.load(Acquire);
-        let opt = |v: u64| (v != UNSET).then_some(v);
-        let thread = slot.thread.load(Relaxed);
-        let worker = slot.worker.load(Relaxed);
+        let read = self.slot(job).read();
         SlotView {
             id: job,
-            queued: opt(slot.queued.load(Relaxed)),
-            started: opt(started),
-            finished: if outcome.is_some() {
-                opt(slot.finished.load(Relaxed))
-            } else {
-                None
-            },
-            worker: (worker != u32::MAX).then_some(worker),
-            thread: (thread >= 0).then_some(thread as u32),
-            outcome,
-            result: if outcome.is_some() {
-                slot.result.load(Relaxed)
-            } else {
-                0
-            },
+            queued: read.queued,
+            started: read.started,
+            finished: read.finished,
+            worker: read.worker,
+            thread: read.thread,
+            outcome: read.outcome,
+            result: read.result,
         }
-    }
-
-    /// Nanoseconds of `d` (for timeouts and sleeps).
-    pub fn nanos(d: Duration) -> u64 {
-        duration_to_nanos(d)
     }
 }

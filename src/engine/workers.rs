@@ -66,7 +66,7 @@ pub fn run_cpu_job(run: &RunShared, job: u32, worker: u32) -> bool {
         spec,
         run.config.seed,
         &*run.clock,
-        &|| poll && run.is_cancelled(),
+        &|| poll && run.check_cancelled(),
     ) {
         Ok(result) => finish_ran(run, job, result),
         Err(_interrupted) => {
@@ -123,7 +123,7 @@ fn cpu_worker_turn(run: Arc<RunShared>, worker: u32, handed: Option<u32>) {
 fn take_job(run: &Arc<RunShared>, worker: u32) -> Option<u32> {
     // Workers that honour the context leave on a cancel; the pitfalls lab's leaking
     // consumers simply stop half-way, without closing anything.
-    if (run.config.poll_cancel && run.is_cancelled()) || run.consumers_stop() {
+    if (run.config.poll_cancel && run.check_cancelled()) || run.consumers_stop() {
         run.worker_exited();
         return None;
     }
@@ -179,7 +179,7 @@ pub fn task_memory(run: &RunShared) -> Vec<u8> {
 /// closes or the run is cancelled.
 pub async fn io_worker<R: Runtime>(rt: &R, run: &Arc<RunShared>, worker: u32) {
     let channel = run.channel.clone().expect("pool runs have a channel");
-    while !(run.config.poll_cancel && run.is_cancelled()) && !run.consumers_stop() {
+    while !(run.config.poll_cancel && run.check_cancelled()) && !run.consumers_stop() {
         let job = match channel.recv().await {
             Received::Job(job) => job,
             Received::Closed => break,
