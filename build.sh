@@ -2,21 +2,24 @@
 # scalelab's one entry point. Each subcommand is idempotent and quick when there is
 # nothing to do.
 #
-#   ./build.sh setup   install what is missing (Chromium + driver, Go + x/time, rust-src and
-#                      the wasm32 target, wasm-bindgen-cli at the Cargo.lock version,
-#                      wasm-pack, npm ci)
+#   ./build.sh setup   install what is missing for everything (what serve needs, plus
+#                      Chromium + driver and Go + x/time for the tests and benchmarks)
 #   ./build.sh build   release wasm into www/pkg, chart library into www/vendor, the server
-#   ./build.sh serve   setup + build, then serve www/ on http://127.0.0.1:${PORT:-8080}/
+#   ./build.sh serve   install only what building needs (rust-src and the wasm32 target,
+#                      wasm-bindgen-cli at the Cargo.lock version, wasm-pack, npm ci),
+#                      build, then serve www/ on http://127.0.0.1:${PORT:-8080}/
 #                      (--port N to choose; Ctrl-C stops it)
-#   ./build.sh test    setup, then every test: format + lint, native cargo tests, wasm tests
-#                      in headless Chromium (threads on), browser end-to-end tests
+#   ./build.sh test    setup, then every test: format + lint, native cargo tests, loom
+#                      models, wasm tests in headless Chromium (threads on), browser
+#                      end-to-end tests
 #   ./build.sh bench   benchmarks (--quick for a smoke run); tables in bench/RESULTS.md
 #                      (browser) and benches/RESULTS.md (native limiter)
 set -euo pipefail
 cd "$(dirname "$0")"
 
 WASM_TARGET=wasm32-unknown-unknown
-BUILD_STD=(-Z build-std=panic_abort,std)
+# -Z build-std (std rebuilt with atomics) and the shared-memory flags live in
+# .cargo/config.toml, so a plain `wasm-pack test --headless --chrome` works too.
 CHROMIUM=/usr/bin/chromium
 CHROMEDRIVER=/usr/bin/chromedriver
 
@@ -90,22 +93,29 @@ setup_npm() {
   fi
 }
 
-cmd_setup() {
-  setup_chromium
-  setup_go
+# What building and serving the page needs: no browser, no Go.
+setup_build() {
   setup_rust
   setup_wasm_tools
   setup_npm
+}
+
+cmd_setup() {
+  setup_build
+  setup_chromium
+  setup_go
 }
 
 # --- build -------------------------------------------------------------------------
 
 build_wasm() {
   local staging=target/wasm-pkg
-  # --mode no-install: use the wasm-bindgen on PATH (setup installed the locked version)
-  # instead of trying to download one.
-  wasm-pack --quiet build --target web --release --mode no-install --no-pack --no-opt \
-    --out-dir "$staging" --out-name scalelab . "${BUILD_STD[@]}" 2>&1 | quiet_nightly_warnings
+  # cargo + wasm-bindgen directly (what `wasm-pack build --target web` runs): wasm-pack's
+  # own target check reads .cargo/config.toml's native `build.target` and fails on it.
+  cargo build --quiet --lib --release --target "$WASM_TARGET" 2>&1 | quiet_nightly_warnings
+  rm -rf "$staging"
+  wasm-bindgen --target web --out-dir "$staging" --out-name scalelab \
+    "target/$WASM_TARGET/release/scalelab.wasm"
   [ -f "$staging/scalelab_bg.wasm" ] || die "wasm build produced no module"
   mkdir -p www/pkg
   # Optimise with binaryen from npm (Debian's older wasm-opt breaks the module), but only
@@ -141,15 +151,22 @@ build_vendor() {
     node_modules/workerpool/LICENSE www/vendor/workerpool/
 }
 
+# Native builds land in target/<host triple>/ (see .cargo/config.toml); the server is
+# copied to one fixed path for serve and the end-to-end tests.
+SERVER_BIN=target/bin/scalelab-serve
 build_server() {
   cargo build --quiet --release -p scalelab-serve
+  local host
+  host=$(rustc -vV | awk '/^host:/ { print $2 }')
+  mkdir -p target/bin
+  cp -u "target/$host/release/scalelab-serve" "$SERVER_BIN"
 }
 
 cmd_build() {
   build_wasm
   build_vendor
   build_server
-  log "built: www/pkg (wasm), www/vendor (uPlot), target/release/scalelab-serve"
+  log "built: www/pkg (wasm), www/vendor (uPlot), $SERVER_BIN"
 }
 
 # --- serve -------------------------------------------------------------------------
@@ -163,9 +180,9 @@ cmd_serve() {
       *) die "serve: unknown option $1 (use --port N)" ;;
     esac
   done
-  cmd_setup
+  setup_build
   cmd_build
-  exec target/release/scalelab-serve --root www --port "$port"
+  exec "$SERVER_BIN" --root www --port "$port"
 }
 
 # --- test --------------------------------------------------------------------------
@@ -175,16 +192,28 @@ cmd_test() {
   log "format and lint"
   cargo fmt --all --check
   cargo clippy --quiet --workspace --all-targets -- -D warnings
-  cargo clippy --quiet --target "$WASM_TARGET" "${BUILD_STD[@]}" --lib --tests -- -D warnings 2>&1 | quiet_nightly_warnings
+  cargo clippy --quiet --target "$WASM_TARGET" --lib --tests -- -D warnings 2>&1 | quiet_nightly_warnings
   log "native tests (pure core, server)"
   cargo test --quiet --workspace
+  test_loom
   log "wasm tests in headless Chromium (threads, dedicated worker)"
   wasm-pack test --headless --chrome --chromedriver "$CHROMEDRIVER" --mode no-install \
-    . --test web "${BUILD_STD[@]}" 2>&1 | quiet_nightly_warnings
-  log "end-to-end tests (the served page in headless Chromium)"
+    . 2>&1 | quiet_nightly_warnings
   cmd_build
+  log "JavaScript: format + lint (Biome), types (tsc --checkJs, strict) against the generated www/pkg/scalelab.d.ts"
+  node_modules/.bin/biome ci
+  node_modules/.bin/tsc -p tsconfig.json
+  log "end-to-end tests (the served page in headless Chromium)"
   node --test --test-reporter=spec tests/e2e/
   log "all tests passed"
+}
+
+# loom models of the concurrent core (src/sync.rs): every interleaving of each
+# `loom_*` test. Their own target dir, since `--cfg loom` rebuilds everything.
+test_loom() {
+  log "loom models (cancellation tree, job channel, job slot, abort slot)"
+  RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR=target/loom \
+    cargo test --quiet --release --lib loom_ -- --test-threads=2
 }
 
 # --- bench -------------------------------------------------------------------------
@@ -211,7 +240,7 @@ cmd_bench() {
 
 case "${1:-}" in
   setup) shift; cmd_setup "$@" ;;
-  build) shift; cmd_setup; cmd_build "$@" ;;
+  build) shift; setup_build; cmd_build "$@" ;;
   serve) shift; cmd_serve "$@" ;;
   test) shift; cmd_test "$@" ;;
   bench) shift; cmd_bench "$@" ;;

@@ -28,8 +28,10 @@ pub mod lab;
 pub mod limiter;
 pub mod offload;
 pub mod selftest;
+pub mod settings;
 pub mod sim;
 pub mod stats;
+mod sync;
 pub mod workload;
 
 #[cfg(target_arch = "wasm32")]

@@ -163,9 +163,121 @@ fn the_rust_api_gives_the_same_messages() {
 
 #[test]
 fn schema_lists_every_field_once() {
-    let mut names: Vec<&str> = FIELDS.iter().map(|f| f.name).collect();
+    let mut names: Vec<&str> = fields().iter().map(|f| f.name).collect();
     names.sort_unstable();
     names.dedup();
-    assert_eq!(names.len(), FIELDS.len());
-    assert_eq!(RunConfig::default().to_fields().len(), FIELDS.len());
+    assert_eq!(names.len(), fields().len());
+    assert_eq!(RunConfig::default().to_fields().len(), fields().len());
+}
+
+/// The TypeScript type tsify generated for `key` in `RunSettings` (`key?: Type;`).
+fn ts_type_of(decl: &str, key: &str) -> Option<String> {
+    decl.lines()
+        .map(str::trim)
+        .find_map(|line| line.strip_prefix(&format!("{key}?: ")))
+        .map(|rest| rest.trim_end_matches(';').to_owned())
+}
+
+/// The string literals of a generated union (`export type X = "a" | "b";`).
+fn union_members(decl: &str) -> Vec<String> {
+    let body = decl.split_once('=').expect("a type alias").1;
+    body.trim()
+        .trim_end_matches(';')
+        .split('|')
+        .map(|m| m.trim().trim_matches('"').to_owned())
+        .collect()
+}
+
+/// One test that fails when the schema, the parser, link text and the generated
+/// TypeScript types disagree on any setting.
+#[test]
+fn schema_parser_and_generated_types_agree_on_every_field() {
+    use crate::settings::Choice;
+    use tsify_next::Tsify;
+    let unions: [(&str, &str, &[&str]); 5] = [
+        ("Pattern", Pattern::DECL, Pattern::NAMES),
+        ("WorkKind", WorkKind::DECL, WorkKind::NAMES),
+        ("Distribution", Distribution::DECL, Distribution::NAMES),
+        ("Pacing", Pacing::DECL, Pacing::NAMES),
+        ("Leak", Leak::DECL, Leak::NAMES),
+    ];
+    let link: Vec<&str> = RunConfig::default()
+        .to_fields()
+        .iter()
+        .map(|(k, _)| *k)
+        .collect();
+    let schema: Vec<&str> = fields().iter().map(|f| f.name).collect();
+    assert_eq!(
+        link, schema,
+        "link text and schema list the same keys in order"
+    );
+    for spec in fields() {
+        let ts = ts_type_of(RunSettings::DECL, spec.name)
+            .unwrap_or_else(|| panic!("RunSettings has no `{}?:`", spec.name));
+        match spec.kind {
+            FieldKind::Integer { min, max } | FieldKind::Number { min, max } => {
+                assert_eq!(ts, "number", "{}", spec.name);
+                let above = crate::settings::num(max + 1.0);
+                let e = only_error(&[(spec.name, &above)]);
+                assert_eq!(
+                    (e.field.as_str(), e.problem.as_str()),
+                    (spec.name, "is out of range")
+                );
+                if spec.name != "cost" {
+                    assert!(
+                        e.allowed.contains(&crate::settings::num(min)),
+                        "{}",
+                        e.message
+                    );
+                }
+                let e = only_error(&[(spec.name, "many")]);
+                assert_eq!(
+                    (e.field.as_str(), e.problem.as_str()),
+                    (spec.name, "is not a number")
+                );
+            }
+            FieldKind::Choice { choices } => {
+                let (_, decl, names) = unions
+                    .iter()
+                    .find(|(name, _, _)| *name == ts)
+                    .unwrap_or_else(|| panic!("{}: no union named {ts}", spec.name));
+                assert_eq!(union_members(decl), choices.to_vec(), "{}", spec.name);
+                assert_eq!(*names, choices, "{}", spec.name);
+                for choice in choices {
+                    assert!(
+                        parse(&[(spec.name, choice)]).is_ok(),
+                        "{}={choice}",
+                        spec.name
+                    );
+                }
+                let e = only_error(&[(spec.name, "?")]);
+                assert_eq!(e.allowed, choices.join(", "));
+            }
+            FieldKind::Flag => {
+                assert_eq!(ts, "boolean", "{}", spec.name);
+                assert!(parse(&[(spec.name, "true")]).is_ok());
+                assert_eq!(only_error(&[(spec.name, "maybe")]).field, spec.name);
+            }
+        }
+        // The schema's default reads back as the default.
+        if !spec.default.is_empty() {
+            assert_eq!(
+                parse(&[(spec.name, &spec.default)]).unwrap(),
+                RunConfig::default()
+            );
+        }
+    }
+    // Every key of the generated type is a setting.
+    let declared = RunSettings::DECL
+        .lines()
+        .filter_map(|l| l.trim().split_once("?: ").map(|(k, _)| k.to_owned()))
+        .count();
+    assert_eq!(declared, fields().len());
+}
+
+/// The one error parsing `given` produces.
+fn only_error(given: &[(&str, &str)]) -> ConfigError {
+    let errors = parse(given).unwrap_err();
+    assert_eq!(errors.0.len(), 1, "{errors}");
+    errors.0[0].clone()
 }

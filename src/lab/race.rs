@@ -4,7 +4,9 @@
 //! race, no undefined behaviour, yet updates are lost). The lost updates are counted.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use crate::sync::AtomicU64;
 
 use serde::Serialize;
 
@@ -69,29 +71,52 @@ pub fn count_on_all_threads(increments: u64, racy: bool) -> RaceResult {
     }
 }
 
-#[cfg(test)]
-mod tests {
+/// The lab's own `increment`, model-checked: under every interleaving of two threads
+/// `fetch_add` counts both, and some interleaving of the split increment loses one (the
+/// test fails if the "racy" way ever stops being racy, or the safe way loses).
+#[cfg(all(test, loom))]
+mod loom_tests {
     use super::*;
+    use std::sync::atomic::AtomicBool;
+
+    fn finals(racy: bool) -> (bool, bool) {
+        let lost_once = Arc::new(AtomicBool::new(false));
+        let counted_both = Arc::new(AtomicBool::new(false));
+        let (lost, both) = (lost_once.clone(), counted_both.clone());
+        loom::model(move || {
+            let counter = Arc::new(AtomicU64::new(0));
+            let other = {
+                let counter = counter.clone();
+                loom::thread::spawn(move || increment(&counter, racy))
+            };
+            increment(&counter, racy);
+            other.join().unwrap();
+            match counter.load(Ordering::Relaxed) {
+                1 => lost.store(true, Ordering::Relaxed),
+                2 => both.store(true, Ordering::Relaxed),
+                n => panic!("two increments made {n}"),
+            }
+        });
+        (
+            lost_once.load(Ordering::Relaxed),
+            counted_both.load(Ordering::Relaxed),
+        )
+    }
 
     #[test]
-    fn an_interleaving_loses_an_update_only_when_racy() {
-        // Two "threads" interleaved by hand: both read 0, both write 1.
-        let counter = AtomicU64::new(0);
-        let a = counter.load(Ordering::Relaxed);
-        let b = counter.load(Ordering::Relaxed);
-        counter.store(a + 1, Ordering::Relaxed);
-        counter.store(b + 1, Ordering::Relaxed);
+    fn loom_only_the_split_increment_loses_an_update() {
+        assert_eq!(finals(false), (false, true), "fetch_add: never loses");
         assert_eq!(
-            counter.load(Ordering::Relaxed),
-            1,
-            "the split increment lost one"
+            finals(true),
+            (true, true),
+            "split: loses in some interleaving"
         );
-        // The atomic increment cannot be split this way.
-        let counter = AtomicU64::new(0);
-        increment(&counter, false);
-        increment(&counter, false);
-        assert_eq!(counter.load(Ordering::Relaxed), 2);
     }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
 
     #[test]
     fn fetch_add_never_loses_and_the_split_increment_does() {

@@ -3,98 +3,63 @@
 //! fit the Universal Scalability Law to the throughputs. CPU jobs and I/O-like jobs can
 //! be swept side by side; they scale very differently, which is the lesson.
 
+use std::sync::LazyLock;
+
 use serde::Serialize;
 
 use crate::cancel::CancelToken;
 use crate::engine::config::{
-    ConfigError, ConfigErrors, FieldKind, FieldSpec, Pattern, RunConfig, WorkKind, workload_spec,
+    ConfigError, ConfigErrors, FieldSpec, Pattern, RunConfig, WorkKind, workload_spec,
 };
 use crate::engine::execute;
 use crate::engine::runtime::Runtime;
+use crate::settings::{GivenFields, Range};
 use crate::stats::usl::{UslFit, fit_usl, recommend_workers};
 
-/// Which workloads a sweep measures.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Curves {
-    /// The CPU kernel only.
-    Cpu,
-    /// I/O-like jobs only.
-    Io,
-    /// Both, one after the other.
-    Both,
+crate::choices! {
+    /// Which workloads a sweep measures.
+    pub enum Curves {
+        /// Both, one after the other.
+        Both = "both",
+        /// The CPU kernel only.
+        Cpu = "cpu",
+        /// I/O-like jobs only.
+        Io = "io",
+    }
 }
 
-/// A validated sweep.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct SweepConfig {
+crate::settings! {
+    /// A validated sweep.
+    pub struct SweepConfig, optional SweepSettings;
+
     /// The largest worker count (every count from 1 is measured).
-    pub max_workers: u32,
+    max_workers "maxWorkers": u32 = 8, [1, 64],
+        "Up to", "workers",
+        "every worker count from 1 to this is measured (default: twice the threads)";
     /// Measured runs per worker count.
-    pub repetitions: u32,
+    repetitions "repetitions": u32 = 3, [1, 10],
+        "Repetitions", "runs each",
+        "measured runs per worker count; the spread shows how noisy the machine is";
     /// Unmeasured runs before each curve.
-    pub warmup: u32,
+    warmup "warmup": u32 = 1, [0, 5],
+        "Warm-up", "runs",
+        "unmeasured runs first (caches, memory growth, JIT)";
     /// Efficiency below which more workers are not recommended.
-    pub threshold: f64,
+    threshold "threshold": f64 = 0.8, [0.05, 1],
+        "Efficiency threshold", "0–1",
+        "recommend the most workers whose efficiency (speedup / workers) stays above this";
     /// Which workloads.
-    pub curves: Curves,
+    curves "curves": Curves = Curves::Both, [],
+        "Measure", "",
+        "CPU jobs, I/O-like jobs, or both side by side";
 }
 
-/// The sweep's settings (same conventions as the run's [`FIELDS`](crate::engine::config::FIELDS)).
-pub const SWEEP_FIELDS: [FieldSpec; 5] = [
-    FieldSpec {
-        name: "maxWorkers",
-        label: "Up to",
-        unit: "workers",
-        kind: FieldKind::Integer {
-            min: 1.0,
-            max: 64.0,
-        },
-        default: "",
-        help: "every worker count from 1 to this is measured (default: twice the threads)",
-    },
-    FieldSpec {
-        name: "repetitions",
-        label: "Repetitions",
-        unit: "runs each",
-        kind: FieldKind::Integer {
-            min: 1.0,
-            max: 10.0,
-        },
-        default: "3",
-        help: "measured runs per worker count; the spread shows how noisy the machine is",
-    },
-    FieldSpec {
-        name: "warmup",
-        label: "Warm-up",
-        unit: "runs",
-        kind: FieldKind::Integer { min: 0.0, max: 5.0 },
-        default: "1",
-        help: "unmeasured runs first (caches, memory growth, JIT)",
-    },
-    FieldSpec {
-        name: "threshold",
-        label: "Efficiency threshold",
-        unit: "0–1",
-        kind: FieldKind::Number {
-            min: 0.05,
-            max: 1.0,
-        },
-        default: "0.8",
-        help: "recommend the most workers whose efficiency (speedup / workers) stays above this",
-    },
-    FieldSpec {
-        name: "curves",
-        label: "Measure",
-        unit: "",
-        kind: FieldKind::Choice {
-            choices: &["both", "cpu", "io"],
-        },
-        default: "both",
-        help: "CPU jobs, I/O-like jobs, or both side by side",
-    },
-];
+/// The sweep's settings schema (same conventions as the run's
+/// [`fields`](crate::engine::config::fields)).
+pub fn sweep_fields() -> &'static [FieldSpec] {
+    static FIELDS: LazyLock<Vec<FieldSpec>> = LazyLock::new(SweepConfig::schema);
+    &FIELDS
+}
 
 /// Most runs one sweep may make (warm-ups included).
 pub const MAX_SWEEP_RUNS: u32 = 400;
@@ -108,81 +73,28 @@ impl SweepConfig {
         threads: usize,
         base: &RunConfig,
     ) -> Result<SweepConfig, ConfigErrors> {
-        let given: Vec<(String, String)> = fields
-            .into_iter()
-            .map(|(k, v)| (k.as_ref().to_owned(), v.as_ref().trim().to_owned()))
-            .collect();
-        let default_max = (2 * threads).clamp(1, 64).to_string();
-        let mut errors = Vec::new();
-        for (name, _) in &given {
-            if !SWEEP_FIELDS.iter().any(|f| f.name == name) {
-                errors.push(ConfigError::unknown_of(
-                    name,
-                    SWEEP_FIELDS.iter().map(|f| f.name),
-                ));
-            }
+        let mut given = GivenFields::collect(fields, Self::KEYS);
+        let mut sweep = Self::read_fields(&mut given);
+        if !given.has("maxWorkers") {
+            sweep.max_workers = (2 * threads).clamp(1, 64) as u32;
         }
-        let value = |name: &str| -> String {
-            given
-                .iter()
-                .find(|(k, _)| k == name)
-                .map(|(_, v)| v.clone())
-                .unwrap_or_else(|| {
-                    let spec = SWEEP_FIELDS
-                        .iter()
-                        .find(|f| f.name == name)
-                        .expect("sweep field");
-                    if name == "maxWorkers" {
-                        default_max.clone()
-                    } else {
-                        spec.default.to_owned()
-                    }
-                })
-        };
-        let mut number = |name: &str| -> Option<f64> {
-            let spec = SWEEP_FIELDS
-                .iter()
-                .find(|f| f.name == name)
-                .expect("sweep field");
-            let raw = value(name);
-            match ConfigError::check_text(spec, &raw) {
-                Ok(v) => Some(v),
-                Err(e) => {
-                    errors.push(e);
-                    None
-                }
-            }
-        };
-        let max_workers = number("maxWorkers");
-        let repetitions = number("repetitions");
-        let warmup = number("warmup");
-        let threshold = number("threshold");
-        let curves = match value("curves").as_str() {
-            "both" => Some(Curves::Both),
-            "cpu" => Some(Curves::Cpu),
-            "io" => Some(Curves::Io),
-            other => {
-                errors.push(ConfigError::new(
-                    "curves",
-                    other,
-                    "is not one of the choices",
-                    "both, cpu, io".to_owned(),
-                ));
-                None
-            }
-        };
+        let (mut errors, unreadable) = sweep.finish_parse(&mut given);
+        errors.extend(sweep.check_ranges(&unreadable, Some(&given)));
         if !errors.is_empty() {
-            return Err(ConfigErrors(errors));
+            return Err(Self::in_declaration_order(errors));
         }
-        let sweep = SweepConfig {
-            max_workers: max_workers.unwrap() as u32,
-            repetitions: repetitions.unwrap() as u32,
-            warmup: warmup.unwrap() as u32,
-            threshold: threshold.unwrap(),
-            curves: curves.unwrap(),
-        };
         sweep.check_size(base)?;
         Ok(sweep)
+    }
+
+    /// The schema's default text where it depends on the machine (`maxWorkers`).
+    fn default_text(&self, key: &str) -> Option<String> {
+        (key == "maxWorkers").then(String::new)
+    }
+
+    /// The range each setting is checked against (the declared ones).
+    fn ranges(&self, key: &str) -> Option<Range> {
+        Self::declared_range(key)
     }
 
     /// Refuses sweeps with too many runs or too much work in all.

@@ -20,26 +20,17 @@ use web_sys::AbortSignal;
 
 use super::cancel::root_token;
 use super::runtime::WebRuntime;
-use crate::engine::config::{ConfigErrors, FIELDS, RunConfig, WORKLOADS};
+use crate::engine::config::{ConfigErrors, RunConfig, WORKLOADS, fields};
 use crate::engine::report::JobRecord;
 use crate::engine::state::Outcome;
 use crate::engine::{abort_slot, execute_with_slot};
 
 #[wasm_bindgen(typescript_custom_section)]
 const TYPES: &str = r#"
-/** Settings of a run: any subset; missing ones take their defaults (see engineSchema()). */
-export interface RunSettings {
-  pattern?: "pool" | "fanout" | "failfast" | "ratelimit";
-  workers?: number; queue?: number; jobs?: number;
-  workload?: "primes" | "sha256" | "mandelbrot" | "spin" | "sleep";
-  cost?: number; distribution?: "fixed" | "uniform" | "pareto" | "lognormal";
-  spread?: number; alpha?: number; sigma?: number; failure?: number; seed?: number;
-  ordered?: boolean; pacing?: "bucket" | "ticker"; rate?: number; burst?: number;
-  /** Deadline for the whole run in ms; 0 = none. */
-  timeout?: number;
-}
-/** A setting that is not allowed. `message` reads "field: value problem; allowed: range". */
-export interface FieldError { field: string; value: string; problem: string; allowed: string; message: string }
+/** `RunSettings` (every setting optional; missing ones take their defaults, see
+ *  engineSchema()), `ConfigError` and `Counts` are generated from the Rust types
+ *  (tsify). `FieldError` is the name scripts already use for a `ConfigError`. */
+export type FieldError = ConfigError;
 /** Job records as columns (index i = one job). Outcome codes: 0 running, 1 completed,
  *  2 failed, 3 cancelled, 4 not started. Missing times and results are NaN; missing
  *  worker/thread is -1. */
@@ -48,7 +39,6 @@ export interface JobColumns {
   queuedMs: Float64Array; startedMs: Float64Array; finishedMs: Float64Array;
   outcome: Uint8Array; result: Float64Array; errors: Array<[number, string]>;
 }
-export interface Counts { submitted: number; completed: number; failed: number; cancelled: number; notStarted: number }
 export interface Sample { tMs: number; done: number; running: number; queued: number; tasks: number; memoryBytes?: number; heapBytes?: number; tokens?: number }
 export interface Grant { tMs: number; waitedMs: number; tokens?: number }
 /** A batch streamed about every 50 ms while a run goes. A large batch arrives in parts
@@ -170,9 +160,9 @@ pub fn engine_schema() -> Result<JsValue, JsError> {
         sweep_fields: &'static [crate::engine::config::FieldSpec],
     }
     to_js(&Schema {
-        fields: &FIELDS,
+        fields: fields(),
         workloads: &WORKLOADS,
-        sweep_fields: &crate::lab::sweep::SWEEP_FIELDS,
+        sweep_fields: crate::lab::sweep::sweep_fields(),
     })
 }
 
