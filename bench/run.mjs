@@ -49,7 +49,11 @@ async function cpuScaling(page, threads) {
           const cols = report.jobs;
           let busyMs = 0;
           for (let i = 0; i < cols.length; i++) busyMs += cols.finishedMs[i] - cols.startedMs[i];
-          out[workers].push({ throughput: report.throughputPerS, jobMs: busyMs / cols.length, filled: busyMs / (report.wallMs * workers) });
+          out[workers].push({
+            throughput: report.throughputPerS,
+            jobMs: busyMs / cols.length,
+            filled: busyMs / (report.wallMs * workers),
+          });
         }
       }
       return out;
@@ -63,7 +67,15 @@ async function cpuScaling(page, threads) {
     jobMs: { 1: pick(at[1], 'jobMs'), [threads]: pick(at[threads], 'jobMs') },
     filled: { 1: pick(at[1], 'filled'), [threads]: pick(at[threads], 'filled') },
   };
-  return { settings, threads, one, many, profile, speedup: many.median / one.median, efficiency: many.median / one.median / threads };
+  return {
+    settings,
+    threads,
+    one,
+    many,
+    profile,
+    speedup: many.median / one.median,
+    efficiency: many.median / one.median / threads,
+  };
 }
 
 /** Dispatch overhead per job: our pool vs workerpool vs plain postMessage. */
@@ -73,10 +85,15 @@ async function dispatch(page, threads) {
   return page.evaluate(
     async ({ jobs, wpJobs, threads, reps }) => {
       const result = {
-        jobs, wpJobs, threads,
-        ours: { 0: [], 10: [] }, workerpool: { 0: [], 10: [] },
-        oursJobUs: { 0: [], 10: [] }, workerpoolJobUs: { 0: [], 10: [] },
-        roundTrip: [], pipelined: [],
+        jobs,
+        wpJobs,
+        threads,
+        ours: { 0: [], 10: [] },
+        workerpool: { 0: [], 10: [] },
+        oursJobUs: { 0: [], 10: [] },
+        workerpoolJobUs: { 0: [], 10: [] },
+        roundTrip: [],
+        pipelined: [],
       };
       // Per-job overhead = wall x threads / jobs - the jobs' own mean time, as measured
       // where they ran (a "10 µs" spin lasts longer: worker clocks tick in 5 µs).
@@ -87,11 +104,21 @@ async function dispatch(page, threads) {
         return (sum * 1000) / cols.length;
       };
       await engine.run({ workload: 'spin', cost: 0, jobs: 5000, workers: threads, queue: 1024 });
-      const pool = workerpool.pool(new URL('wp-worker.js', location.href).href, { maxWorkers: threads, workerType: 'web' });
+      const pool = workerpool.pool(new URL('wp-worker.js', location.href).href, {
+        maxWorkers: threads,
+        workerType: 'web',
+      });
       await Promise.all(Array.from({ length: 200 }, () => pool.exec('spin', [0]))); // warm-up
       for (let r = 0; r < reps; r++) {
         for (const micros of [0, 10]) {
-          const report = await engine.run({ pattern: 'pool', workload: 'spin', cost: micros, jobs, workers: threads, queue: 1024 });
+          const report = await engine.run({
+            pattern: 'pool',
+            workload: 'spin',
+            cost: micros,
+            jobs,
+            workers: threads,
+            queue: 1024,
+          });
           const ourJob = meanJobUs(report.jobs);
           result.oursJobUs[micros].push(ourJob);
           result.ours[micros].push(overhead(report.wallMs, jobs, ourJob));
@@ -106,7 +133,11 @@ async function dispatch(page, threads) {
       await pool.terminate();
       // Plain postMessage to one worker: sequential round trips, and a pipelined burst.
       const echo = new Worker(new URL('echo-worker.js', location.href));
-      const once = () => new Promise((resolve) => { echo.onmessage = resolve; echo.postMessage(0); });
+      const once = () =>
+        new Promise((resolve) => {
+          echo.onmessage = resolve;
+          echo.postMessage(0);
+        });
       for (let i = 0; i < 200; i++) await once();
       for (let r = 0; r < reps; r++) {
         const n = 2000;
@@ -138,8 +169,26 @@ async function limiterAccuracy(page) {
         for (const pacing of ['bucket', 'ticker']) {
           const burst = Math.max(1, Math.round(rate / 100));
           const jobs = Math.round(rate * seconds) + burst;
-          const report = await engine.run({ pattern: 'ratelimit', pacing, rate, burst, jobs, workload: 'sleep', cost: 0, workers: 32, queue: 1024 });
-          rows.push({ rate, pacing, burst, jobs, achieved: report.limiter.achievedRate, error: report.limiter.achievedRate / rate - 1, wallMs: report.wallMs });
+          const report = await engine.run({
+            pattern: 'ratelimit',
+            pacing,
+            rate,
+            burst,
+            jobs,
+            workload: 'sleep',
+            cost: 0,
+            workers: 32,
+            queue: 1024,
+          });
+          rows.push({
+            rate,
+            pacing,
+            burst,
+            jobs,
+            achieved: report.limiter.achievedRate,
+            error: report.limiter.achievedRate / rate - 1,
+            wallMs: report.wallMs,
+          });
         }
       }
       return rows;
@@ -150,7 +199,7 @@ async function limiterAccuracy(page) {
 
 /** abort -> last job stopped, with CPU jobs of `jobMicros`. */
 async function cancellation(page, threads, jobMicros) {
-    // 200 cancellations, so the p99 is a percentile and not just the single worst run.
+  // 200 cancellations, so the p99 is a percentile and not just the single worst run.
   const runs = QUICK ? 20 : 200;
   const r = await page.evaluate(
     async ({ runs, threads, jobMicros }) => {
@@ -162,11 +211,18 @@ async function cancellation(page, threads, jobMicros) {
         let abortedAt = 0;
         let batches = 0;
         const report = await engine.run(
-          { workload: 'spin', cost: jobMicros, jobs: Math.floor(40_000_000 / jobMicros), workers: threads * 2, queue: 64, seed: i },
+          {
+            workload: 'spin',
+            cost: jobMicros,
+            jobs: Math.floor(40_000_000 / jobMicros),
+            workers: threads * 2,
+            queue: 64,
+            seed: i,
+          },
           {
             signal: controller.signal,
             onProgress: () => {
-                            // Cancel at a different point of each run: after 2 + (i mod 5) batches.
+              // Cancel at a different point of each run: after 2 + (i mod 5) batches.
               if (++batches === 2 + (i % 5) && !abortedAt) {
                 abortedAt = performance.timeOrigin + performance.now();
                 controller.abort('bench');
@@ -182,7 +238,13 @@ async function cancellation(page, threads, jobMicros) {
     },
     { runs, threads, jobMicros },
   );
-  return { runs, jobMs: jobMicros / 1000, engineSide: spread(r.engineSide), endToEnd: spread(r.endToEnd), startedAfter: r.startedAfter };
+  return {
+    runs,
+    jobMs: jobMicros / 1000,
+    engineSide: spread(r.engineSide),
+    endToEnd: spread(r.endToEnd),
+    startedAfter: r.startedAfter,
+  };
 }
 
 /** Many short runs in one page (some cancelled): memory and workers stay flat. */
@@ -196,7 +258,13 @@ async function soak(page, runs) {
       let broken = 0;
       for (let i = 0; i < runs; i++) {
         const controller = new AbortController();
-        const settings = { pattern: ['pool', 'fanout', 'failfast', 'ratelimit'][i % 4], jobs: 50, cost: 5000, rate: 5000, seed: i };
+        const settings = {
+          pattern: ['pool', 'fanout', 'failfast', 'ratelimit'][i % 4],
+          jobs: 50,
+          cost: 5000,
+          rate: 5000,
+          seed: i,
+        };
         const cancel = i % 10 === 9; // every tenth run is cancelled mid-way
         const report = await engine.run(settings, {
           signal: controller.signal,
@@ -208,7 +276,16 @@ async function soak(page, runs) {
         heap.push(report.samples[report.samples.length - 1].heapBytes);
       }
       const warm = Math.min(99, runs - 1);
-      return { runs, cancelled, broken, afterWarmup: memory[warm], end: memory[runs - 1], max: Math.max(...memory), heapAfterWarmup: heap[warm], heapEnd: heap[runs - 1] };
+      return {
+        runs,
+        cancelled,
+        broken,
+        afterWarmup: memory[warm],
+        end: memory[runs - 1],
+        max: Math.max(...memory),
+        heapAfterWarmup: heap[warm],
+        heapEnd: heap[runs - 1],
+      };
     },
     { runs },
   );
@@ -221,9 +298,17 @@ async function unbounded(page, threads) {
     async ({ threads }) => {
       const job = { workload: 'spin', cost: 0, jobs: 100000 };
       const out = {};
-      for (const [name, settings] of [['fanout', { pattern: 'fanout', ...job }], ['pool', { pattern: 'pool', workers: threads, queue: 256, ...job }]]) {
+      for (const [name, settings] of [
+        ['fanout', { pattern: 'fanout', ...job }],
+        ['pool', { pattern: 'pool', workers: threads, queue: 256, ...job }],
+      ]) {
         const r = await engine.run(settings);
-        out[name] = { tasksPeak: r.peakGoroutines, heapPeak: r.memory.heapPeakBytes, linear: r.memory.peakBytes, wallMs: r.wallMs };
+        out[name] = {
+          tasksPeak: r.peakGoroutines,
+          heapPeak: r.memory.heapPeakBytes,
+          linear: r.memory.peakBytes,
+          wallMs: r.wallMs,
+        };
       }
       return out;
     },
@@ -251,7 +336,11 @@ async function pageLongTasks(context, url) {
   await page.waitForSelector('html[data-ready="true"]', { timeout: 30_000 });
   await page.evaluate(() => {
     globalThis.longTasks = [];
-    new PerformanceObserver((list) => list.getEntries().forEach((e) => globalThis.longTasks.push(e.duration))).observe({ type: 'longtask' });
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) globalThis.longTasks.push(e.duration);
+    }).observe({
+      type: 'longtask',
+    });
   });
   await page.click('[data-testid="pattern-fanout"]');
   await page.selectOption('[data-testid="field-workload"]', 'spin');
@@ -261,7 +350,11 @@ async function pageLongTasks(context, url) {
   for (let i = 0; i < runs; i++) {
     await page.waitForFunction(() => !document.querySelector('[data-testid="run"]').disabled);
     await page.click('[data-testid="run"]');
-    await page.waitForFunction(() => document.querySelector('[data-testid="progress-text"]').dataset.state === 'done', null, { timeout: 60_000 });
+    await page.waitForFunction(
+      () => document.querySelector('[data-testid="progress-text"]').dataset.state === 'done',
+      null,
+      { timeout: 60_000 },
+    );
   }
   await page.waitForTimeout(300);
   const tasks = await page.evaluate(() => globalThis.longTasks);
@@ -272,15 +365,39 @@ async function pageLongTasks(context, url) {
 // --- native and Go ---------------------------------------------------------------------
 
 function native(threads) {
-  const args = ['bench', '--quiet', '--bench', 'engine', '--', '--threads', String(threads), ...(QUICK ? ['--quick'] : [])];
+  const args = [
+    'bench',
+    '--quiet',
+    '--bench',
+    'engine',
+    '--',
+    '--threads',
+    String(threads),
+    ...(QUICK ? ['--quick'] : []),
+  ];
   const out = execFileSync('cargo', args, { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
   const json = JSON.parse(out.trim().split('\n').pop());
   return { one: spread(json['1']), many: spread(json[String(threads)]) };
 }
 
 function go(pattern, workers) {
-  const args = ['run', path.join(ROOT, 'bench', 'go', 'patterns.go'), '-pattern', pattern, '-workers', String(workers), '-jobs', String(QUICK ? 200 : 1500), '-reps', String(REPS)];
-  const out = execFileSync('go', args, { cwd: os.tmpdir(), encoding: 'utf8', env: { ...process.env, GO111MODULE: 'off' } });
+  const args = [
+    'run',
+    path.join(ROOT, 'bench', 'go', 'patterns.go'),
+    '-pattern',
+    pattern,
+    '-workers',
+    String(workers),
+    '-jobs',
+    String(QUICK ? 200 : 1500),
+    '-reps',
+    String(REPS),
+  ];
+  const out = execFileSync('go', args, {
+    cwd: os.tmpdir(),
+    encoding: 'utf8',
+    env: { ...process.env, GO111MODULE: 'off' },
+  });
   const json = JSON.parse(out);
   return { ...spread(json.throughput), version: json.go, primes: json.primes };
 }
@@ -296,7 +413,8 @@ async function main() {
     globalThis.engine = await globalThis.scalelab.Engine.start();
     return engine.info.threads;
   });
-  const browserVersion = browser.context.browser()?.version() ?? execFileSync('chromium', ['--version'], { encoding: 'utf8' }).trim();
+  const browserVersion =
+    browser.context.browser()?.version() ?? execFileSync('chromium', ['--version'], { encoding: 'utf8' }).trim();
   const r = {
     date: new Date().toISOString(),
     quick: QUICK,
@@ -330,12 +448,14 @@ async function main() {
   await browser.close();
   await server.stop();
 
-  const limiterNative = existsSync(path.join(ROOT, 'benches', 'results.json')) ? JSON.parse(readFileSync(path.join(ROOT, 'benches', 'results.json'), 'utf8')) : null;
+  const limiterNative = existsSync(path.join(ROOT, 'benches', 'results.json'))
+    ? JSON.parse(readFileSync(path.join(ROOT, 'benches', 'results.json'), 'utf8'))
+    : null;
   r.limiterNative = limiterNative;
   // A --quick smoke run must not overwrite the committed full results.
   const out = QUICK ? path.join(ROOT, 'target', 'bench-quick') : path.join(ROOT, 'bench');
   mkdirSync(out, { recursive: true });
-  writeFileSync(path.join(out, 'results.json'), JSON.stringify(r, null, 2) + '\n');
+  writeFileSync(path.join(out, 'results.json'), `${JSON.stringify(r, null, 2)}\n`);
   const md = markdown(r);
   writeFileSync(path.join(out, 'RESULTS.md'), md);
   log(`wrote ${path.relative(ROOT, out)}/RESULTS.md and results.json`);
@@ -382,11 +502,11 @@ function markdown(r) {
     `| Web Workers before → after the soak | ${r.soak.workersBefore} → ${r.soak.workersAfter} | constant ${pass(r.soak.workersBefore === r.soak.workersAfter)} |`,
     `| longest main-thread task, page streaming 100 000 empty jobs (${r.longTasks.runs} runs) | ${r.longTasks.count ? `${fmt(r.longTasks.longest, 0)} ms (${r.longTasks.count} long tasks)` : 'none over 50 ms'} | ≤ 50 ms ${pass(r.longTasks.count === 0)} |`,
     '',
-    '## 1–3. CPU throughput: wasm, native Rust, the article\'s Go',
+    "## 1–3. CPU throughput: wasm, native Rust, the article's Go",
     '',
     `Pool of workers over a bounded channel; each job counts the primes in ${s.settings.cost} numbers (segmented sieve; ${s.settings.jobs} jobs, contiguous ranges). Jobs per second:`,
     '',
-    '| engine | 1 worker | ' + `${N} workers | speedup |`,
+    `| engine | 1 worker | ${N} workers | speedup |`,
     '| --- | --- | --- | --- |',
     `| scalelab, wasm in Chromium | ${mmm(s.one, 0)} | ${mmm(s.many, 0)} | ${fmt(s.speedup)}× |`,
     `| scalelab, native (rayon on OS threads) | ${mmm(r.native.one, 0)} | ${mmm(r.native.many, 0)} | ${fmt(natN / nat1)}× |`,
@@ -399,7 +519,7 @@ function markdown(r) {
     '',
     '## 4. Dispatch overhead per job',
     '',
-        `Overhead = wall × ${N} threads ÷ jobs − the jobs' mean time as measured where they ran: what the pool adds to each job. scalelab: ${d.jobs} jobs of \`spin\` through a pool of ${N}; workerpool ${'10.0.3'} (npm, postMessage per task, ${N} workers): ${d.wpJobs} tasks. A "10 µs" job lasts longer than 10 µs because worker clocks tick in 5 µs steps when cross-origin isolated; its measured time is shown and subtracted.`,
+    `Overhead = wall × ${N} threads ÷ jobs − the jobs' mean time as measured where they ran: what the pool adds to each job. scalelab: ${d.jobs} jobs of \`spin\` through a pool of ${N}; workerpool ${'10.0.3'} (npm, postMessage per task, ${N} workers): ${d.wpJobs} tasks. A "10 µs" job lasts longer than 10 µs because worker clocks tick in 5 µs steps when cross-origin isolated; its measured time is shown and subtracted.`,
     '',
     '| job | job time measured: scalelab / workerpool (µs) | scalelab overhead (µs) | workerpool overhead (µs) | ratio |',
     '| --- | --- | --- | --- | --- |',
@@ -457,7 +577,9 @@ function markdown(r) {
   for (let i = 0; i < cpuCurve.points.length; i++) {
     const c = cpuCurve.points[i];
     const o = ioCurve.points[i];
-    lines.push(`| ${c.workers} | ${fmt(c.median, 0)} (${fmt(c.min, 0)}–${fmt(c.max, 0)}) | ${fmt(c.efficiency * 100, 0)}% | ${fmt(o.median, 0)} (${fmt(o.min, 0)}–${fmt(o.max, 0)}) | ${fmt(o.efficiency * 100, 0)}% |`);
+    lines.push(
+      `| ${c.workers} | ${fmt(c.median, 0)} (${fmt(c.min, 0)}–${fmt(c.max, 0)}) | ${fmt(c.efficiency * 100, 0)}% | ${fmt(o.median, 0)} (${fmt(o.min, 0)}–${fmt(o.max, 0)}) | ${fmt(o.efficiency * 100, 0)}% |`,
+    );
   }
   const fitLine = (name, c) => {
     const f = c.fit;
@@ -467,10 +589,17 @@ function markdown(r) {
   };
   lines.push('', fitLine('CPU', cpuCurve), fitLine('I/O', ioCurve), '');
   if (r.limiterNative) {
-    lines.push('## 9. Native limiter cost (criterion, from benches/RESULTS.md)', '', '| case | scalelab explicit | scalelab with clock | governor | ratio (clock) |', '| --- | --- | --- | --- | --- |');
+    lines.push(
+      '## 9. Native limiter cost (criterion, from benches/RESULTS.md)',
+      '',
+      '| case | scalelab explicit | scalelab with clock | governor | ratio (clock) |',
+      '| --- | --- | --- | --- | --- |',
+    );
     for (const row of r.limiterNative.rows) {
       const f = (e) => (e ? `${e.ns.toFixed(2)} ns` : '—');
-      lines.push(`| ${row.group} | ${f(row.explicit)} | ${f(row.clock)} | ${f(row.governor)} | ${row.clockRatio ? `${row.clockRatio.toFixed(2)}×` : '—'} |`);
+      lines.push(
+        `| ${row.group} | ${f(row.explicit)} | ${f(row.clock)} | ${f(row.governor)} | ${row.clockRatio ? `${row.clockRatio.toFixed(2)}×` : '—'} |`,
+      );
     }
     lines.push('');
   }

@@ -4,8 +4,8 @@
 //
 // Usage: node benches/report.mjs   (after `cargo bench --bench limiter`)
 
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { execSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -24,7 +24,11 @@ function estimate(group, fn) {
   if (!existsSync(file)) return null;
   const e = JSON.parse(readFileSync(file, 'utf8'));
   const pick = e.slope ?? e.mean;
-  return { ns: pick.point_estimate, low: pick.confidence_interval.lower_bound, high: pick.confidence_interval.upper_bound };
+  return {
+    ns: pick.point_estimate,
+    low: pick.confidence_interval.lower_bound,
+    high: pick.confidence_interval.upper_bound,
+  };
 }
 
 const fmt = (e) => (e ? `${e.ns.toFixed(2)} ns (${e.low.toFixed(2)}–${e.high.toFixed(2)})` : '—');
@@ -35,7 +39,14 @@ const rows = GROUPS.map((group) => {
   const explicit = estimate(group, OURS_EXPLICIT);
   const clock = estimate(group, OURS_CLOCK);
   const governor = estimate(group, GOVERNOR);
-  return { group, explicit, clock, governor, explicitRatio: ratio(explicit, governor), clockRatio: ratio(clock, governor) };
+  return {
+    group,
+    explicit,
+    clock,
+    governor,
+    explicitRatio: ratio(explicit, governor),
+    clockRatio: ratio(clock, governor),
+  };
 });
 if (rows.every((r) => !r.governor)) {
   console.error('no criterion results found under target/criterion; run `cargo bench --bench limiter` first');
@@ -57,7 +68,10 @@ const lines = [
   '',
   `| case | ${OURS_EXPLICIT} | ${OURS_CLOCK} | ${GOVERNOR} | explicit / governor | clock / governor |`,
   '| --- | --- | --- | --- | --- | --- |',
-  ...rows.map((r) => `| ${r.group} | ${fmt(r.explicit)} | ${fmt(r.clock)} | ${fmt(r.governor)} | ${fmtRatio(r.explicitRatio)} | ${fmtRatio(r.clockRatio)} |`),
+  ...rows.map(
+    (r) =>
+      `| ${r.group} | ${fmt(r.explicit)} | ${fmt(r.clock)} | ${fmt(r.governor)} | ${fmtRatio(r.explicitRatio)} | ${fmtRatio(r.clockRatio)} |`,
+  ),
   '',
   'Cases: *denied* — empty bucket, time standing still (a throttled caller); *allowed* — time',
   'advancing 1 µs per call at a rate that always has a token; *contended* — two threads on one',
@@ -66,5 +80,8 @@ const lines = [
   '',
 ];
 writeFileSync(path.join(ROOT, 'benches', 'RESULTS.md'), lines.join('\n'));
-writeFileSync(path.join(ROOT, 'benches', 'results.json'), JSON.stringify({ date, machine: cpu, rustc, rows }, null, 2) + '\n');
+writeFileSync(
+  path.join(ROOT, 'benches', 'results.json'),
+  `${JSON.stringify({ date, machine: cpu, rustc, rows }, null, 2)}\n`,
+);
 console.log(lines.join('\n'));

@@ -1,8 +1,8 @@
 // The engine's JavaScript API in headless Chromium: runs, validation, AbortSignal
 // cancellation and timeouts, and a soak of short runs (worker count and wasm memory).
 
-import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
 import { launchBrowser, openPage, startServer } from './harness.mjs';
 
 let server;
@@ -31,8 +31,21 @@ test('every pattern runs and accounts for every job', async () => {
     const out = [];
     for (const pattern of ['pool', 'fanout', 'failfast', 'ratelimit']) {
       for (const workload of ['primes', 'sleep']) {
-        const r = await engine.run({ pattern, workload, jobs: 30, cost: workload === 'sleep' ? 500 : 20000, rate: 1000 });
-        out.push({ pattern, workload, counts: r.counts, identity: r.identityHolds, jobs: r.jobs.length, outcomes: Array.from(r.jobs.outcome) });
+        const r = await engine.run({
+          pattern,
+          workload,
+          jobs: 30,
+          cost: workload === 'sleep' ? 500 : 20000,
+          rate: 1000,
+        });
+        out.push({
+          pattern,
+          workload,
+          counts: r.counts,
+          identity: r.identityHolds,
+          jobs: r.jobs.length,
+          outcomes: Array.from(r.jobs.outcome),
+        });
       }
     }
     return out;
@@ -67,7 +80,10 @@ test('bad settings reject with the field, value and range, and nothing starts', 
     'rate: Infinity is out of range; allowed: 0.1–100000 jobs/s',
     'settings: expected an object such as { pattern: "pool", workers: 4 }',
   ]);
-  assert.deepEqual(result.validation.map((e) => e.field), ['workers', 'failure']);
+  assert.deepEqual(
+    result.validation.map((e) => e.field),
+    ['workers', 'failure'],
+  );
   assert.equal(result.after, 3, 'the engine still works after refusals');
 });
 
@@ -76,7 +92,10 @@ test('an AbortSignal cancels a run mid-way; the books still balance', async () =
     const controller = new AbortController();
     const report = await engine.run(
       { workload: 'spin', cost: 2000, jobs: 20000, workers: 4 },
-      { signal: controller.signal, onProgress: (b) => b.counts.completed > 0 && controller.abort('user pressed Cancel') },
+      {
+        signal: controller.signal,
+        onProgress: (b) => b.counts.completed > 0 && controller.abort('user pressed Cancel'),
+      },
     );
     return { counts: report.counts, identity: report.identityHolds, cancellation: report.cancellation };
   });
@@ -99,8 +118,17 @@ test('an abort reaches the running jobs through shared memory alone, cause and k
         { workload: 'spin', cost: 2000, jobs: 20000, workers: 4 },
         { signal: controller.signal, onProgress: (b) => b.counts.completed > 0 && controller.abort(reason) },
       );
-      const timedOut = await engine.run({ workload: 'spin', cost: 2000, jobs: 20000, workers: 4 }, { signal: AbortSignal.timeout(100) });
-      return { reason, dropped, cancelled: cancelled.cancellation, counts: cancelled.counts, timedOut: timedOut.cancellation };
+      const timedOut = await engine.run(
+        { workload: 'spin', cost: 2000, jobs: 20000, workers: 4 },
+        { signal: AbortSignal.timeout(100) },
+      );
+      return {
+        reason,
+        dropped,
+        cancelled: cancelled.cancellation,
+        counts: cancelled.counts,
+        timedOut: timedOut.cancellation,
+      };
     } finally {
       engine.worker.postMessage = post;
     }
@@ -116,7 +144,10 @@ test('an abort reaches the running jobs through shared memory alone, cause and k
 
 test('AbortSignal.timeout reads as a deadline', async () => {
   const r = await page.evaluate(async () => {
-    const report = await engine.run({ workload: 'sleep', cost: 20000, jobs: 500, workers: 2 }, { signal: AbortSignal.timeout(60) });
+    const report = await engine.run(
+      { workload: 'sleep', cost: 20000, jobs: 500, workers: 2 },
+      { signal: AbortSignal.timeout(60) },
+    );
     return report.cancellation;
   });
   assert.equal(r.err, 'deadline exceeded');
@@ -151,7 +182,9 @@ test('200 short runs: worker count and wasm memory stay flat', async () => {
     }
     return { afterWarmup: memory[19], end: memory[199], max: Math.max(...memory) };
   });
-  console.log(`soak: wasm memory after 20 runs ${r.afterWarmup} B, after 200 runs ${r.end} B (max ${r.max} B); workers ${workersBefore} -> ${page.workers().length}`);
+  console.log(
+    `soak: wasm memory after 20 runs ${r.afterWarmup} B, after 200 runs ${r.end} B (max ${r.max} B); workers ${workersBefore} -> ${page.workers().length}`,
+  );
   assert.equal(page.workers().length, workersBefore);
   assert.ok(r.end <= r.afterWarmup + 1024 * 1024, `memory grew from ${r.afterWarmup} to ${r.end}`);
 });

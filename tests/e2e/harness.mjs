@@ -10,7 +10,8 @@ import path from 'node:path';
 import { chromium } from 'playwright-core';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
-const SERVER = path.join(ROOT, 'target', 'release', 'scalelab-serve');
+// build.sh copies the server here (native builds land in target/<host triple>/).
+const SERVER = path.join(ROOT, 'target', 'bin', 'scalelab-serve');
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 
 /** Flags for headless Chromium on this kind of machine (root, closed network). */

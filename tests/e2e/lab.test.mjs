@@ -1,9 +1,9 @@
 // The lab on the page: the concurrency sweep (progress, fit, charts, cancel, bad
 // values) and each pitfall run wrong-vs-right with its numbers and chart.
 
-import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
+import { after, before, test } from 'node:test';
 import { launchBrowser, openPage, startServer } from './harness.mjs';
 
 const OUT = path.resolve(import.meta.dirname, '..', '..', 'test-output');
@@ -39,7 +39,11 @@ test('a sweep measures every worker count for CPU and I/O jobs and fits the law'
   await page.fill('[data-testid="sweep-field-repetitions"]', '2');
   await page.fill('[data-testid="sweep-field-warmup"]', '0');
   await page.click('[data-testid="sweep-run"]');
-  await page.waitForFunction(() => document.querySelector('[data-testid="sweep-progress-text"]').dataset.state === 'done', null, { timeout: 120_000 });
+  await page.waitForFunction(
+    () => document.querySelector('[data-testid="sweep-progress-text"]').dataset.state === 'done',
+    null,
+    { timeout: 120_000 },
+  );
   assert.match(await page.textContent('[data-testid="sweep-progress-text"]'), /^12 \/ 12 runs/);
   for (const curve of ['cpu', 'io']) {
     const recommended = await page.textContent(`[data-testid="sweep-recommended-${curve}"]`);
@@ -55,9 +59,15 @@ test('a sweep stops cleanly on Cancel and keeps what it measured', async () => {
   await page.fill('[data-testid="sweep-field-maxWorkers"]', '6');
   await page.fill('[data-testid="sweep-field-repetitions"]', '3');
   await page.click('[data-testid="sweep-run"]');
-  await page.waitForFunction(() => Number(document.querySelector('#sweep-progress').value) >= 2, null, { timeout: 60_000 });
+  await page.waitForFunction(() => Number(document.querySelector('#sweep-progress').value) >= 2, null, {
+    timeout: 60_000,
+  });
   await page.click('[data-testid="sweep-cancel"]');
-  await page.waitForFunction(() => document.querySelector('[data-testid="sweep-progress-text"]').dataset.state === 'cancelled', null, { timeout: 60_000 });
+  await page.waitForFunction(
+    () => document.querySelector('[data-testid="sweep-progress-text"]').dataset.state === 'cancelled',
+    null,
+    { timeout: 60_000 },
+  );
   assert.match(await page.textContent('[data-testid="sweep-summary"]'), /cancelled: partial results/);
   // The engine is free again.
   await page.waitForFunction(() => !document.querySelector('[data-testid="run"]').disabled);
@@ -67,7 +77,10 @@ test('a bad sweep value is refused with its message under the field', async () =
   await page.fill('[data-testid="sweep-field-repetitions"]', '0');
   await page.click('[data-testid="sweep-run"]');
   await page.waitForFunction(() => document.querySelector('#sweep-repetitions-error').textContent !== '');
-  assert.equal(await page.textContent('#sweep-repetitions-error'), 'repetitions: 0 is out of range; allowed: a whole number 1–10 runs each');
+  assert.equal(
+    await page.textContent('#sweep-repetitions-error'),
+    'repetitions: 0 is out of range; allowed: a whole number 1–10 runs each',
+  );
   assert.equal(await sweepState(), 'refused');
   await page.fill('[data-testid="sweep-field-repetitions"]', '3');
 });
@@ -80,13 +93,23 @@ for (const id of ['unbounded', 'leak', 'cancel', 'race', 'ticker']) {
     await page.waitForFunction(() => !document.querySelector('[data-testid="run"]').disabled);
     await page.click(`[data-testid="pitfall-run-${id}"]`);
     const result = `[data-testid="pitfall-result-${id}"]`;
-    await page.waitForFunction((sel) => document.querySelector(`${sel} .verdict, ${sel} .bad`), result, { timeout: 120_000 });
+    await page.waitForFunction((sel) => document.querySelector(`${sel} .verdict, ${sel} .bad`), result, {
+      timeout: 120_000,
+    });
     assert.equal(await page.locator(`${result} .bad`).count(), 0, await page.textContent(result));
     assert.ok((await page.locator(`${result} tbody tr`).count()) >= 2);
     // The measured damage, for the record (the issue's closing note quotes it).
-    const rows = await page.$$eval(`${result} tbody tr`, (trs) => trs.map((tr) => [...tr.cells].map((c) => c.textContent.trim()).join(' | ')));
+    const rows = await page.$$eval(`${result} tbody tr`, (trs) =>
+      trs.map((tr) => [...tr.cells].map((c) => c.textContent.trim()).join(' | ')),
+    );
     console.log(`pitfall ${id}: ${rows.join(' || ')}`);
-    if (DETERMINISTIC.has(id)) assert.equal(await page.getAttribute(`${result} .verdict`, 'data-detected'), 'true', await page.textContent(result));
-    if (id !== 'race') assert.equal(await page.getAttribute(`figure[data-chart="pitfall-${id}"]`, 'data-empty'), 'false');
+    if (DETERMINISTIC.has(id))
+      assert.equal(
+        await page.getAttribute(`${result} .verdict`, 'data-detected'),
+        'true',
+        await page.textContent(result),
+      );
+    if (id !== 'race')
+      assert.equal(await page.getAttribute(`figure[data-chart="pitfall-${id}"]`, 'data-empty'), 'false');
   });
 }

@@ -4,10 +4,10 @@
 // while a run streams in at the engine's highest rate. Screenshots go to test-output/
 // (not committed) for a person to look at.
 
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { test } from 'node:test';
 import { serverAndBrowser } from './suite.mjs';
 
 const OUT = path.resolve(import.meta.dirname, '..', '..', 'test-output');
@@ -26,10 +26,18 @@ async function fill(page, field, value) {
 async function runAndWait(page) {
   await page.waitForFunction(() => !document.querySelector('[data-testid="run"]').disabled);
   await page.click('[data-testid="run"]');
-  await page.waitForFunction(() => {
-    const state = document.querySelector('[data-testid="progress-text"]').dataset.state;
-    return state && !['running', 'stopping'].includes(state) && document.querySelector('[data-testid="summary"]').childElementCount > 0;
-  }, null, { timeout: 60_000 });
+  await page.waitForFunction(
+    () => {
+      const state = document.querySelector('[data-testid="progress-text"]').dataset.state;
+      return (
+        state &&
+        !['running', 'stopping'].includes(state) &&
+        document.querySelector('[data-testid="summary"]').childElementCount > 0
+      );
+    },
+    null,
+    { timeout: 60_000 },
+  );
   return page.getAttribute('[data-testid="progress-text"]', 'data-state');
 }
 
@@ -46,16 +54,39 @@ async function summaryCounts(page) {
 /** The summary's throughput and notes (cancellation, errgroup, limiter), for the log. */
 async function summaryNotes(page) {
   const throughput = (await page.textContent('[data-testid="sum-throughput"] b')).trim();
-  const notes = await page.$$eval('[data-testid="summary"] p.note', (ps) => ps.map((p) => p.textContent).filter(Boolean));
+  const notes = await page.$$eval('[data-testid="summary"] p.note', (ps) =>
+    ps.map((p) => p.textContent).filter(Boolean),
+  );
   return [`throughput ${throughput}`, ...notes].join(' ');
 }
 
 const CASES = [
-  { pattern: 'pool', fields: { jobs: 120, workers: 6 }, charts: ['timeline', 'throughput', 'load', 'latency', 'memory'] },
-  { pattern: 'fanout', fields: { jobs: 120, workload: 'sha256', ordered: null }, charts: ['timeline', 'throughput', 'load', 'latency', 'memory'] },
-  { pattern: 'failfast', fields: { jobs: 400, failure: 0.05, workload: 'sleep', cost: 1000 }, charts: ['timeline', 'throughput', 'load', 'latency', 'memory'] },
-  { pattern: 'ratelimit', fields: { jobs: 120, rate: 400, burst: 20 }, charts: ['timeline', 'throughput', 'load', 'latency', 'limiter', 'memory'] },
-  { pattern: 'ratelimit', fields: { jobs: 60, rate: 200, pacing: 'ticker' }, charts: ['timeline', 'throughput', 'load', 'latency', 'limiter', 'memory'], name: 'ticker' },
+  {
+    pattern: 'pool',
+    fields: { jobs: 120, workers: 6 },
+    charts: ['timeline', 'throughput', 'load', 'latency', 'memory'],
+  },
+  {
+    pattern: 'fanout',
+    fields: { jobs: 120, workload: 'sha256', ordered: null },
+    charts: ['timeline', 'throughput', 'load', 'latency', 'memory'],
+  },
+  {
+    pattern: 'failfast',
+    fields: { jobs: 400, failure: 0.05, workload: 'sleep', cost: 1000 },
+    charts: ['timeline', 'throughput', 'load', 'latency', 'memory'],
+  },
+  {
+    pattern: 'ratelimit',
+    fields: { jobs: 120, rate: 400, burst: 20 },
+    charts: ['timeline', 'throughput', 'load', 'latency', 'limiter', 'memory'],
+  },
+  {
+    pattern: 'ratelimit',
+    fields: { jobs: 60, rate: 200, pacing: 'ticker' },
+    charts: ['timeline', 'throughput', 'load', 'latency', 'limiter', 'memory'],
+    name: 'ticker',
+  },
   { pattern: 'deadline', fields: {}, charts: ['timeline', 'throughput', 'load', 'latency', 'memory'] },
 ];
 
@@ -78,8 +109,15 @@ for (const c of CASES) {
       // The charts catch up one per animation frame (ChartsView.render), so the last of
       // them may draw a few frames after the summary appears.
       const drawn = await page
-        .waitForFunction((name) => document.querySelector(`figure[data-chart="${name}"]`).dataset.empty === 'false', chart, { timeout: 10_000 })
-        .then(() => true, () => false);
+        .waitForFunction(
+          (name) => document.querySelector(`figure[data-chart="${name}"]`).dataset.empty === 'false',
+          chart,
+          { timeout: 10_000 },
+        )
+        .then(
+          () => true,
+          () => false,
+        );
       assert.ok(drawn, `${chart} chart has data`);
     }
     if (c.pattern === 'failfast') {
@@ -91,7 +129,9 @@ for (const c of CASES) {
       assert.ok(counts.notStarted > 0);
       // The timeout runs on the run's own clock: it can fire late (timers), never early.
       const timeout = Number(await page.inputValue('[data-testid="field-timeout"]'));
-      const at = Number((await page.textContent('[data-testid="summary"]')).match(/Cancelled \(deadline exceeded\) at ([\d.]+) ms/)[1]);
+      const at = Number(
+        (await page.textContent('[data-testid="summary"]')).match(/Cancelled \(deadline exceeded\) at ([\d.]+) ms/)[1],
+      );
       assert.ok(at >= timeout - 0.01, `deadline hit at ${at} ms of a ${timeout} ms timeout`);
     } else {
       assert.equal(state, 'done');
@@ -115,12 +155,19 @@ test('Cancel mid-run: running jobs stop, the rest never start, the timeline mark
   await page.click('[data-testid="run"]');
   await page.waitForFunction(() => Number(document.querySelector('[data-testid="progress"]').value) > 20);
   await page.click('[data-testid="cancel"]');
-  await page.waitForFunction(() => document.querySelector('[data-testid="progress-text"]').dataset.state === 'cancelled', null, { timeout: 30_000 });
+  await page.waitForFunction(
+    () => document.querySelector('[data-testid="progress-text"]').dataset.state === 'cancelled',
+    null,
+    { timeout: 30_000 },
+  );
   await page.waitForSelector('[data-testid="sum-completed"]');
   const counts = await summaryCounts(page);
   assert.ok(counts.completed > 0 && counts.notStarted > 0, JSON.stringify(counts));
   assert.equal(counts.completed + counts.failed + counts.cancelled + counts.notStarted, 20000);
-  assert.match(await page.textContent('[data-testid="summary"]'), /Cancelled \(canceled\) at .*“Cancel pressed”.* 0 started after the cancel/);
+  assert.match(
+    await page.textContent('[data-testid="summary"]'),
+    /Cancelled \(canceled\) at .*“Cancel pressed”.* 0 started after the cancel/,
+  );
   await page.screenshot({ path: path.join(OUT, 'page-cancelled.png'), fullPage: true });
   console.log(`page-cancelled.png: ${JSON.stringify(counts)}; ${await summaryNotes(page)}`);
   assert.deepEqual(problems, []);
@@ -131,10 +178,16 @@ test('a bad value shows an inline message, disables Run with the reason, and sta
   const { page, problems } = await open();
   await fill(page, 'workers', '0');
   await page.waitForFunction(() => document.querySelector('[data-testid="error-workers"]').textContent !== '');
-  assert.equal(await page.textContent('[data-testid="error-workers"]'), 'workers: 0 is out of range; allowed: a whole number 1–256 goroutines');
+  assert.equal(
+    await page.textContent('[data-testid="error-workers"]'),
+    'workers: 0 is out of range; allowed: a whole number 1–256 goroutines',
+  );
   assert.equal(await page.getAttribute('[data-testid="field-workers"]', 'aria-invalid'), 'true');
   assert.equal(await page.isDisabled('[data-testid="run"]'), true);
-  assert.match(await page.textContent('[data-testid="run-reason"]'), /Run is disabled until this setting is fixed: workers/);
+  assert.match(
+    await page.textContent('[data-testid="run-reason"]'),
+    /Run is disabled until this setting is fixed: workers/,
+  );
   // Enter in a field submits the form: still nothing runs.
   await page.press('[data-testid="field-workers"]', 'Enter');
   assert.equal(await page.textContent('[data-testid="progress-text"]'), 'No run yet.');
@@ -160,8 +213,14 @@ test('a shared link restores the set-up; values from a link are validated like t
 
   const bad = await open('?pattern=pool&workers=1e308&jobs=%3Cimg%20src%3Dx%3E&colour=red');
   await bad.page.waitForFunction(() => document.querySelector('[data-testid="error-workers"]').textContent !== '');
-  assert.equal(await bad.page.textContent('[data-testid="error-workers"]'), 'workers: 1e308 is out of range; allowed: a whole number 1–256 goroutines');
-  assert.equal(await bad.page.textContent('[data-testid="error-jobs"]'), 'jobs: <img src=x> is not a number; allowed: a whole number 1–100000 jobs');
+  assert.equal(
+    await bad.page.textContent('[data-testid="error-workers"]'),
+    'workers: 1e308 is out of range; allowed: a whole number 1–256 goroutines',
+  );
+  assert.equal(
+    await bad.page.textContent('[data-testid="error-jobs"]'),
+    'jobs: <img src=x> is not a number; allowed: a whole number 1–100000 jobs',
+  );
   assert.equal(await bad.page.locator('img').count(), 0, 'text from a link is never markup');
   assert.match(await bad.page.textContent('#link-banner'), /colour is not a known setting/);
   assert.equal(await bad.page.isDisabled('[data-testid="run"]'), true);
@@ -180,7 +239,11 @@ test('keyboard: the pattern group, the fields and Run work without a mouse', asy
   await page.keyboard.type('40');
   await page.waitForFunction(() => !document.querySelector('[data-testid="run"]').disabled);
   await page.keyboard.press('Enter');
-  await page.waitForFunction(() => document.querySelector('[data-testid="progress-text"]').dataset.state === 'done', null, { timeout: 30_000 });
+  await page.waitForFunction(
+    () => document.querySelector('[data-testid="progress-text"]').dataset.state === 'done',
+    null,
+    { timeout: 30_000 },
+  );
   assert.deepEqual(problems, []);
   await page.close();
 });
@@ -202,7 +265,9 @@ test('compare, exports (JSON, CSV) and chart PNGs', async () => {
   assert.equal(exported.settings.pattern, 'fanout');
 
   const [csv] = await Promise.all([page.waitForEvent('download'), page.click('#export-csv')]);
-  const lines = readFileSync(await csv.path(), 'utf8').trim().split('\n');
+  const lines = readFileSync(await csv.path(), 'utf8')
+    .trim()
+    .split('\n');
   assert.equal(lines.length, 81);
   assert.equal(lines[0], 'id,worker,thread,cost,queuedMs,startedMs,finishedMs,outcome,result,error');
 
@@ -232,7 +297,10 @@ test('pointing at a timeline bar names its job: worker, thread, times, outcome',
     }
   }
   assert.ok(found, 'a bar was found under the pointer');
-  assert.match(found, /^job \d+ · worker 0 on thread \d+ · queued at [\d.]+ ms, started [\d.]+ ms, ended [\d.]+ ms · waited [\d.]+ ms · ran [\d.]+ ms · completed \(result \d+\)$/);
+  assert.match(
+    found,
+    /^job \d+ · worker 0 on thread \d+ · queued at [\d.]+ ms, started [\d.]+ ms, ended [\d.]+ ms · waited [\d.]+ ms · ran [\d.]+ ms · completed \(result \d+\)$/,
+  );
   await page.mouse.move(over.x + over.width / 2, over.y + over.height + 150); // off the plot
   await page.waitForFunction((sel) => document.querySelector(sel).dataset.job === '-1', inspector);
   assert.equal(await page.textContent(inspector), 'Point at a bar to see its job.');
@@ -247,7 +315,8 @@ test('an exported run imports back for comparison; a bad or hostile file is refu
   const [json] = await Promise.all([page.waitForEvent('download'), page.click('#export-json')]);
   const exported = readFileSync(await json.path(), 'utf8');
   const rows = () => page.locator('[data-testid="compare-row"]').count();
-  const importFile = (name, text) => page.setInputFiles('[data-testid="import-run"]', { name, mimeType: 'application/json', buffer: Buffer.from(text) });
+  const importFile = (name, text) =>
+    page.setInputFiles('[data-testid="import-run"]', { name, mimeType: 'application/json', buffer: Buffer.from(text) });
   const status = () => page.textContent('[data-testid="import-status"]');
 
   // Round trip: the same figures come back as a compared run.
@@ -263,20 +332,34 @@ test('an exported run imports back for comparison; a bad or hostile file is refu
   hostile.pattern = '<img src=x onerror="document.title=1">';
   await importFile('<b>bold</b>.json', JSON.stringify(hostile));
   await page.waitForFunction(() => document.querySelectorAll('[data-testid="compare-row"]').length === 3);
-  assert.match(await page.locator('[data-testid="compare-row"]').nth(2).textContent(), /imported: <img src=x onerror="document.title=1">.*\(<b>bold<\/b>\.json\)/);
+  assert.match(
+    await page.locator('[data-testid="compare-row"]').nth(2).textContent(),
+    /imported: <img src=x onerror="document.title=1">.*\(<b>bold<\/b>\.json\)/,
+  );
   assert.equal(await page.locator('#compare-table img, #compare-table b, #import-status img').count(), 0);
 
   // Refused, with the field, the value and what was expected; nothing added.
   const refusals = [
     ['not-json.json', 'hello', /^import "not-json\.json": not JSON/],
     ['other.json', '{"scalelab": 2}', /is not a scalelab run export: scalelab: 2; expected 1/],
-    ['nan.json', exported.replace(/"throughputPerS": [\d.e+-]+/, '"throughputPerS": "fast"'), /report\.throughputPerS: "fast"; expected a finite number ≥ 0/],
-    ['neg.json', exported.replace(/"completed": \d+/, '"completed": -3'), /report\.counts\.completed: -3; expected a whole number ≥ 0/],
+    [
+      'nan.json',
+      exported.replace(/"throughputPerS": [\d.e+-]+/, '"throughputPerS": "fast"'),
+      /report\.throughputPerS: "fast"; expected a finite number ≥ 0/,
+    ],
+    [
+      'neg.json',
+      exported.replace(/"completed": \d+/, '"completed": -3'),
+      /report\.counts\.completed: -3; expected a whole number ≥ 0/,
+    ],
     ['array.json', '[1,2]', /file: \[1,2\]; expected an object/],
   ];
   for (const [name, text, message] of refusals) {
     await importFile(name, text);
-    await page.waitForFunction((n) => document.querySelector('[data-testid="import-status"]').textContent.includes(n), name);
+    await page.waitForFunction(
+      (n) => document.querySelector('[data-testid="import-status"]').textContent.includes(n),
+      name,
+    );
     assert.match(await status(), message, name);
     assert.equal(await page.getAttribute('[data-testid="import-status"]', 'class'), 'import-status error');
     assert.equal(await rows(), 3, `${name} added nothing`);
@@ -291,7 +374,12 @@ test('speedup vs one worker is measured on request', async () => {
   await fill(page, 'workers', 2);
   await runAndWait(page);
   await page.click('[data-testid="measure-speedup"]');
-  await page.waitForFunction(() => /Speedup vs one worker: [\d.]+×/.test(document.querySelector('[data-testid="sum-speedup"]')?.textContent ?? ''), null, { timeout: 60_000 });
+  await page.waitForFunction(
+    () =>
+      /Speedup vs one worker: [\d.]+×/.test(document.querySelector('[data-testid="sum-speedup"]')?.textContent ?? ''),
+    null,
+    { timeout: 60_000 },
+  );
   assert.deepEqual(problems, []);
   await page.close();
 });
@@ -300,7 +388,9 @@ test('phone width: everything fits without sideways scrolling', async () => {
   const { page, problems } = await open('', { width: 390, height: 844 });
   await fill(page, 'jobs', 60);
   await runAndWait(page);
-  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  const overflow = await page.evaluate(
+    () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+  );
   assert.ok(overflow <= 0, `page is ${overflow}px wider than the screen`);
   await page.screenshot({ path: path.join(OUT, 'page-phone.png'), fullPage: true });
   assert.deepEqual(problems, []);
@@ -312,7 +402,8 @@ test('the main thread stays responsive while a run streams at the highest rate',
   await page.evaluate(() => {
     globalThis.longTasks = [];
     new PerformanceObserver((list) => {
-      for (const entry of list.getEntries()) globalThis.longTasks.push({ start: entry.startTime, duration: entry.duration });
+      for (const entry of list.getEntries())
+        globalThis.longTasks.push({ start: entry.startTime, duration: entry.duration });
     }).observe({ type: 'longtask' });
   });
   // Empty jobs as fast as the pool goes: the largest and most frequent batches.
@@ -323,7 +414,11 @@ test('the main thread stays responsive while a run streams at the highest rate',
   await page.waitForFunction(() => !document.querySelector('[data-testid="run"]').disabled);
   const started = await page.evaluate(() => performance.now());
   await page.click('[data-testid="run"]');
-  await page.waitForFunction(() => document.querySelector('[data-testid="progress-text"]').dataset.state === 'done', null, { timeout: 60_000 });
+  await page.waitForFunction(
+    () => document.querySelector('[data-testid="progress-text"]').dataset.state === 'done',
+    null,
+    { timeout: 60_000 },
+  );
   const streamedUntil = await page.evaluate(() => performance.now());
   await page.waitForTimeout(300);
   const tasks = await page.evaluate(() => globalThis.longTasks);

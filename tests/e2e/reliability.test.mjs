@@ -3,8 +3,8 @@
 // panic is reported, the engine replaced and the page's state kept; double Run,
 // repeated Cancel and a hidden tab leave no duplicate run and no stuck UI.
 
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import { openPage } from './harness.mjs';
 import { serverAndBrowser } from './suite.mjs';
 
@@ -44,19 +44,26 @@ test('every bad value typed in the form: inline message, Run disabled, nothing s
   let tried = 0;
   for (const field of FIELDS) {
     await page.click(`[data-testid="pattern-${field.pattern}"]`);
-    for (const [name, value] of Object.entries(field.extra ?? {})) await page.selectOption(`[data-testid="field-${name}"]`, value);
+    for (const [name, value] of Object.entries(field.extra ?? {}))
+      await page.selectOption(`[data-testid="field-${name}"]`, value);
     const good = await page.inputValue(`[data-testid="field-${field.name}"]`);
     for (const value of [...ALWAYS_BAD, ...field.bad]) {
       await page.fill(`[data-testid="field-${field.name}"]`, value);
       const error = `[data-testid="error-${field.name}"]`;
       const shown = value === '' ? '(empty)' : value.length > 40 ? `${value.slice(0, 40)}…` : value;
-      await page.waitForFunction(([sel, shown]) => document.querySelector(sel).textContent.includes(`: ${shown} `), [error, shown]);
+      await page.waitForFunction(
+        ([sel, shown]) => document.querySelector(sel).textContent.includes(`: ${shown} `),
+        [error, shown],
+      );
       assertMessage(await page.textContent(error), field.name, value);
       assert.equal(await page.isDisabled('[data-testid="run"]'), true);
       tried++;
     }
     await page.fill(`[data-testid="field-${field.name}"]`, good);
-    await page.waitForFunction((sel) => document.querySelector(sel).textContent === '', `[data-testid="error-${field.name}"]`);
+    await page.waitForFunction(
+      (sel) => document.querySelector(sel).textContent === '',
+      `[data-testid="error-${field.name}"]`,
+    );
   }
   assert.equal(await page.textContent('[data-testid="progress-text"]'), 'No run yet.');
   console.log(`form: ${tried} bad values refused`);
@@ -83,7 +90,10 @@ test('every bad value in a link: the same messages, and the page still loads', a
     }
   }
   const { page, problems } = await open('?pattern=%3Cscript%3Ealert(1)%3C%2Fscript%3E&workers=2');
-  assert.match(await page.textContent('#link-banner'), /pattern: <script>alert\(1\)<\/script> is not one of the choices; allowed: pool, fanout/);
+  assert.match(
+    await page.textContent('#link-banner'),
+    /pattern: <script>alert\(1\)<\/script> is not one of the choices; allowed: pool, fanout/,
+  );
   assert.equal(await page.isChecked('[data-testid="pattern-pool"]'), true, 'falls back to the worker pool');
   assert.deepEqual(problems, []);
   await page.close();
@@ -93,7 +103,9 @@ test('every bad value in a link: the same messages, and the page still loads', a
 test('every bad value through the JS API: a thrown Error with the same message', async () => {
   const { page, problems } = await openPage(stack.browser.context, new URL('harness/', stack.server.url).href);
   await page.waitForSelector('html[data-ready="true"]');
-  const cases = FIELDS.flatMap((f) => [...ALWAYS_BAD, ...f.bad].map((value) => ({ field: f.name, value, extra: f.extra ?? {}, pattern: f.pattern })));
+  const cases = FIELDS.flatMap((f) =>
+    [...ALWAYS_BAD, ...f.bad].map((value) => ({ field: f.name, value, extra: f.extra ?? {}, pattern: f.pattern })),
+  );
   const messages = await page.evaluate(async (cases) => {
     const engine = await globalThis.scalelab.Engine.start();
     const out = [];
@@ -115,13 +127,16 @@ test('every bad value through the JS API: a thrown Error with the same message',
     }
     return out;
   }, cases);
-  cases.forEach((c, i) => assertMessage(messages[i].split('\n')[0], c.field, c.value));
-  assert.deepEqual(messages.slice(cases.length).map((m) => m.split(';')[0]), [
-    'workers: NaN is not a number',
-    'workers: Infinity is out of range',
-    'workers: -1 is out of range',
-    'workers: 1e+308 is out of range',
-  ]);
+  for (const [i, c] of cases.entries()) assertMessage(messages[i].split('\n')[0], c.field, c.value);
+  assert.deepEqual(
+    messages.slice(cases.length).map((m) => m.split(';')[0]),
+    [
+      'workers: NaN is not a number',
+      'workers: Infinity is out of range',
+      'workers: -1 is out of range',
+      'workers: 1e+308 is out of range',
+    ],
+  );
   console.log(`JS API: ${cases.length + 4} bad values refused`);
   assert.deepEqual(problems, []);
   await page.close();
@@ -138,18 +153,30 @@ test('an injected panic is reported, the engine replaced, the page keeps its sta
   await page.evaluate(() => globalThis.scalelabTestHooks.injectPanic());
   await page.click('[data-testid="run"]');
   await page.waitForFunction(() => document.documentElement.dataset.restarts === '1', null, { timeout: 30_000 });
-  assert.match(await page.textContent('#engine-banner'), /^engine crashed: .*injected fault: job \d+ panicked on purpose.*The engine was restarted; your settings and earlier runs are kept\.$/s);
+  assert.match(
+    await page.textContent('#engine-banner'),
+    /^engine crashed: .*injected fault: job \d+ panicked on purpose.*The engine was restarted; your settings and earlier runs are kept\.$/s,
+  );
   assert.equal(await page.inputValue('[data-testid="field-jobs"]'), '41', 'the form is kept');
   assert.equal(await page.locator('[data-testid="compare-row"]').count(), 1, 'earlier runs are kept');
   // The fresh engine works.
   await page.waitForFunction(() => !document.querySelector('[data-testid="run"]').disabled);
   await page.click('[data-testid="run"]');
-  await page.waitForFunction(() => document.querySelector('[data-testid="progress-text"]').dataset.state === 'done', null, { timeout: 30_000 });
+  await page.waitForFunction(
+    () => document.querySelector('[data-testid="progress-text"]').dataset.state === 'done',
+    null,
+    { timeout: 30_000 },
+  );
   assert.match(await page.textContent('[data-testid="sum-identity"]'), /✓$/);
   assert.equal(await page.locator('[data-testid="compare-row"]').count(), 2);
   // The dying pool thread's trap may surface as an error in a worker's console; nothing else may.
-  assert.deepEqual(problems.filter((p) => !/unreachable|RuntimeError|panicked|engine crashed/.test(p)), []);
-  console.log(`faults: 1 panic injected and survived (restart ${await page.evaluate(() => document.documentElement.dataset.restarts)})`);
+  assert.deepEqual(
+    problems.filter((p) => !/unreachable|RuntimeError|panicked|engine crashed/.test(p)),
+    [],
+  );
+  console.log(
+    `faults: 1 panic injected and survived (restart ${await page.evaluate(() => document.documentElement.dataset.restarts)})`,
+  );
   await page.close();
 });
 
@@ -169,7 +196,11 @@ test('double Run starts one run; repeated Cancel and a hidden tab leave the book
   await page.click('[data-testid="run"]');
   await page.waitForFunction(() => Number(document.querySelector('[data-testid="progress"]').value) > 10);
   for (let i = 0; i < 5; i++) await page.click('[data-testid="cancel"]', { force: true }).catch(() => {});
-  await page.waitForFunction(() => document.querySelector('[data-testid="progress-text"]').dataset.state === 'cancelled', null, { timeout: 30_000 });
+  await page.waitForFunction(
+    () => document.querySelector('[data-testid="progress-text"]').dataset.state === 'cancelled',
+    null,
+    { timeout: 30_000 },
+  );
   assert.match(await page.textContent('[data-testid="sum-identity"]'), /✓$/);
   assert.equal(await page.isDisabled('[data-testid="run"]'), false, 'the UI is not stuck');
 
@@ -181,7 +212,11 @@ test('double Run starts one run; repeated Cancel and a hidden tab leave the book
   await other.bringToFront();
   await other.waitForTimeout(1500);
   await page.bringToFront();
-  await page.waitForFunction(() => document.querySelector('[data-testid="progress-text"]').dataset.state === 'done', null, { timeout: 60_000 });
+  await page.waitForFunction(
+    () => document.querySelector('[data-testid="progress-text"]').dataset.state === 'done',
+    null,
+    { timeout: 60_000 },
+  );
   await other.close();
   assert.match(await page.textContent('[data-testid="sum-identity"]'), /✓$/);
   assert.equal(await page.locator('[data-testid="compare-row"]').count(), 3);

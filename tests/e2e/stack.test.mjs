@@ -1,8 +1,8 @@
 // The walking skeleton: the served page is cross-origin isolated, starts a pool of
 // real threads and computes a parallel result that matches the known answer.
 
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import { openPage } from './harness.mjs';
 import { serverAndBrowser } from './suite.mjs';
 

@@ -25,7 +25,11 @@ const PRIMES_BELOW_10M = 664579;
 const KEEP = 6;
 
 const engineView = new EngineView();
-const patternView = new PatternView(document.getElementById('pattern-picker'), document.getElementById('pattern-explain'), PATTERNS);
+const patternView = new PatternView(
+  document.getElementById('pattern-picker'),
+  document.getElementById('pattern-explain'),
+  PATTERNS,
+);
 const form = new FormView(document.getElementById('settings-form'));
 const progress = new ProgressView();
 const summary = new SummaryView();
@@ -77,7 +81,8 @@ function runState(run) {
   if (run.failure) return 'failed';
   if (!run.report) return run.cancelledMs != null ? 'stopping' : 'running';
   if (run.report.error) return 'failed fast';
-  if (run.report.cancellation) return run.report.cancellation.err === 'deadline exceeded' ? 'deadline exceeded' : 'cancelled';
+  if (run.report.cancellation)
+    return run.report.cancellation.err === 'deadline exceeded' ? 'deadline exceeded' : 'cancelled';
   return 'done';
 }
 
@@ -115,7 +120,10 @@ function currentSettings() {
 let linkTimer = 0;
 function syncLink() {
   clearTimeout(linkTimer);
-  linkTimer = setTimeout(() => history.replaceState(null, '', writeLink(state.pattern.id, form.applicable(state.pattern))), 150);
+  linkTimer = setTimeout(
+    () => history.replaceState(null, '', writeLink(state.pattern.id, form.applicable(state.pattern))),
+    150,
+  );
 }
 
 let validateTimer = 0;
@@ -145,7 +153,8 @@ function choosePattern(id, { preset = true } = {}) {
     const workload = pattern.preset.workload ?? form.defaultOf('workload');
     const reset = {};
     for (const name of PRESET_FIELDS) reset[name] = pattern.preset[name] ?? form.defaultOf(name, workload);
-    if (!('cost' in pattern.preset) && reset.workload !== values.workload) reset.cost = form.defaultOf('cost', reset.workload);
+    if (!('cost' in pattern.preset) && reset.workload !== values.workload)
+      reset.cost = form.defaultOf('cost', reset.workload);
     form.setValues(reset);
   }
   form.showFor(pattern);
@@ -159,7 +168,8 @@ function onInput(name) {
   const values = form.values();
   if (name === 'workload' && values.workload !== lastWorkload) {
     // Keep the cost sensible: a default cost follows the workload's own default.
-    if (values.cost === form.defaultOf('cost', lastWorkload)) form.setValues({ cost: form.defaultOf('cost', values.workload) });
+    if (values.cost === form.defaultOf('cost', lastWorkload))
+      form.setValues({ cost: form.defaultOf('cost', values.workload) });
     lastWorkload = values.workload;
   }
   form.showFor(state.pattern);
@@ -172,12 +182,19 @@ function onInput(name) {
 /** Speedup against a kept one-worker run of the same set-up, if there is one. */
 function speedupFor(run) {
   const workers = run.settings.workers;
-  const canMeasure = workers !== undefined && workers !== '1' && run.pattern.engine !== 'fanout' && !run.report?.cancellation;
+  const canMeasure =
+    workers !== undefined && workers !== '1' && run.pattern.engine !== 'fanout' && !run.report?.cancellation;
   const same = (a, b) => JSON.stringify({ ...a, workers: '1' }) === JSON.stringify({ ...b, workers: '1' });
   // Only runs made here, on this machine and in this session, are a fair baseline.
-  const base = state.kept.find((k) => !k.imported && k.settings.workers === '1' && same(k.settings, run.settings) && !k.report.cancellation);
+  const base = state.kept.find(
+    (k) => !k.imported && k.settings.workers === '1' && same(k.settings, run.settings) && !k.report.cancellation,
+  );
   if (!base || !canMeasure) return { speedup: null, baselineThroughput: null, canMeasure };
-  return { speedup: run.report.throughputPerS / base.report.throughputPerS, baselineThroughput: base.report.throughputPerS, canMeasure };
+  return {
+    speedup: run.report.throughputPerS / base.report.throughputPerS,
+    baselineThroughput: base.report.throughputPerS,
+    canMeasure,
+  };
 }
 
 /** Keeps a finished (or imported) run for comparison; the oldest goes past KEEP. */
@@ -232,7 +249,11 @@ async function run(settings = currentSettings(), { label } = {}) {
     });
     live.finish(report);
     const workers = settings.workers ? ` · ${settings.workers} workers` : '';
-    keep({ label: label ?? `#${number} ${pattern.title}${workers} · ${settings.workload ?? 'primes'}`, settings, report });
+    keep({
+      label: label ?? `#${number} ${pattern.title}${workers} · ${settings.workload ?? 'primes'}`,
+      settings,
+      report,
+    });
   } catch (err) {
     live.abandon(err.message);
     state.running = null;
@@ -298,7 +319,10 @@ async function recoverFrom(err) {
 async function measureBaseline() {
   const original = state.shown;
   if (!original?.report) return;
-  const baseline = await run({ ...original.settings, workers: '1' }, { label: `baseline for ${original.pattern.title}: 1 worker` });
+  const baseline = await run(
+    { ...original.settings, workers: '1' },
+    { label: `baseline for ${original.pattern.title}: 1 worker` },
+  );
   if (baseline?.report) showRun(original);
 }
 
@@ -318,7 +342,12 @@ async function runSweep(values) {
   try {
     const report = await state.engine.sweep(currentSettings(), values, {
       signal: controller.signal,
-      onProgress: (p) => sweepView.progress(p.done, p.total, `${p.step.curve} at ${p.step.workers} workers${p.step.warmup ? ' (warm-up)' : ''}`),
+      onProgress: (p) =>
+        sweepView.progress(
+          p.done,
+          p.total,
+          `${p.step.curve} at ${p.step.workers} workers${p.step.warmup ? ' (warm-up)' : ''}`,
+        ),
     });
     state.sweep = report;
     sweepView.progress(report.runsDone, report.runsTotal, report.cancelled ? 'cancelled' : 'done');
@@ -346,7 +375,9 @@ async function runPitfall(id) {
   try {
     for (const r of runs) {
       pitfallsView.running(id, r.label);
-      results.push(r.race ? await state.engine.race(r.race) : await state.engine.run(r.settings, { signal: controller.signal }));
+      results.push(
+        r.race ? await state.engine.race(r.race) : await state.engine.run(r.settings, { signal: controller.signal }),
+      );
     }
     pitfallsView.show(id, runs, results);
   } catch (err) {
@@ -362,10 +393,12 @@ function sweepCsv(report) {
   const lines = ['curve,workload,cost,workers,repetition,throughput,median,efficiency'];
   for (const curve of report.curves) {
     for (const p of curve.points) {
-      p.throughputs.forEach((x, i) => lines.push([curve.curve, curve.workload, curve.cost, p.workers, i, x, p.median, p.efficiency].join(',')));
+      for (const [i, x] of p.throughputs.entries()) {
+        lines.push([curve.curve, curve.workload, curve.cost, p.workers, i, x, p.median, p.efficiency].join(','));
+      }
     }
   }
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }
 
 // --- wiring ---------------------------------------------------------------------------
@@ -386,7 +419,9 @@ summary.bindBaseline(measureBaseline);
 sweepView.bindRun(runSweep);
 sweepView.bindCancel(() => state.activity === 'sweep' && state.running?.abort('Cancel pressed'));
 sweepView.bindExport(
-  () => state.sweep && download(new Blob([JSON.stringify(state.sweep, null, 2)], { type: 'application/json' }), 'scalelab-sweep.json'),
+  () =>
+    state.sweep &&
+    download(new Blob([JSON.stringify(state.sweep, null, 2)], { type: 'application/json' }), 'scalelab-sweep.json'),
   () => state.sweep && download(new Blob([sweepCsv(state.sweep)], { type: 'text/csv' }), 'scalelab-sweep.csv'),
 );
 pitfallsView.bindRun(runPitfall);
@@ -401,7 +436,10 @@ document.addEventListener('visibilitychange', () => document.visibilityState ===
 document.getElementById('export-json').addEventListener('click', () => {
   const runNow = state.shown;
   if (!runNow?.report) return;
-  download(new Blob([JSON.stringify(runToJson(runNow), null, 2)], { type: 'application/json' }), `${fileStem(runNow)}.json`);
+  download(
+    new Blob([JSON.stringify(runToJson(runNow), null, 2)], { type: 'application/json' }),
+    `${fileStem(runNow)}.json`,
+  );
 });
 document.getElementById('import-run').addEventListener('change', async (event) => {
   const input = event.target;
@@ -410,7 +448,8 @@ document.getElementById('import-run').addEventListener('change', async (event) =
   input.value = ''; // the same file may be chosen again
   if (!file) return;
   try {
-    if (file.size > MAX_IMPORT_BYTES) throw new Error(`import ${file.name}: ${file.size} bytes; allowed: at most ${MAX_IMPORT_BYTES} bytes`);
+    if (file.size > MAX_IMPORT_BYTES)
+      throw new Error(`import ${file.name}: ${file.size} bytes; allowed: at most ${MAX_IMPORT_BYTES} bytes`);
     const entry = parseRunExport(await file.text(), file.name);
     keep(entry);
     status.className = 'import-status';
@@ -428,7 +467,11 @@ document.getElementById('export-csv').addEventListener('click', () => {
 for (const button of document.querySelectorAll('button[data-png]')) {
   button.addEventListener('click', async () => {
     const name = button.dataset.png;
-    const lab = { compare: compare.chart, 'sweep-throughput': sweepView.throughput, 'sweep-efficiency': sweepView.efficiency };
+    const lab = {
+      compare: compare.chart,
+      'sweep-throughput': sweepView.throughput,
+      'sweep-efficiency': sweepView.efficiency,
+    };
     const chart = lab[name] ?? charts.chart(name);
     const blob = await chart.png();
     download(blob, `scalelab-${name}.png`);
@@ -478,7 +521,9 @@ async function start() {
   form.showFor(state.pattern);
   const problems = [];
   if (link.badPattern !== null) {
-    problems.push(`pattern: ${link.badPattern.slice(0, 40)} is not one of the choices; allowed: ${PATTERNS.map((p) => p.id).join(', ')}`);
+    problems.push(
+      `pattern: ${link.badPattern.slice(0, 40)} is not one of the choices; allowed: ${PATTERNS.map((p) => p.id).join(', ')}`,
+    );
   }
   if (Object.keys(link.unknown).length) {
     const errors = await state.engine.validate(link.unknown);

@@ -28,7 +28,10 @@ export const PITFALLS = [
       const job = { workload: 'spin', cost: '100', jobs: '10000', stack: '8' };
       return [
         { label: 'wrong: a goroutine per job', settings: { pattern: 'fanout', ...job } },
-        { label: `right: a pool of ${threads}`, settings: { pattern: 'pool', workers: String(threads), queue: '64', ...job } },
+        {
+          label: `right: a pool of ${threads}`,
+          settings: { pattern: 'pool', workers: String(threads), queue: '64', ...job },
+        },
       ];
     },
     measure: ([wrong, right]) => ({
@@ -60,7 +63,12 @@ export const PITFALLS = [
     measure: ([noClose, stops, right]) => ({
       rows: [
         ['leak found', noClose.leak ? 'yes' : 'no', stops.leak ? 'yes' : 'no', right.leak ? 'yes' : 'no'],
-        ['jobs done / never started', `${noClose.counts.completed} / ${noClose.counts.notStarted}`, `${stops.counts.completed} / ${stops.counts.notStarted}`, `${right.counts.completed} / ${right.counts.notStarted}`],
+        [
+          'jobs done / never started',
+          `${noClose.counts.completed} / ${noClose.counts.notStarted}`,
+          `${stops.counts.completed} / ${stops.counts.notStarted}`,
+          `${right.counts.completed} / ${right.counts.notStarted}`,
+        ],
       ],
       detected: Boolean(noClose.leak && stops.leak && !right.leak),
       verdict: [noClose.leak, stops.leak].filter(Boolean).join(' — '),
@@ -73,7 +81,15 @@ export const PITFALLS = [
     explain:
       'Workers that never look at ctx.Done() keep going after a cancel or a deadline: running jobs burn CPU to the end and queued jobs still start. Here a 110 ms deadline hits a pool of 20 ms CPU jobs.',
     runs: (threads) => {
-      const base = { pattern: 'pool', workload: 'spin', cost: '20000', jobs: '400', workers: String(threads), queue: '16', timeout: '110' };
+      const base = {
+        pattern: 'pool',
+        workload: 'spin',
+        cost: '20000',
+        jobs: '400',
+        workers: String(threads),
+        queue: '16',
+        timeout: '110',
+      };
       return [
         { label: 'wrong: jobs ignore the context', settings: { ...base, poll: 'false' } },
         { label: 'right: jobs check it', settings: { ...base, poll: 'true' } },
@@ -89,7 +105,10 @@ export const PITFALLS = [
           ['deadline to the pool going quiet', ms(w?.quietAfterMs), ms(r?.quietAfterMs)],
         ],
         detected: Boolean(w && r && w.workAfterMs > r.workAfterMs && w.startedAfter > 0 && r.startedAfter === 0),
-        verdict: w && r ? `Ignoring the context cost ${ms(w.workAfterMs)} of CPU after the deadline (${w.startedAfter} jobs even started); checking it, ${ms(r.workAfterMs)}.` : '',
+        verdict:
+          w && r
+            ? `Ignoring the context cost ${ms(w.workAfterMs)} of CPU after the deadline (${w.startedAfter} jobs even started); checking it, ${ms(r.workAfterMs)}.`
+            : '',
       };
     },
     chart: { label: 'jobs running', value: (s) => s.running },
@@ -120,7 +139,16 @@ export const PITFALLS = [
     explain:
       'The article paces requests with time.Ticker. Each tick needs a timer to fire, and browser timers count whole milliseconds (and are clamped further when busy or hidden), so above about 1000/s a ticker falls short — and it never catches up, because missed ticks are dropped. A token bucket computes tokens from the clock and releases what accrued, so it holds the rate. Here: 2000 jobs/s.',
     runs: () => {
-      const base = { pattern: 'ratelimit', workload: 'sleep', cost: '100', jobs: '1000', workers: '8', queue: '64', rate: '2000', burst: '20' };
+      const base = {
+        pattern: 'ratelimit',
+        workload: 'sleep',
+        cost: '100',
+        jobs: '1000',
+        workers: '8',
+        queue: '64',
+        rate: '2000',
+        burst: '20',
+      };
       return [
         { label: 'wrong: time.Ticker', settings: { ...base, pacing: 'ticker' } },
         { label: 'right: token bucket', settings: { ...base, pacing: 'bucket' } },
@@ -130,9 +158,15 @@ export const PITFALLS = [
       rows: [
         ['configured', `${wrong.limiter.configuredRate}/s`, `${right.limiter.configuredRate}/s`],
         ['achieved', `${wrong.limiter.achievedRate.toFixed(1)}/s`, `${right.limiter.achievedRate.toFixed(1)}/s`],
-        ['of the rate', `${((wrong.limiter.achievedRate / wrong.limiter.configuredRate) * 100).toFixed(1)}%`, `${((right.limiter.achievedRate / right.limiter.configuredRate) * 100).toFixed(1)}%`],
+        [
+          'of the rate',
+          `${((wrong.limiter.achievedRate / wrong.limiter.configuredRate) * 100).toFixed(1)}%`,
+          `${((right.limiter.achievedRate / right.limiter.configuredRate) * 100).toFixed(1)}%`,
+        ],
       ],
-      detected: wrong.limiter.achievedRate < 0.9 * wrong.limiter.configuredRate && right.limiter.achievedRate > 0.97 * right.limiter.configuredRate,
+      detected:
+        wrong.limiter.achievedRate < 0.9 * wrong.limiter.configuredRate &&
+        right.limiter.achievedRate > 0.97 * right.limiter.configuredRate,
       verdict: `The ticker reached ${wrong.limiter.achievedRate.toFixed(0)}/s of ${wrong.limiter.configuredRate}/s; the bucket ${right.limiter.achievedRate.toFixed(0)}/s.`,
     }),
     chart: { label: 'jobs done', value: (s) => s.done },

@@ -33,15 +33,33 @@ import init, {
   validateConfig,
 } from '../pkg/scalelab.js';
 
+/**
+ * What `scalelab:ready` reports once wasm is loaded and the pool runs.
+ * @typedef {{ threads: number, wasmLoadMs: number, poolStartMs: number, schema: unknown,
+ *   memory: WebAssembly.Memory, abortSlots: unknown }} Started
+ */
+
+/** @type {Promise<Started> | null} */
 let started = null;
+/**
+ * This worker's global scope, typed as a dedicated worker's (the page's DOM types are
+ * in scope for the rest of lib/).
+ * @type {{ postMessage(message: unknown, transfer?: Transferable[]): void,
+ *   addEventListener: typeof globalThis.addEventListener }}
+ */
+const scope = /** @type {any} */ (self);
 /** @type {Map<number, AbortController>} runs in progress, by request id */
 const runs = new Map();
 
-/** Loads wasm and starts the pool once; later calls return the same promise. */
+/**
+ * Loads wasm and starts the pool once; later calls return the same promise.
+ * @param {number} threads
+ * @returns {Promise<Started>}
+ */
 function start(threads) {
   if (!started) {
     started = (async () => {
-            const t0 = performance.now();
+      const t0 = performance.now();
       const wasm = await init();
       const t1 = performance.now();
       await initThreadPool(threads);
@@ -59,17 +77,31 @@ function start(threads) {
   return started;
 }
 
-/** The buffers of a JobColumns object, to transfer instead of copy. */
+/**
+ * The buffers of a JobColumns object, to transfer instead of copy.
+ * @param {object | undefined} jobs
+ * @returns {ArrayBuffer[]}
+ */
 function transferablesOf(jobs) {
-  return jobs ? Object.values(jobs).filter(ArrayBuffer.isView).map((a) => a.buffer) : [];
+  return jobs
+    ? Object.values(jobs)
+        .filter(ArrayBuffer.isView)
+        .map((a) => /** @type {ArrayBuffer} */ (a.buffer))
+    : [];
 }
 
-/** Rebuilds an abort reason sent as {name, message}: timeouts stay timeouts. */
+/**
+ * Rebuilds an abort reason sent as {name, message}: timeouts stay timeouts.
+ * @param {{ name?: string, message?: string } | undefined} reason
+ */
 function reasonFrom(reason) {
   if (reason?.name === 'TimeoutError') return new DOMException(reason.message, 'TimeoutError');
   return reason?.message ?? 'canceled';
 }
 
+/**
+ * @param {{ id: number, settings: import('../pkg/scalelab.js').RunSettings, abortSlot?: number }} msg
+ */
 async function runCommand({ id, settings, abortSlot }) {
   const controller = new AbortController();
   runs.set(id, controller);
@@ -78,7 +110,7 @@ async function runCommand({ id, settings, abortSlot }) {
       settings,
       controller.signal,
       (batch) => {
-        self.postMessage({ type: 'scalelab:progress', id, batch }, transferablesOf(batch.jobs));
+        scope.postMessage({ type: 'scalelab:progress', id, batch }, transferablesOf(batch.jobs));
       },
       abortSlot,
       abortSlot === undefined ? undefined : id,
@@ -89,12 +121,15 @@ async function runCommand({ id, settings, abortSlot }) {
   }
 }
 
+/**
+ * @param {{ id: number, settings: import('../pkg/scalelab.js').RunSettings, sweep: Record<string, string | number> }} msg
+ */
 async function sweepCommand({ id, settings, sweep }) {
   const controller = new AbortController();
   runs.set(id, controller);
   try {
-    const report = await runSweep(settings, sweep, controller.signal, (batch) => {
-      self.postMessage({ type: 'scalelab:progress', id, batch });
+    const report = await runSweep(settings, sweep, controller.signal, (/** @type {unknown} */ batch) => {
+      scope.postMessage({ type: 'scalelab:progress', id, batch });
     });
     return { value: report };
   } finally {
@@ -102,7 +137,10 @@ async function sweepCommand({ id, settings, sweep }) {
   }
 }
 
-/** Command handlers: each resolves to {value, transfer?}. */
+/**
+ * Command handlers: each resolves to {value, transfer?}.
+ * @type {Record<string, (msg: any) => Promise<{ value: unknown, transfer?: ArrayBuffer[] }>>}
+ */
 const handlers = {
   'scalelab:run': runCommand,
   'scalelab:sweep': sweepCommand,
@@ -115,21 +153,28 @@ const handlers = {
 // it once, as a crash the page can act on, instead of letting it surface as an
 // uncaught error; the run in progress also ends with the panic's message.
 let crashReported = false;
-self.addEventListener('error', (event) => {
+scope.addEventListener('error', (event) => {
   event.preventDefault();
   if (crashReported) return;
   crashReported = true;
-  self.postMessage({ type: 'scalelab:crashed', message: `engine crashed: ${event.message || 'a pool thread stopped'}` });
+  scope.postMessage({
+    type: 'scalelab:crashed',
+    message: `engine crashed: ${event.message || 'a pool thread stopped'}`,
+  });
 });
 
-self.addEventListener('message', async (event) => {
+scope.addEventListener('message', async (event) => {
   const msg = event.data;
   if (!msg || typeof msg.type !== 'string' || !msg.type.startsWith('scalelab:')) return;
   if (msg.type === 'scalelab:start') {
     try {
-      self.postMessage({ type: 'scalelab:ready', ...(await start(msg.threads)) });
+      scope.postMessage({ type: 'scalelab:ready', ...(await start(msg.threads)) });
     } catch (err) {
-      self.postMessage({ type: 'scalelab:error', id: null, message: String(err?.message ?? err) });
+      scope.postMessage({
+        type: 'scalelab:error',
+        id: null,
+        message: String(/** @type {Error} */ (err)?.message ?? err),
+      });
     }
     return;
   }
@@ -143,14 +188,18 @@ self.addEventListener('message', async (event) => {
   }
   const handler = handlers[msg.type];
   if (!handler) {
-    self.postMessage({ type: 'scalelab:error', id: msg.id ?? null, message: `unknown command ${msg.type}` });
+    scope.postMessage({ type: 'scalelab:error', id: msg.id ?? null, message: `unknown command ${msg.type}` });
     return;
   }
   try {
     await started;
     const { value, transfer = [] } = await handler(msg);
-    self.postMessage({ type: 'scalelab:result', id: msg.id, value }, transfer);
+    scope.postMessage({ type: 'scalelab:result', id: msg.id, value }, transfer);
   } catch (err) {
-    self.postMessage({ type: 'scalelab:error', id: msg.id, message: String(err?.message ?? err) });
+    scope.postMessage({
+      type: 'scalelab:error',
+      id: msg.id,
+      message: String(/** @type {Error} */ (err)?.message ?? err),
+    });
   }
 });

@@ -44,8 +44,16 @@ export class Engine {
     return engine;
   }
 
-  /** The engine's shared wasm memory and its abort table (for fast cancels). */
+  /**
+   * The engine's shared wasm memory and its abort table (for fast cancels).
+   * @type {WebAssembly.Memory | null}
+   */
   #memory = null;
+  /**
+   * Byte offsets of the abort table (src/engine/abort_slot.rs `Layout`).
+   * @type {{ base: number, stride: number, state: number, kind: number, len: number,
+   *   reason: number, capacity: number, slots: number } | null}
+   */
   #abortSlots = null;
 
   /** @param {Worker} worker */
@@ -105,6 +113,13 @@ export class Engine {
     return this.#request({ type: 'scalelab:race', increments, racy });
   }
 
+  /**
+   * Sends a command that a signal may cancel; resolves to its result.
+   * @param {object} message
+   * @param {AbortSignal | undefined} signal
+   * @param {Function | undefined} onProgress
+   * @returns {Promise<any>}
+   */
   #cancellable(message, signal, onProgress, viaMemory = false) {
     if (this.dead) return Promise.reject(new Error(this.dead));
     const id = this.nextId++;
@@ -114,7 +129,10 @@ export class Engine {
     this.worker.postMessage({ ...message, id, abortSlot });
     if (signal) {
       const cancel = () => {
-        const reason = { name: signal.reason?.name ?? 'AbortError', message: String(signal.reason?.message ?? signal.reason ?? 'canceled') };
+        const reason = {
+          name: signal.reason?.name ?? 'AbortError',
+          message: String(signal.reason?.message ?? signal.reason ?? 'canceled'),
+        };
         // Both ways: through memory the pool threads see it on their next poll; the
         // message covers a run not yet started (and whatever polls no slot).
         if (abortSlot !== undefined) this.#abortThroughMemory(abortSlot, id, reason);
@@ -167,8 +185,14 @@ export class Engine {
    * Requests an abort of run `id` by writing to its slot of the engine's shared memory
    * (protocol: src/engine/abort_slot.rs). Does nothing unless the slot is armed for it.
    */
+  /**
+   * @param {number} slot
+   * @param {number} id
+   * @param {{ name: string, message: string }} reason
+   */
   #abortThroughMemory(slot, id, { name, message }) {
     const layout = this.#abortSlots;
+    if (!layout || !this.#memory) return;
     const buffer = this.#memory.buffer; // read each time: the memory may have grown
     const at = layout.base + slot * layout.stride;
     const words = new Int32Array(buffer);
@@ -180,8 +204,13 @@ export class Engine {
     Atomics.compareExchange(words, (at + layout.state) >> 2, id, -id);
   }
 
+  /**
+   * @param {number} threads
+   * @returns {Promise<any>}
+   */
   #startWorker(threads) {
     return new Promise((resolve, reject) => {
+      /** @param {MessageEvent} event */
       const onMessage = (event) => {
         const msg = event.data;
         if (msg?.type === 'scalelab:ready') {
@@ -198,11 +227,18 @@ export class Engine {
         }
       };
       this.worker.addEventListener('message', onMessage);
-      this.worker.addEventListener('error', (e) => reject(new Error(`engine worker failed to load: ${e.message}`)), { once: true });
+      this.worker.addEventListener('error', (e) => reject(new Error(`engine worker failed to load: ${e.message}`)), {
+        once: true,
+      });
       this.worker.postMessage({ type: 'scalelab:start', threads });
     });
   }
 
+  /**
+   * Sends a command; resolves to its result.
+   * @param {object} message
+   * @returns {Promise<any>}
+   */
   #request(message) {
     if (this.dead) return Promise.reject(new Error(this.dead));
     const id = this.nextId++;
@@ -212,12 +248,14 @@ export class Engine {
     });
   }
 
+  /** @param {string} message */
   #die(message) {
     if (this.dead) return;
     this.dead = message;
     this.#failAll(message);
   }
 
+  /** @param {any} msg a message from the engine worker */
   #onMessage(msg) {
     if (!msg || typeof msg.type !== 'string') return;
     if (msg.type === 'scalelab:crashed') {
@@ -243,13 +281,18 @@ export class Engine {
     }
   }
 
+  /** @param {string} message */
   #failAll(message) {
     for (const { reject } of this.pending.values()) reject(new Error(message));
     this.pending.clear();
   }
 }
 
-/** The longest prefix of `text` in at most `capacity` bytes of UTF-8. */
+/**
+ * The longest prefix of `text` in at most `capacity` bytes of UTF-8.
+ * @param {string} text
+ * @param {number} capacity
+ */
 function utf8Prefix(text, capacity) {
   const bytes = new TextEncoder().encode(text);
   if (bytes.length <= capacity) return bytes;
@@ -265,7 +308,7 @@ function utf8Prefix(text, capacity) {
 export function jobRecords(jobs) {
   const outcomes = ['running', 'completed', 'failed', 'cancelled', 'not_started'];
   const errors = new Map(jobs.errors);
-  const num = (v) => (Number.isNaN(v) ? null : v);
+  const num = (/** @type {number} */ v) => (Number.isNaN(v) ? null : v);
   return Array.from({ length: jobs.length }, (_, i) => ({
     id: jobs.id[i],
     worker: jobs.worker[i] < 0 ? null : jobs.worker[i],

@@ -13,7 +13,18 @@ export function runToJson(run) {
   };
 }
 
-const CSV_COLUMNS = ['id', 'worker', 'thread', 'cost', 'queuedMs', 'startedMs', 'finishedMs', 'outcome', 'result', 'error'];
+const CSV_COLUMNS = [
+  'id',
+  'worker',
+  'thread',
+  'cost',
+  'queuedMs',
+  'startedMs',
+  'finishedMs',
+  'outcome',
+  'result',
+  'error',
+];
 
 /** Quotes a CSV cell when needed (RFC 4180). */
 function cell(value) {
@@ -26,7 +37,7 @@ function cell(value) {
 export function runToCsv(run) {
   const lines = [CSV_COLUMNS.join(',')];
   for (const record of run.records()) lines.push(CSV_COLUMNS.map((c) => cell(record[c])).join(','));
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }
 
 /** Offers `blob` as a download named `name`. */

@@ -33,13 +33,15 @@ function object(value, field) {
 }
 
 function number(value, field, { min = 0, integer = false } = {}) {
-  const ok = typeof value === 'number' && Number.isFinite(value) && value >= min && (!integer || Number.isInteger(value));
+  const ok =
+    typeof value === 'number' && Number.isFinite(value) && value >= min && (!integer || Number.isInteger(value));
   if (!ok) fail(field, value, integer ? `a whole number ≥ ${min}` : `a finite number ≥ ${min}`);
   return value;
 }
 
 function numbers(value, field) {
-  if (!Array.isArray(value) || value.length > MAX_SERIES) fail(field, Array.isArray(value) ? `${value.length} points` : value, `a list of at most ${MAX_SERIES} numbers`);
+  if (!Array.isArray(value) || value.length > MAX_SERIES)
+    fail(field, Array.isArray(value) ? `${value.length} points` : value, `a list of at most ${MAX_SERIES} numbers`);
   return value.map((x, i) => number(x, `${field}[${i}]`));
 }
 
@@ -78,22 +80,36 @@ export function parseRunExport(content, fileName) {
     const r = object(data.report, 'report');
     const c = object(r.counts, 'report.counts');
     const counts = {};
-    for (const k of ['completed', 'failed', 'cancelled', 'notStarted']) counts[k] = number(c[k], `report.counts.${k}`, { integer: true });
+    for (const k of ['completed', 'failed', 'cancelled', 'notStarted'])
+      counts[k] = number(c[k], `report.counts.${k}`, { integer: true });
     const total = object(object(r.latency, 'report.latency').total, 'report.latency.total');
     const series = object(r.series, 'report.series');
     const tMs = numbers(series.tMs, 'report.series.tMs');
     const throughput = numbers(series.throughput, 'report.series.throughput');
-    if (throughput.length !== tMs.length) fail('report.series.throughput', `${throughput.length} points`, `as many points as report.series.tMs (${tMs.length})`);
+    if (throughput.length !== tMs.length)
+      fail(
+        'report.series.throughput',
+        `${throughput.length} points`,
+        `as many points as report.series.tMs (${tMs.length})`,
+      );
     let limiter = null;
     if (r.limiter != null) {
       const l = object(r.limiter, 'report.limiter');
-      limiter = { achievedRate: number(l.achievedRate, 'report.limiter.achievedRate'), configuredRate: number(l.configuredRate, 'report.limiter.configuredRate') };
+      limiter = {
+        achievedRate: number(l.achievedRate, 'report.limiter.achievedRate'),
+        configuredRate: number(l.configuredRate, 'report.limiter.configuredRate'),
+      };
     }
     const report = {
       counts,
       throughputPerS: number(r.throughputPerS, 'report.throughputPerS'),
       wallMs: number(r.wallMs, 'report.wallMs'),
-      latency: { total: { p50: number(total.p50, 'report.latency.total.p50'), p99: number(total.p99, 'report.latency.total.p99') } },
+      latency: {
+        total: {
+          p50: number(total.p50, 'report.latency.total.p50'),
+          p99: number(total.p99, 'report.latency.total.p99'),
+        },
+      },
       series: { tMs, throughput, bucketMs: number(series.bucketMs, 'report.series.bucketMs') },
       limiter,
     };

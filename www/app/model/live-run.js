@@ -74,7 +74,8 @@ export class LiveRun {
     this.counts = batch.counts;
     // The parts of one large batch repeat its sample: keep it once.
     const last = this.samples[this.samples.length - 1];
-    if (!last || last.tMs !== batch.sample.tMs) this.samples.push({ ...batch.sample, completed: batch.counts.completed });
+    if (!last || last.tMs !== batch.sample.tMs)
+      this.samples.push({ ...batch.sample, completed: batch.counts.completed });
     this.grants.push(...batch.grants);
     if (batch.cancelledMs != null) this.cancelledMs = batch.cancelledMs;
     this.version++;
@@ -112,7 +113,7 @@ export class LiveRun {
       this.result[i] = cols.result[k];
       this.seen[i] = 1;
       if (!hadStart && !Number.isNaN(this.startedMs[i])) {
-                if (this.pattern.engine === 'fanout' && this.settings.workload === 'sleep') this.assignLane(i);
+        if (this.pattern.engine === 'fanout' && this.settings.workload === 'sleep') this.assignLane(i);
         this.drawnCount++;
         const row = this.row(i);
         const list = this.rowJobs.get(row);
@@ -192,7 +193,8 @@ export class LiveRun {
   describe(i) {
     const t = (x) => `${x < 10 ? x.toFixed(2) : x.toFixed(1)} ms`;
     const parts = [`job ${i}`];
-    if (this.worker[i] >= 0) parts.push(`worker ${this.worker[i]}${this.thread[i] >= 0 ? ` on thread ${this.thread[i]}` : ''}`);
+    if (this.worker[i] >= 0)
+      parts.push(`worker ${this.worker[i]}${this.thread[i] >= 0 ? ` on thread ${this.thread[i]}` : ''}`);
     else if (this.thread[i] >= 0) parts.push(`thread ${this.thread[i]}`);
     const queued = this.queuedMs[i];
     const started = this.startedMs[i];
@@ -203,7 +205,8 @@ export class LiveRun {
     if (!Number.isNaN(finished)) when.push(`ended ${t(finished)}`);
     if (when.length) parts.push(when.join(', '));
     if (!Number.isNaN(queued) && !Number.isNaN(started)) parts.push(`waited ${t(started - queued)}`);
-    if (!Number.isNaN(started)) parts.push(Number.isNaN(finished) ? `running for ${t(this.nowMs - started)}` : `ran ${t(finished - started)}`);
+    if (!Number.isNaN(started))
+      parts.push(Number.isNaN(finished) ? `running for ${t(this.nowMs - started)}` : `ran ${t(finished - started)}`);
     const outcome = this.seen[i] ? OUTCOME_NAMES[this.outcome[i]].replace('_', ' ') : 'unknown';
     const error = this.errors.get(i);
     const result = this.result[i];

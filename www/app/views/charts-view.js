@@ -118,7 +118,7 @@ export class Chart {
 /** The timeline: bars drawn by a uPlot `draw` hook over uPlot's own axes and scales. */
 class Timeline extends Chart {
   constructor() {
-    let view = { run: null, rows: 1, inspect: null };
+    const view = { run: null, rows: 1, inspect: null };
     super(
       'timeline',
       (width) => ({
@@ -127,7 +127,7 @@ class Timeline extends Chart {
         legend: { show: false },
         cursor: { show: true, drag: { x: true, y: false } },
         scales: {
-          x: { time: false, range: (_u, min, max) => [0, Math.max(max, 1)] },
+          x: { time: false, range: (_u, _min, max) => [0, Math.max(max, 1)] },
           // Worker 0 on top, as in go tool trace.
           y: { dir: -1, range: () => [-0.5, view.rows - 0.5] },
         },
@@ -185,7 +185,13 @@ class Timeline extends Chart {
     this.plot.axes[1].label = run.rowKind;
     const now = Math.max(run.nowMs, 1e-3);
     // Two points span the x scale; the bars themselves come from the draw hook.
-    this.setData([[0, now], [null, null]], run.drawnCount);
+    this.setData(
+      [
+        [0, now],
+        [null, null],
+      ],
+      run.drawnCount,
+    );
   }
 }
 
@@ -205,7 +211,7 @@ const MERGE_BELOW = 3;
 function drawBars(u, view) {
   const run = view.run;
   if (!run) return;
-  
+
   const { ctx } = u;
   const { left, top, width, height } = u.bbox;
   const rowHeight = height / Math.max(1, view.rows);
@@ -301,53 +307,99 @@ function lineOptions({ yLabel, series, y2Label }) {
 export class ChartsView {
   constructor() {
     this.timeline = new Timeline();
-    this.throughput = new Chart('throughput', lineOptions({
-      yLabel: 'jobs / s',
-      series: [{ label: 'completed / s', stroke: COLORS.line, width: 2, fill: 'rgba(0,114,178,0.08)' }],
-    }), 1);
-    this.load = new Chart('load', lineOptions({
-      yLabel: 'jobs',
-      series: [
-        { label: 'busy (running)', stroke: COLORS.line, width: 2 },
-        { label: 'queued', stroke: COLORS.line2, width: 2, dash: [6, 3] },
-      ],
-    }), 2);
-    this.latency = new Chart('latency', (width) => ({
-      width,
-      height: HEIGHT,
-      legend: { live: false },
-      scales: { x: { time: false } },
-      axes: [{ label: 'ms' }, { label: 'jobs', size: 56 }],
-      series: [
-        { label: 'ms' },
-        { label: 'queue wait', fill: 'rgba(230,159,0,0.75)', stroke: COLORS.line2, paths: uPlot.paths.bars({ size: [0.45, 40], align: -1 }), points: { show: false } },
-        { label: 'service', fill: 'rgba(0,114,178,0.75)', stroke: COLORS.line, paths: uPlot.paths.bars({ size: [0.45, 40], align: 1 }), points: { show: false } },
-      ],
-    }), 2);
-    this.limiter = new Chart('limiter', lineOptions({
-      yLabel: 'jobs released',
-      y2Label: 'tokens',
-      series: [
-        { label: 'released', stroke: COLORS.line, width: 2 },
-        { label: 'configured rate', stroke: COLORS.ideal, width: 1, dash: [4, 4] },
-        { label: 'tokens after a grant', scale: 'y2', stroke: COLORS.completed, width: 0, points: { show: true, size: 5, fill: COLORS.completed } },
-        { label: 'tokens after a wait', scale: 'y2', stroke: COLORS.failed, width: 0, points: { show: true, size: 5, fill: COLORS.failed } },
-      ],
-    }), 4);
-    this.memory = new Chart('memory', lineOptions({
-      yLabel: 'MiB',
-      series: [
-        { label: 'linear memory (only grows)', stroke: COLORS.line3, width: 2 },
-        { label: 'heap in use', stroke: COLORS.line, width: 2, dash: [6, 3] },
-      ],
-    }), 2);
+    this.throughput = new Chart(
+      'throughput',
+      lineOptions({
+        yLabel: 'jobs / s',
+        series: [{ label: 'completed / s', stroke: COLORS.line, width: 2, fill: 'rgba(0,114,178,0.08)' }],
+      }),
+      1,
+    );
+    this.load = new Chart(
+      'load',
+      lineOptions({
+        yLabel: 'jobs',
+        series: [
+          { label: 'busy (running)', stroke: COLORS.line, width: 2 },
+          { label: 'queued', stroke: COLORS.line2, width: 2, dash: [6, 3] },
+        ],
+      }),
+      2,
+    );
+    this.latency = new Chart(
+      'latency',
+      (width) => ({
+        width,
+        height: HEIGHT,
+        legend: { live: false },
+        scales: { x: { time: false } },
+        axes: [{ label: 'ms' }, { label: 'jobs', size: 56 }],
+        series: [
+          { label: 'ms' },
+          {
+            label: 'queue wait',
+            fill: 'rgba(230,159,0,0.75)',
+            stroke: COLORS.line2,
+            paths: uPlot.paths.bars({ size: [0.45, 40], align: -1 }),
+            points: { show: false },
+          },
+          {
+            label: 'service',
+            fill: 'rgba(0,114,178,0.75)',
+            stroke: COLORS.line,
+            paths: uPlot.paths.bars({ size: [0.45, 40], align: 1 }),
+            points: { show: false },
+          },
+        ],
+      }),
+      2,
+    );
+    this.limiter = new Chart(
+      'limiter',
+      lineOptions({
+        yLabel: 'jobs released',
+        y2Label: 'tokens',
+        series: [
+          { label: 'released', stroke: COLORS.line, width: 2 },
+          { label: 'configured rate', stroke: COLORS.ideal, width: 1, dash: [4, 4] },
+          {
+            label: 'tokens after a grant',
+            scale: 'y2',
+            stroke: COLORS.completed,
+            width: 0,
+            points: { show: true, size: 5, fill: COLORS.completed },
+          },
+          {
+            label: 'tokens after a wait',
+            scale: 'y2',
+            stroke: COLORS.failed,
+            width: 0,
+            points: { show: true, size: 5, fill: COLORS.failed },
+          },
+        ],
+      }),
+      4,
+    );
+    this.memory = new Chart(
+      'memory',
+      lineOptions({
+        yLabel: 'MiB',
+        series: [
+          { label: 'linear memory (only grows)', stroke: COLORS.line3, width: 2 },
+          { label: 'heap in use', stroke: COLORS.line, width: 2, dash: [6, 3] },
+        ],
+      }),
+      2,
+    );
     this.limiterNote = document.getElementById('limiter-note');
     this.all = [this.timeline, this.throughput, this.load, this.latency, this.limiter, this.memory];
     // Only the charts whose figure changed size (a redraw of the 100 000-job timeline is
     // not free).
     const byTarget = new Map(this.all.map((c) => [c.target, c]));
-    const observer = new ResizeObserver((entries) => entries.forEach((e) => byTarget.get(e.target)?.resize()));
-    this.all.forEach((c) => observer.observe(c.target));
+    const observer = new ResizeObserver((entries) => {
+      for (const e of entries) byTarget.get(e.target)?.resize();
+    });
+    for (const c of this.all) observer.observe(c.target);
     this.latencyAt = 0;
     this.todo = [];
     this.timelineNext = 0;
@@ -355,7 +407,7 @@ export class ChartsView {
 
   /** Clears every chart for a new run. */
   reset() {
-    this.all.forEach((c) => c.reset());
+    for (const c of this.all) c.reset();
     this.limiterNote.textContent = '';
     this.todo = [];
     this.run = null;
@@ -413,7 +465,11 @@ export class ChartsView {
         rate.push(((b.completed - a.completed) * 1000) / (b.tMs - a.tMs));
       }
       this.throughput.setData([t, rate]);
-      this.load.setData([run.samples.map((s) => s.tMs), run.samples.map((s) => s.running), run.samples.map((s) => s.queued)]);
+      this.load.setData([
+        run.samples.map((s) => s.tMs),
+        run.samples.map((s) => s.running),
+        run.samples.map((s) => s.queued),
+      ]);
     }
     const memory = (report?.samples ?? run.samples).filter((s) => s.memoryBytes != null);
     this.memory.setData([
@@ -451,8 +507,8 @@ export class ChartsView {
     const t = run.grants.map((g) => g.tMs);
     const released = run.grants.map((_g, k) => k + 1);
     const ideal = t.map((x) => (rate * x) / 1000);
-    const immediate = run.grants.map((g) => (g.waitedMs > 0 ? null : g.tokens ?? null));
-    const waited = run.grants.map((g) => (g.waitedMs > 0 ? g.tokens ?? null : null));
+    const immediate = run.grants.map((g) => (g.waitedMs > 0 ? null : (g.tokens ?? null)));
+    const waited = run.grants.map((g) => (g.waitedMs > 0 ? (g.tokens ?? null) : null));
     this.limiter.setData([t, released, ideal, immediate, waited]);
     const limiter = run.report?.limiter;
     if (limiter) {
@@ -475,14 +531,18 @@ export class ChartsView {
 /** The overlay of the kept runs' throughput. */
 export class CompareChart extends Chart {
   constructor() {
-    super('compare', (width) => ({
-      width,
-      height: HEIGHT,
-      legend: { live: false },
-      scales: { x: { time: false } },
-      axes: [msAxis, { label: 'jobs / s', size: 56 }],
-      series: [{ label: 'ms' }],
-    }), 0);
+    super(
+      'compare',
+      (width) => ({
+        width,
+        height: HEIGHT,
+        legend: { live: false },
+        scales: { x: { time: false } },
+        axes: [msAxis, { label: 'jobs / s', size: 56 }],
+        series: [{ label: 'ms' }],
+      }),
+      0,
+    );
     new ResizeObserver(() => this.resize()).observe(this.target);
   }
 

@@ -40,7 +40,19 @@ export class CompareView {
       this.root.replaceChildren(el('p', { class: 'hint' }, 'Finished runs will appear here.'));
       return;
     }
-    const head = el('tr', {}, ...['run', 'completed / failed / cancelled / not started', 'throughput', 'p50 / p99 total', 'wall', 'limiter', ''].map((h) => el('th', {}, h)));
+    const head = el(
+      'tr',
+      {},
+      ...[
+        'run',
+        'completed / failed / cancelled / not started',
+        'throughput',
+        'p50 / p99 total',
+        'wall',
+        'limiter',
+        '',
+      ].map((h) => el('th', {}, h)),
+    );
     const body = colored.map((r, index) => {
       const rep = r.report;
       const c = rep.counts;
@@ -58,6 +70,8 @@ export class CompareView {
         el('td', {}, remove),
       );
     });
-    this.root.replaceChildren(el('div', { class: 'table-scroll' }, el('table', {}, el('thead', {}, head), el('tbody', {}, ...body))));
+    this.root.replaceChildren(
+      el('div', { class: 'table-scroll' }, el('table', {}, el('thead', {}, head), el('tbody', {}, ...body))),
+    );
   }
 }

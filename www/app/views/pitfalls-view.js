@@ -18,12 +18,33 @@ export class PitfallsView {
     this.cards = new Map();
     this.onRun = () => {};
     for (const pitfall of pitfalls) {
-      const button = el('button', { type: 'button', class: 'primary', 'data-testid': `pitfall-run-${pitfall.id}` }, 'Run wrong vs right');
+      const button = el(
+        'button',
+        { type: 'button', class: 'primary', 'data-testid': `pitfall-run-${pitfall.id}` },
+        'Run wrong vs right',
+      );
       button.addEventListener('click', () => this.onRun(pitfall.id));
-      const result = el('div', { class: 'result', 'aria-live': 'polite', 'data-testid': `pitfall-result-${pitfall.id}` });
-      const figure = el('figure', { class: 'chart', 'data-chart': `pitfall-${pitfall.id}` }, el('figcaption', {}, pitfall.chart?.label ?? ''), el('div', { class: 'plot' }));
+      const result = el('div', {
+        class: 'result',
+        'aria-live': 'polite',
+        'data-testid': `pitfall-result-${pitfall.id}`,
+      });
+      const figure = el(
+        'figure',
+        { class: 'chart', 'data-chart': `pitfall-${pitfall.id}` },
+        el('figcaption', {}, pitfall.chart?.label ?? ''),
+        el('div', { class: 'plot' }),
+      );
       figure.hidden = true;
-      const card = el('article', { class: 'pitfall', 'data-testid': `pitfall-${pitfall.id}` }, el('h4', {}, pitfall.title), el('p', {}, pitfall.explain), el('div', {}, button), result, figure);
+      const card = el(
+        'article',
+        { class: 'pitfall', 'data-testid': `pitfall-${pitfall.id}` },
+        el('h4', {}, pitfall.title),
+        el('p', {}, pitfall.explain),
+        el('div', {}, button),
+        result,
+        figure,
+      );
       this.root.append(card);
       this.cards.set(pitfall.id, { pitfall, button, result, figure, chart: null });
     }
@@ -56,8 +77,14 @@ export class PitfallsView {
     const card = this.cards.get(id);
     const { rows, verdict, detected } = card.pitfall.measure(results);
     const head = el('tr', {}, el('th', {}, ''), ...runs.map((r) => el('th', {}, r.label)));
-    const body = rows.map((row) => el('tr', {}, el('th', { scope: 'row' }, row[0]), ...row.slice(1).map((v) => el('td', {}, v))));
-    const table = el('div', { class: 'table-scroll' }, el('table', {}, el('thead', {}, head), el('tbody', {}, ...body)));
+    const body = rows.map((row) =>
+      el('tr', {}, el('th', { scope: 'row' }, row[0]), ...row.slice(1).map((v) => el('td', {}, v))),
+    );
+    const table = el(
+      'div',
+      { class: 'table-scroll' },
+      el('table', {}, el('thead', {}, head), el('tbody', {}, ...body)),
+    );
     const verdictNode = el('p', { class: 'verdict', 'data-detected': String(detected) }, verdict);
     card.result.replaceChildren(table, verdictNode);
     if (!card.pitfall.chart) return;
@@ -65,16 +92,23 @@ export class PitfallsView {
     const value = card.pitfall.chart.value;
     const tables = results.map((r) => [r.samples.map((s) => s.tMs), r.samples.map(value)]);
     if (!card.chart) {
-      card.chart = new Chart(`pitfall-${id}`, (width) => ({
-        width,
-        height: 180,
-        legend: { live: false },
-        scales: { x: { time: false } },
-        axes: [{ label: 'ms since start' }, { label: card.pitfall.chart.label, size: 56 }],
-        series: [{ label: 'ms' }],
-      }), 0);
+      card.chart = new Chart(
+        `pitfall-${id}`,
+        (width) => ({
+          width,
+          height: 180,
+          legend: { live: false },
+          scales: { x: { time: false } },
+          axes: [{ label: 'ms since start' }, { label: card.pitfall.chart.label, size: 56 }],
+          series: [{ label: 'ms' }],
+        }),
+        0,
+      );
     }
-    const series = [{ label: 'ms' }, ...runs.map((r, i) => ({ label: r.label, stroke: COLORS.series[i], width: 2, spanGaps: true }))];
+    const series = [
+      { label: 'ms' },
+      ...runs.map((r, i) => ({ label: r.label, stroke: COLORS.series[i], width: 2, spanGaps: true })),
+    ];
     card.chart.replace(series, joinTables(tables));
   }
 }

@@ -34,7 +34,8 @@ export class SummaryView {
   show(run, extra) {
     const r = run.report;
     const c = r.counts;
-    const card = (value, label, testid) => el('div', { class: 'card', 'data-testid': testid }, el('b', {}, value), el('span', {}, label));
+    const card = (value, label, testid) =>
+      el('div', { class: 'card', 'data-testid': testid }, el('b', {}, value), el('span', {}, label));
     const cards = el(
       'div',
       { class: 'cards' },
@@ -51,12 +52,31 @@ export class SummaryView {
       `${c.submitted} submitted = ${c.completed} completed + ${c.failed} failed + ${c.cancelled} cancelled + ${c.notStarted} not started` +
         (r.identityHolds ? ' ✓' : ' ✗ (a job was lost: please report this)'),
     );
-    const row = (name, s) => el('tr', {}, el('th', { scope: 'row' }, name), ...[s.p50, s.p95, s.p99, s.max].map((v) => el('td', {}, ms(v))));
+    const row = (name, s) =>
+      el('tr', {}, el('th', { scope: 'row' }, name), ...[s.p50, s.p95, s.p99, s.max].map((v) => el('td', {}, ms(v))));
     const latency = el(
       'table',
       { 'data-testid': 'sum-latency' },
-      el('thead', {}, el('tr', {}, el('th', {}, 'latency'), el('th', {}, 'p50'), el('th', {}, 'p95'), el('th', {}, 'p99'), el('th', {}, 'max'))),
-      el('tbody', {}, row('queue wait', r.latency.queueWait), row('service', r.latency.service), row('total', r.latency.total)),
+      el(
+        'thead',
+        {},
+        el(
+          'tr',
+          {},
+          el('th', {}, 'latency'),
+          el('th', {}, 'p50'),
+          el('th', {}, 'p95'),
+          el('th', {}, 'p99'),
+          el('th', {}, 'max'),
+        ),
+      ),
+      el(
+        'tbody',
+        {},
+        row('queue wait', r.latency.queueWait),
+        row('service', r.latency.service),
+        row('total', r.latency.total),
+      ),
     );
     const notes = [];
     if (r.cancellation) {
@@ -69,18 +89,33 @@ export class SummaryView {
     if (r.error) notes.push(`errgroup's Wait returned: ${r.error}.`);
     if (r.limiter) {
       const l = r.limiter;
-      notes.push(`${l.pacing === 'bucket' ? 'Token bucket' : 'Ticker'}: configured ${l.configuredRate} jobs/s, achieved ${l.achievedRate.toFixed(1)} jobs/s.`);
+      notes.push(
+        `${l.pacing === 'bucket' ? 'Token bucket' : 'Ticker'}: configured ${l.configuredRate} jobs/s, achieved ${l.achievedRate.toFixed(1)} jobs/s.`,
+      );
     }
-    if (r.memory) notes.push(`wasm memory ${(r.memory.startBytes / 1048576).toFixed(1)} → ${(r.memory.endBytes / 1048576).toFixed(1)} MiB (peak ${(r.memory.peakBytes / 1048576).toFixed(1)}).`);
+    if (r.memory)
+      notes.push(
+        `wasm memory ${(r.memory.startBytes / 1048576).toFixed(1)} → ${(r.memory.endBytes / 1048576).toFixed(1)} MiB (peak ${(r.memory.peakBytes / 1048576).toFixed(1)}).`,
+      );
     const speedup = el('p', { class: 'note', 'data-testid': 'sum-speedup' });
     if (extra.speedup != null) {
       speedup.textContent = `Speedup vs one worker: ${extra.speedup.toFixed(2)}× (1 worker: ${extra.baselineThroughput.toFixed(1)} jobs/s) on ${r.threads} threads.`;
     } else if (extra.canMeasure) {
-      const button = el('button', { type: 'button', class: 'quiet', 'data-testid': 'measure-speedup' }, 'Measure speedup vs one worker');
+      const button = el(
+        'button',
+        { type: 'button', class: 'quiet', 'data-testid': 'measure-speedup' },
+        'Measure speedup vs one worker',
+      );
       button.addEventListener('click', () => this.onBaseline());
       speedup.append(button);
     }
-    this.root.replaceChildren(cards, identity, el('div', { class: 'table-scroll' }, latency), ...notes.map((n) => el('p', { class: 'note' }, n)), speedup);
+    this.root.replaceChildren(
+      cards,
+      identity,
+      el('div', { class: 'table-scroll' }, latency),
+      ...notes.map((n) => el('p', { class: 'note' }, n)),
+      speedup,
+    );
   }
 
   /** @param {string} message a run that could not finish */

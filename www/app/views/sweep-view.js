@@ -30,23 +30,33 @@ export class SweepView {
     this.exportCsv = document.getElementById('sweep-export-csv');
     /** @type {Map<string, {input: HTMLInputElement | HTMLSelectElement, error: HTMLElement}>} */
     this.fields = new Map();
-    this.throughput = new Chart('sweep-throughput', (width) => ({
-      width,
-      height: 240,
-      legend: { live: false },
-      scales: { x: { time: false } },
-      axes: [workersAxis, { label: 'jobs / s', size: 56 }],
-      series: [{ label: 'workers' }],
-    }), 0);
-    this.efficiency = new Chart('sweep-efficiency', (width) => ({
-      width,
-      height: 240,
-      legend: { live: false },
-      scales: { x: { time: false }, y: { range: [0, 1.2] } },
-      axes: [workersAxis, { label: 'efficiency', size: 56 }],
-      series: [{ label: 'workers' }],
-    }), 0);
-    const observer = new ResizeObserver(() => [this.throughput, this.efficiency].forEach((c) => c.resize()));
+    this.throughput = new Chart(
+      'sweep-throughput',
+      (width) => ({
+        width,
+        height: 240,
+        legend: { live: false },
+        scales: { x: { time: false } },
+        axes: [workersAxis, { label: 'jobs / s', size: 56 }],
+        series: [{ label: 'workers' }],
+      }),
+      0,
+    );
+    this.efficiency = new Chart(
+      'sweep-efficiency',
+      (width) => ({
+        width,
+        height: 240,
+        legend: { live: false },
+        scales: { x: { time: false }, y: { range: [0, 1.2] } },
+        axes: [workersAxis, { label: 'efficiency', size: 56 }],
+        series: [{ label: 'workers' }],
+      }),
+      0,
+    );
+    const observer = new ResizeObserver(() => {
+      for (const c of [this.throughput, this.efficiency]) c.resize();
+    });
     observer.observe(this.throughput.target);
   }
 
@@ -58,15 +68,31 @@ export class SweepView {
       const label = el('label', { for: id }, spec.label);
       let input;
       if (spec.kind.type === 'choice') {
-        input = el('select', { id, name: spec.name, 'data-testid': `sweep-field-${spec.name}` }, ...spec.kind.choices.map((c) => el('option', { value: c }, c)));
+        input = el(
+          'select',
+          { id, name: spec.name, 'data-testid': `sweep-field-${spec.name}` },
+          ...spec.kind.choices.map((c) => el('option', { value: c }, c)),
+        );
       } else {
-        input = el('input', { id, name: spec.name, type: 'text', inputmode: 'decimal', autocomplete: 'off', 'data-testid': `sweep-field-${spec.name}` });
+        input = el('input', {
+          id,
+          name: spec.name,
+          type: 'text',
+          inputmode: 'decimal',
+          autocomplete: 'off',
+          'data-testid': `sweep-field-${spec.name}`,
+        });
       }
       input.value = spec.name === 'maxWorkers' ? String(Math.min(64, 2 * threads)) : spec.default;
       const help = el('p', { class: 'help', id: `${id}-help` }, spec.help);
       const error = el('p', { class: 'error', id: `${id}-error`, 'aria-live': 'polite' });
       input.setAttribute('aria-describedby', `${help.id} ${error.id}`);
-      wrap.append(label, el('div', { class: 'input-row' }, input, el('span', { class: 'unit' }, spec.unit)), help, error);
+      wrap.append(
+        label,
+        el('div', { class: 'input-row' }, input, el('span', { class: 'unit' }, spec.unit)),
+        help,
+        error,
+      );
       this.container.append(wrap);
       this.fields.set(spec.name, { input, error });
     }
@@ -79,8 +105,11 @@ export class SweepView {
   /** Shows an engine rejection under the fields it names ("field: ..." lines). */
   showError(message) {
     const lines = message.split('\n');
-    for (const [name, f] of this.fields) f.error.textContent = lines.filter((l) => l.startsWith(`${name}:`) || l.startsWith(`${name} `)).join(' ');
-    const unplaced = lines.filter((l) => ![...this.fields.keys()].some((n) => l.startsWith(`${n}:`) || l.startsWith(`${n} `)));
+    for (const [name, f] of this.fields)
+      f.error.textContent = lines.filter((l) => l.startsWith(`${name}:`) || l.startsWith(`${name} `)).join(' ');
+    const unplaced = lines.filter(
+      (l) => ![...this.fields.keys()].some((n) => l.startsWith(`${n}:`) || l.startsWith(`${n} `)),
+    );
     this.reason.textContent = unplaced.join(' ');
   }
 
@@ -140,14 +169,20 @@ export class SweepView {
         x.map((n) => at(n, (p) => p.median)),
         x.map((n) => at(n, (p) => p.min)),
         x.map((n) => at(n, (p) => p.max)),
-        x.map((n) => (fit ? fit.lambda * n / (1 + fit.sigma * (n - 1) + fit.kappa * n * (n - 1)) : null)),
+        x.map((n) => (fit ? (fit.lambda * n) / (1 + fit.sigma * (n - 1) + fit.kappa * n * (n - 1)) : null)),
         x.map((n) => (fit ? fit.lambda * n : null)),
       );
       eSeries.push({ label: name, stroke: color, width: 2, points: { show: true, size: 7, fill: color } });
       eData.push(x.map((n) => at(n, (p) => p.efficiency)));
     }
-    eSeries.push({ label: 'threshold', stroke: COLORS.failed, width: 1, dash: [4, 4] }, { label: 'ideal', stroke: COLORS.ideal, width: 1, dash: [3, 3] });
-    eData.push(x.map(() => report.sweep.threshold), x.map(() => 1));
+    eSeries.push(
+      { label: 'threshold', stroke: COLORS.failed, width: 1, dash: [4, 4] },
+      { label: 'ideal', stroke: COLORS.ideal, width: 1, dash: [3, 3] },
+    );
+    eData.push(
+      x.map(() => report.sweep.threshold),
+      x.map(() => 1),
+    );
     this.throughput.replace(tSeries, tData);
     this.efficiency.replace(eSeries, eData);
 
@@ -163,10 +198,20 @@ export class SweepView {
         el('td', {}, fit ? fit.kappa.toFixed(5) : '—'),
         el('td', {}, fit ? fit.rSquared.toFixed(3) : '—'),
         el('td', {}, peak),
-        el('td', { 'data-testid': `sweep-recommended-${curve.curve}` }, curve.recommended != null ? String(curve.recommended) : '—'),
+        el(
+          'td',
+          { 'data-testid': `sweep-recommended-${curve.curve}` },
+          curve.recommended != null ? String(curve.recommended) : '—',
+        ),
       );
     });
-    const head = el('tr', {}, ...['curve', 'λ (jobs/s, 1 worker)', 'σ contention', 'κ coherency', 'r²', 'peak at', 'recommended workers'].map((h) => el('th', {}, h)));
+    const head = el(
+      'tr',
+      {},
+      ...['curve', 'λ (jobs/s, 1 worker)', 'σ contention', 'κ coherency', 'r²', 'peak at', 'recommended workers'].map(
+        (h) => el('th', {}, h),
+      ),
+    );
     const note = el(
       'p',
       { class: 'note' },
@@ -175,7 +220,10 @@ export class SweepView {
         'The dotted lines show each count’s fastest and slowest run: a wide gap means a noisy machine.' +
         looseFits(report),
     );
-    this.summary.replaceChildren(el('div', { class: 'table-scroll' }, el('table', {}, el('thead', {}, head), el('tbody', {}, ...rows))), note);
+    this.summary.replaceChildren(
+      el('div', { class: 'table-scroll' }, el('table', {}, el('thead', {}, head), el('tbody', {}, ...rows))),
+      note,
+    );
   }
 
   /** @param {(values: Record<string, string>) => void} handler */
