@@ -78,9 +78,12 @@ setup_wasm_tools() {
     # Not --locked: a locked dependency version is missing from the registry here.
     cargo install wasm-bindgen-cli --version "$want" --force
   fi
-  if ! command -v wasm-pack >/dev/null; then
-    log "installing wasm-pack (takes ~3.5 min)"
-    cargo install wasm-pack --locked
+  # Pinned: the version whose `wasm-pack test` the README's plain command was checked
+  # with (0.15 reads `[build] target` from .cargo/config.toml, so there is none there).
+  local pack=0.15.1
+  if [ "$(wasm-pack --version 2>/dev/null | awk '{print $2}')" != "$pack" ]; then
+    log "installing wasm-pack $pack (takes ~3.5 min)"
+    cargo install wasm-pack --version "$pack" --locked --force
   fi
 }
 
@@ -151,15 +154,12 @@ build_vendor() {
     node_modules/workerpool/LICENSE www/vendor/workerpool/
 }
 
-# Native builds land in target/<host triple>/ (see .cargo/config.toml); the server is
-# copied to one fixed path for serve and the end-to-end tests.
+# The server, copied to one fixed path for serve and the end-to-end tests.
 SERVER_BIN=target/bin/scalelab-serve
 build_server() {
   cargo build --quiet --release -p scalelab-serve
-  local host
-  host=$(rustc -vV | awk '/^host:/ { print $2 }')
   mkdir -p target/bin
-  cp -u "target/$host/release/scalelab-serve" "$SERVER_BIN"
+  cp -u target/release/scalelab-serve "$SERVER_BIN"
 }
 
 cmd_build() {
