@@ -1,5 +1,6 @@
 use super::*;
 use crate::clock::ManualClock;
+use std::sync::Mutex as StdMutex;
 use std::sync::atomic::AtomicUsize;
 use std::task::Wake;
 
@@ -241,17 +242,32 @@ fn after_cancel_on_cancelled_token_runs_immediately() {
 
 #[test]
 fn callbacks_may_use_the_token() {
-    // Invariant 4: callbacks run with no lock held, so they can touch the tree.
+    // Invariant 4: callbacks run with no lock held, so they can touch the tree (make a
+    // child, cancel again) without deadlocking, and what they see is the cancelled tree.
     let root = CancelToken::new();
     let child = root.child();
     let inner = child.clone();
+    let seen = Arc::new(StdMutex::new(Vec::new()));
+    let log = seen.clone();
     let _h = child.after_cancel(move || {
-        assert!(inner.is_cancelled());
-        let _grandchild = inner.child();
+        let grandchild = inner.child();
         inner.cancel();
+        log.lock()
+            .unwrap()
+            .push((inner.is_cancelled(), inner.err(), grandchild.is_cancelled()));
     });
     root.cancel();
-    assert!(child.is_cancelled());
+    assert_eq!(
+        *seen.lock().unwrap(),
+        vec![(true, Some(CancelError::Canceled), true)],
+        "the callback ran once, saw the cancellation, and its new child was born cancelled"
+    );
+    root.cancel();
+    assert_eq!(
+        seen.lock().unwrap().len(),
+        1,
+        "a second cancel runs nothing"
+    );
 }
 
 #[test]

@@ -23,7 +23,7 @@ use std::fmt;
 use serde::Serialize;
 
 /// What kind of value a field takes.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, tsify_next::Tsify)]
 #[serde(tag = "type", rename_all = "camelCase")]
 pub enum FieldKind {
     /// A whole number in `min..=max`.
@@ -50,7 +50,7 @@ pub enum FieldKind {
 }
 
 /// One setting: how the page labels it and what it accepts.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, tsify_next::Tsify)]
 #[serde(rename_all = "camelCase")]
 pub struct FieldSpec {
     /// Key in forms, links, JSON and the JS API.

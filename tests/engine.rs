@@ -4,6 +4,7 @@
 
 #![cfg(not(target_arch = "wasm32"))]
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use proptest::prelude::*;
@@ -12,7 +13,7 @@ use scalelab::clock::Timer;
 use scalelab::engine::abort_slot::{self, AbortKind};
 use scalelab::engine::config::{Distribution, Pacing, Pattern, RunConfig, WorkKind};
 use scalelab::engine::report::{Progress, RunReport};
-use scalelab::engine::runtime::{NativeRuntime, RayonPool, SimRuntime};
+use scalelab::engine::runtime::{CpuJob, CpuPool, NativeRuntime, RayonPool, SimRuntime};
 use scalelab::engine::state::Outcome;
 use scalelab::engine::{ConfigErrors, execute, execute_with_slot, run};
 use scalelab::workload::kernels::count_primes;
@@ -163,12 +164,46 @@ fn unbuffered_and_oversized_pools_work() {
     }
 }
 
+/// A pool that runs its jobs one at a time, in the order they were queued, on the
+/// thread that queues the first one (a job queued by a running job waits its turn). It
+/// claims `threads` threads, so the engine schedules as it would on that many, but the
+/// order of events is the same on every run: a scheduling test on it cannot depend on
+/// the operating system.
+struct FifoInlinePool {
+    threads: usize,
+}
+
+thread_local! {
+    static QUEUED: std::cell::RefCell<std::collections::VecDeque<CpuJob>> = Default::default();
+    static DRAINING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+impl CpuPool for FifoInlinePool {
+    fn spawn(&self, job: CpuJob) {
+        QUEUED.with(|q| q.borrow_mut().push_back(job));
+        if DRAINING.with(|d| d.replace(true)) {
+            return;
+        }
+        while let Some(job) = QUEUED.with(|q| q.borrow_mut().pop_front()) {
+            job();
+        }
+        DRAINING.with(|d| d.set(false));
+    }
+
+    fn threads(&self) -> usize {
+        self.threads
+    }
+}
+
 #[test]
-fn cpu_pool_uses_at_least_two_threads_when_there_are_two() {
-    let rt = SimRuntime::new(RayonPool::with_threads(2));
+fn idle_cpu_workers_get_jobs_in_the_order_they_went_idle() {
+    // Four workers on two threads: each job goes to the worker that has waited longest
+    // for one (the channel's parked receivers are a FIFO, as Go's recvq is), so none is
+    // starved by the ones that got a thread first.
+    let rt = SimRuntime::with_pool(Arc::new(FifoInlinePool { threads: 2 }));
     let config = RunConfig {
         jobs: 400,
-        cost: 200_000,
+        cost: 1_000,
         workers: 4,
         ..cpu(Pattern::Pool)
     };
@@ -176,47 +211,58 @@ fn cpu_pool_uses_at_least_two_threads_when_there_are_two() {
         .sim
         .run(execute(&rt, config, &CancelToken::new(), &mut |_| {}))
         .unwrap();
-    let threads: std::collections::HashSet<u32> =
-        report.jobs.iter().filter_map(|j| j.thread).collect();
+    check_accounting(&report);
     assert_eq!(report.threads, 2);
-    assert!(threads.len() == 2, "threads used: {threads:?}");
-    // Four workers on two threads take turns (as goroutines share Ps): none is starved
-    // by the two that got a thread first.
     let mut per_worker = [0u32; 4];
     for job in &report.jobs {
         per_worker[job.worker.unwrap() as usize] += 1;
     }
-    assert!(
-        per_worker.iter().all(|&n| n >= 50),
-        "jobs per worker: {per_worker:?}"
-    );
+    assert_eq!(per_worker, [100; 4], "jobs per worker");
 }
 
 #[test]
 fn fan_out_delivers_in_input_order_on_request() {
+    let all: Vec<u32> = (0..200).collect();
+    let finished = |report: &RunReport, id: u32| report.jobs[id as usize].finished_ms.unwrap();
+    // Ordered: the fan-in hands results on in input order, each one as soon as it and
+    // every earlier job have ended — so a quick job waits behind a slow earlier one.
     let config = RunConfig {
         distribution: Distribution::LogNormal,
         ordered: true,
         ..io(Pattern::FanOut)
     };
     let (report, _) = run_sim(config, &CancelToken::new());
-    assert_eq!(report.delivery_order, (0..200).collect::<Vec<_>>());
+    assert_eq!(report.delivery_order, all);
+    let mut line_clear_at = 0.0f64;
+    let mut waited = 0;
+    for (&id, &at) in report.delivery_order.iter().zip(&report.delivery_ms) {
+        line_clear_at = line_clear_at.max(finished(&report, id));
+        assert_eq!(
+            at, line_clear_at,
+            "job {id} is handed on when the line clears"
+        );
+        waited += usize::from(at > finished(&report, id));
+    }
+    assert!(waited > 0, "some results waited behind slower earlier jobs");
+
+    // Unordered: each result is handed on the moment its job ends.
     let config = RunConfig {
         distribution: Distribution::LogNormal,
         ordered: false,
         ..io(Pattern::FanOut)
     };
     let (report, _) = run_sim(config, &CancelToken::new());
-    let finished: Vec<f64> = report
-        .delivery_order
-        .iter()
-        .map(|&id| report.jobs[id as usize].finished_ms.unwrap())
-        .collect();
-    assert!(
-        finished.windows(2).all(|w| w[0] <= w[1]),
-        "completion order"
-    );
-    assert_ne!(report.delivery_order, (0..200).collect::<Vec<_>>());
+    for (&id, &at) in report.delivery_order.iter().zip(&report.delivery_ms) {
+        assert_eq!(
+            at,
+            finished(&report, id),
+            "job {id} is handed on as it ends"
+        );
+    }
+    let mut delivered = report.delivery_order.clone();
+    assert_ne!(delivered, all, "completion order is not input order");
+    delivered.sort_unstable();
+    assert_eq!(delivered, all, "every result is handed on once");
 }
 
 #[test]
@@ -437,7 +483,8 @@ fn invalid_configs_are_refused_before_anything_starts() {
 
 #[test]
 fn cancelling_cpu_jobs_in_real_time_stops_them_between_chunks() {
-    // Real time, real threads: about 20 s of work, cancelled at the first progress batch.
+    // Real time, real threads: seconds of work, cancelled at the first progress batch
+    // that shows a finished job. The assertions hold at any machine speed.
     let rt = NativeRuntime::new(RayonPool::with_threads(2));
     let parent = CancelToken::new();
     let canceller = parent.clone();
@@ -453,10 +500,18 @@ fn cancelling_cpu_jobs_in_real_time_stops_them_between_chunks() {
         }
     }));
     check_accounting(&report);
+    // What holds whenever the cancel lands (the machine's speed decides how far the
+    // run got): nothing starts after it, and each of the two threads cuts short at
+    // most the one job it was running.
     let c = report.counts;
-    assert!(c.completed > 0 && c.not_started > 0, "{c:?}");
     assert!(
-        c.cancelled <= 2,
+        c.completed > 0,
+        "the cancel came after a finished job: {c:?}"
+    );
+    let cancellation = report.cancellation.clone().expect("the run was cancelled");
+    assert_eq!(cancellation.started_after, 0, "{cancellation:?}");
+    assert!(
+        c.cancelled <= 2 && c.cancelled <= cancellation.running_at_cancel,
         "at most one running job per thread is cut short: {c:?}"
     );
     assert_eq!(
@@ -491,10 +546,18 @@ fn an_abort_through_shared_memory_stops_the_run_like_a_cancel() {
     ));
     assert!(requested, "the slot was armed while the run went");
     check_accounting(&report);
+    // What holds whenever the cancel lands (the machine's speed decides how far the
+    // run got): nothing starts after it, and each of the two threads cuts short at
+    // most the one job it was running.
     let c = report.counts;
-    assert!(c.completed > 0 && c.not_started > 0, "{c:?}");
     assert!(
-        c.cancelled <= 2,
+        c.completed > 0,
+        "the cancel came after a finished job: {c:?}"
+    );
+    let cancellation = report.cancellation.clone().expect("the run was cancelled");
+    assert_eq!(cancellation.started_after, 0, "{cancellation:?}");
+    assert!(
+        c.cancelled <= 2 && c.cancelled <= cancellation.running_at_cancel,
         "at most one running job per thread is cut short: {c:?}"
     );
     let cancel = report.cancellation.unwrap();

@@ -101,12 +101,15 @@ mod primitives {
         assert!(limiter.allow());
         let controller = AbortController::new().unwrap();
         let (token, _link) = token_from_signal(&CancelToken::new(), &controller.signal());
-        let wait = limiter.wait_n(1, &token);
-        let abort = async {
-            gloo_timers::future::sleep(Duration::from_millis(20)).await;
-            controller.abort_with_reason(&JsValue::from_str("user pressed stop"));
-        };
-        let (result, ()) = futures::join!(wait, abort);
+        let mut wait = Box::pin(limiter.wait_n(1, &token));
+        // The wait has reserved its token and is sleeping on it: abort it now.
+        let first = futures::poll!(wait.as_mut());
+        assert!(
+            first.is_pending(),
+            "a wait for a token ~1 s away is pending"
+        );
+        controller.abort_with_reason(&JsValue::from_str("user pressed stop"));
+        let result = wait.await;
         match result {
             Err(WaitError::Cancelled { err, cause }) => {
                 assert_eq!(err, CancelError::Canceled);
@@ -128,7 +131,10 @@ mod primitives {
         let controller = AbortController::new().unwrap();
         let (token, _link) = token_from_signal(&CancelToken::new(), &controller.signal());
         let job_token = token.clone();
+        let spinning = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let job_spinning = spinning.clone();
         let job = spawn_on_pool(move || {
+            job_spinning.store(true, std::sync::atomic::Ordering::Release);
             let mut spins = 0u64;
             while !job_token.is_cancelled() {
                 spins += 1;
@@ -139,8 +145,12 @@ mod primitives {
             }
             Some(rayon::current_thread_index())
         });
+        // Abort once the loop runs on its pool thread (yielding to the event loop
+        // until then), so the cancellation reaches a job that is already spinning.
         let abort = async {
-            gloo_timers::future::sleep(Duration::from_millis(20)).await;
+            while !spinning.load(std::sync::atomic::Ordering::Acquire) {
+                gloo_timers::future::sleep(Duration::ZERO).await;
+            }
             controller.abort();
         };
         let (stopped, ()) = futures::join!(job, abort);

@@ -190,7 +190,7 @@ crate::settings! {
 
 /// Per-workload cost unit, default, limit, and a rough native cost per unit (used only
 /// to cap the total work one run may ask for).
-#[derive(Debug, Clone, Copy, Serialize)]
+#[derive(Debug, Clone, Copy, Serialize, tsify_next::Tsify)]
 #[serde(rename_all = "camelCase")]
 pub struct WorkloadSpec {
     /// The workload.

@@ -2,6 +2,8 @@
 //!
 //! - [`config`]: what a run is asked to do, validated in one place;
 //! - [`chan`]: a Go channel of job ids (buffered or unbuffered, closable);
+//! - [`outcome`]: how a job can end, declared once (enum, counts, the page's table);
+//! - [`fan_in`]: the fan-out pattern's result stage (completion or input order);
 //! - [`state`]: the per-job slots and counters the pool threads share;
 //! - [`producer`]: the unpaced producer, stepped by the receivers that make room;
 //! - [`workers`]: CPU workers (continuations on the pool), I/O workers (timers);
@@ -15,7 +17,9 @@ pub mod abort_slot;
 pub mod chan;
 pub mod config;
 pub mod coordinator;
+pub mod fan_in;
 pub mod fault;
+pub mod outcome;
 pub mod producer;
 pub mod report;
 pub mod runtime;

@@ -75,7 +75,7 @@ impl JobRecord {
 }
 
 /// A point-in-time sample the coordinator takes at every flush.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, tsify_next::Tsify)]
 #[serde(rename_all = "camelCase")]
 pub struct Sample {
     /// When.
@@ -97,7 +97,7 @@ pub struct Sample {
 }
 
 /// One release by the rate limiter.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, tsify_next::Tsify)]
 #[serde(rename_all = "camelCase")]
 pub struct Grant {
     /// When the job was released.
@@ -109,8 +109,9 @@ pub struct Grant {
 }
 
 /// A batch of events, streamed while the run goes.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, tsify_next::Tsify)]
 #[serde(rename_all = "camelCase")]
+// The JS type gains the job columns the glue sends (web::engine declares them).
 pub struct Progress {
     /// The sample at this flush.
     pub sample: Sample,
@@ -129,7 +130,7 @@ pub struct Progress {
 }
 
 /// Latency summaries.
-#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, tsify_next::Tsify)]
 #[serde(rename_all = "camelCase")]
 pub struct Latency {
     /// Queued to started.
@@ -141,7 +142,7 @@ pub struct Latency {
 }
 
 /// Time series on fixed buckets, for charts.
-#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, tsify_next::Tsify)]
 #[serde(rename_all = "camelCase")]
 pub struct Series {
     /// Bucket width.
@@ -157,7 +158,7 @@ pub struct Series {
 }
 
 /// What the rate limiter did.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, tsify_next::Tsify)]
 #[serde(rename_all = "camelCase")]
 pub struct LimiterReport {
     /// Token bucket or ticker.
@@ -179,7 +180,7 @@ pub struct LimiterReport {
 }
 
 /// What cancellation did.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, tsify_next::Tsify)]
 #[serde(rename_all = "camelCase")]
 pub struct CancellationReport {
     /// When the run's token was cancelled.
@@ -205,10 +206,12 @@ pub struct CancellationReport {
 }
 
 /// Everything a finished run reports.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, tsify_next::Tsify)]
 #[serde(rename_all = "camelCase")]
+// The JS type gains the job columns the glue sends (web::engine declares them).
 pub struct RunReport {
-    /// The configuration run.
+    /// The configuration run (every setting, defaults filled in).
+    #[tsify(type = "Required<RunSettings>")]
     pub config: RunConfig,
     /// Threads in the CPU pool.
     pub threads: usize,
@@ -239,8 +242,11 @@ pub struct RunReport {
     pub leak: Option<String>,
     /// The engine crashed during the run (a pool thread died); the run was abandoned.
     pub crash: Option<String>,
-    /// Fan-out: job ids in the order results were handed back.
+    /// Fan-out: job ids in the order the fan-in stage handed their results on.
     pub delivery_order: Vec<u32>,
+    /// Fan-out: when each of those results was handed on (ms; with `ordered`, a result
+    /// waits for every earlier job to end).
+    pub delivery_ms: Vec<f64>,
     /// Smallest, largest and last memory reading.
     pub memory: Option<MemoryReport>,
     /// The most goroutines (fan-out tasks or pool workers) alive at once.
@@ -252,7 +258,7 @@ pub struct RunReport {
 }
 
 /// Memory readings over a run.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, tsify_next::Tsify)]
 #[serde(rename_all = "camelCase")]
 pub struct MemoryReport {
     /// At the start.
@@ -282,6 +288,11 @@ pub fn build_report(
         .map(|id| JobRecord::from_view(&run.view(id), run))
         .collect();
     let counts = run.counts();
+    let deliveries = run
+        .fan_in
+        .as_ref()
+        .map(|fan_in| fan_in.delivered())
+        .unwrap_or_default();
     let ran = || {
         jobs.iter()
             .filter(|j| j.started_ms.is_some() && j.finished_ms.is_some())
@@ -313,11 +324,8 @@ pub fn build_report(
         error: first_error(run),
         leak: None,
         crash: None,
-        delivery_order: if run.config.pattern == Pattern::FanOut {
-            delivery_order(&jobs, run.config.ordered)
-        } else {
-            Vec::new()
-        },
+        delivery_order: deliveries.iter().map(|d| d.job).collect(),
+        delivery_ms: deliveries.iter().map(|d| ms(d.at)).collect(),
         memory,
         samples,
         jobs,
@@ -446,25 +454,4 @@ fn first_error(run: &RunShared) -> Option<String> {
     cause
         .downcast_ref::<super::workers::JobFailed>()
         .map(|e| e.to_string())
-}
-
-/// Fan-in order: by completion time, or — `ordered` — in input order, each result
-/// waiting for all earlier ones (head-of-line blocking). Jobs that never finished are
-/// left out.
-pub fn delivery_order(jobs: &[JobRecord], ordered: bool) -> Vec<u32> {
-    let mut done: Vec<&JobRecord> = jobs
-        .iter()
-        .filter(|j| matches!(j.outcome, Some(Outcome::Completed | Outcome::Failed)))
-        .collect();
-    if ordered {
-        done.sort_by_key(|j| j.id);
-    } else {
-        done.sort_by(|a, b| {
-            a.finished_ms
-                .unwrap_or(0.0)
-                .total_cmp(&b.finished_ms.unwrap_or(0.0))
-                .then(a.id.cmp(&b.id))
-        });
-    }
-    done.iter().map(|j| j.id).collect()
 }

@@ -109,6 +109,12 @@ pub struct SimRuntime {
 impl SimRuntime {
     /// On `pool`, with simulated time from zero.
     pub fn new(pool: RayonPool) -> SimRuntime {
+        SimRuntime::with_pool(Arc::new(pool))
+    }
+
+    /// On any [`CpuPool`] — e.g. a deterministic one that runs jobs in a scripted
+    /// order, so a test of scheduling does not depend on the OS's.
+    pub fn with_pool(pool: Arc<dyn CpuPool>) -> SimRuntime {
         let sim = SimTime::new();
         SimRuntime {
             pool: Arc::new(SimPool {
@@ -124,7 +130,7 @@ impl SimRuntime {
 /// for it instead of jumping ahead.
 struct SimPool {
     sim: Arc<SimTime>,
-    inner: RayonPool,
+    inner: Arc<dyn CpuPool>,
 }
 
 impl CpuPool for SimPool {

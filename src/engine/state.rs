@@ -28,53 +28,18 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures::task::AtomicWaker;
-use serde::Serialize;
 
 use super::abort_slot::SlotWatch;
 use super::chan::JobChannel;
-use super::config::RunConfig;
+use super::config::{Pattern, RunConfig};
+use super::fan_in::FanIn;
 use super::runtime::CpuPool;
 use super::slot::JobSlot;
 use crate::cancel::CancelToken;
 use crate::clock::Clock;
 use crate::workload::plan::JobSpec;
 
-/// How a job ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Outcome {
-    /// Ran to the end and returned a result.
-    Completed,
-    /// Ran and returned an error.
-    Failed,
-    /// Started, then stopped by the run's cancellation.
-    Cancelled,
-    /// Never started: the run was cancelled (or failed fast) first.
-    NotStarted,
-}
-
-impl Outcome {
-    /// The outcome's code in a slot (and in the JS job columns); 0 is "none yet".
-    pub(crate) fn code(self) -> u8 {
-        match self {
-            Outcome::Completed => 1,
-            Outcome::Failed => 2,
-            Outcome::Cancelled => 3,
-            Outcome::NotStarted => 4,
-        }
-    }
-
-    /// The outcome with this code.
-    pub(crate) fn from_code(code: u8) -> Option<Outcome> {
-        match code {
-            1 => Some(Outcome::Completed),
-            2 => Some(Outcome::Failed),
-            3 => Some(Outcome::Cancelled),
-            4 => Some(Outcome::NotStarted),
-            _ => None,
-        }
-    }
-}
+pub use super::outcome::{Counts, Outcome};
 
 /// "Not cancelled yet" in `cancelled_at`.
 const UNSET: u64 = u64::MAX;
@@ -98,34 +63,6 @@ pub struct SlotView {
     pub outcome: Option<Outcome>,
     /// Its result (completed and failed jobs).
     pub result: u64,
-}
-
-/// Counts of final outcomes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, tsify_next::Tsify)]
-#[serde(rename_all = "camelCase")]
-pub struct Counts {
-    /// Jobs in the run.
-    pub submitted: u32,
-    /// Completed.
-    pub completed: u32,
-    /// Failed.
-    pub failed: u32,
-    /// Cancelled while running.
-    pub cancelled: u32,
-    /// Never started.
-    pub not_started: u32,
-}
-
-impl Counts {
-    /// Jobs with a final outcome.
-    pub fn done(&self) -> u32 {
-        self.completed + self.failed + self.cancelled + self.not_started
-    }
-
-    /// `submitted = completed + failed + cancelled + not_started`.
-    pub fn identity_holds(&self) -> bool {
-        self.submitted == self.done()
-    }
 }
 
 /// The CPU workers ready for a turn, oldest first (Go's run queue). Invariant: every
@@ -177,7 +114,8 @@ pub struct RunShared {
     slots: Vec<JobSlot>,
     /// Ids whose slot changed since the coordinator last looked.
     changed: Mutex<Vec<u32>>,
-    counts: [AtomicU32; 4],
+    /// Final outcomes so far, indexed by code - 1.
+    counts: [AtomicU32; Outcome::ALL.len()],
     started: AtomicU32,
     running: AtomicU32,
     remaining: AtomicU32,
@@ -189,6 +127,8 @@ pub struct RunShared {
     /// When the token was cancelled (ns since start), `UNSET` while not.
     cancelled_at: AtomicU64,
     coordinator: AtomicWaker,
+    /// Fan-out runs: the stage results come back through.
+    pub fan_in: Option<FanIn>,
 }
 
 impl RunShared {
@@ -205,6 +145,7 @@ impl RunShared {
     ) -> Arc<RunShared> {
         let epoch = clock.now_nanos();
         let jobs = plan.len();
+        let fan_in = (config.pattern == Pattern::FanOut).then(|| FanIn::new(jobs, config.ordered));
         let shared = Arc::new_cyclic(|weak: &std::sync::Weak<RunShared>| {
             let channel = channel_capacity.map(|capacity| {
                 let run = weak.clone();
@@ -235,6 +176,7 @@ impl RunShared {
                 tasks_peak: AtomicU32::new(0),
                 cancelled_at: AtomicU64::new(UNSET),
                 coordinator: AtomicWaker::new(),
+                fan_in,
             }
         });
         // Record when the token is cancelled, whoever cancels it (invariant 3: this
@@ -327,6 +269,9 @@ impl RunShared {
             return false;
         }
         self.counts[outcome.code() as usize - 1].fetch_add(1, AcqRel);
+        if let Some(fan_in) = &self.fan_in {
+            fan_in.job_ended(job, outcome.has_result(), at);
+        }
         self.mark_changed(job);
         if outcome != Outcome::NotStarted {
             self.stopped_running();
@@ -360,6 +305,9 @@ impl RunShared {
         for job in jobs {
             let slot = self.slot(job);
             if !slot.was_started() && slot.finish(Outcome::NotStarted, at, 0) {
+                if let Some(fan_in) = &self.fan_in {
+                    fan_in.job_ended(job, false, at);
+                }
                 finished.push(job);
             }
         }
@@ -438,14 +386,9 @@ impl RunShared {
 
     /// Final outcomes so far.
     pub fn counts(&self) -> Counts {
-        let c = |o: Outcome| self.counts[o.code() as usize - 1].load(Acquire);
-        Counts {
-            submitted: self.plan.len() as u32,
-            completed: c(Outcome::Completed),
-            failed: c(Outcome::Failed),
-            cancelled: c(Outcome::Cancelled),
-            not_started: c(Outcome::NotStarted),
-        }
+        Counts::from_fn(self.plan.len() as u32, |o| {
+            self.counts[o.code() as usize - 1].load(Acquire)
+        })
     }
 
     /// When the token was cancelled, in ns since the start.

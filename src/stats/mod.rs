@@ -9,7 +9,7 @@ pub mod usl;
 
 /// A latency summary in milliseconds. Percentiles use the nearest-rank method: the
 /// p-th percentile is the smallest value with at least p% of values at or below it.
-#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, tsify_next::Tsify)]
 pub struct Summary {
     /// How many values.
     pub count: usize,

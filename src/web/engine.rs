@@ -28,45 +28,25 @@ use crate::engine::{abort_slot, execute_with_slot};
 #[wasm_bindgen(typescript_custom_section)]
 const TYPES: &str = r#"
 /** `RunSettings` (every setting optional; missing ones take their defaults, see
- *  engineSchema()), `ConfigError` and `Counts` are generated from the Rust types
- *  (tsify). `FieldError` is the name scripts already use for a `ConfigError`. */
+ *  engineSchema()), `ConfigError`, `Counts`, `Outcome`, `RunReport`, `Progress`
+ *  and their parts (`Summary`, `Sample`, …) are generated from the Rust types
+ *  (tsify). `FieldError` is the name scripts already use for a `ConfigError`. Only the
+ *  job columns, which this glue builds as typed arrays, are declared here; the two
+ *  interfaces below merge them into the generated `Progress` and `RunReport`. */
 export type FieldError = ConfigError;
-/** Job records as columns (index i = one job). Outcome codes: 0 running, 1 completed,
- *  2 failed, 3 cancelled, 4 not started. Missing times and results are NaN; missing
- *  worker/thread is -1. */
+/** Job records as columns (index i = one job). `outcome` holds outcome codes: 0 still
+ *  running, else an `OutcomeSpec.code` (see engineSchema().outcomes). Missing times and
+ *  results are NaN; missing worker/thread is -1. */
 export interface JobColumns {
   length: number; id: Uint32Array; worker: Int32Array; thread: Int32Array; cost: Float64Array;
   queuedMs: Float64Array; startedMs: Float64Array; finishedMs: Float64Array;
   outcome: Uint8Array; result: Float64Array; errors: Array<[number, string]>;
 }
-export interface Sample { tMs: number; done: number; running: number; queued: number; tasks: number; memoryBytes?: number; heapBytes?: number; tokens?: number }
-export interface Grant { tMs: number; waitedMs: number; tokens?: number }
 /** A batch streamed about every 50 ms while a run goes. A large batch arrives in parts
  *  that repeat its sample and counts (grants come with the first part only). */
-export interface Progress { sample: Sample; counts: Counts; started: number; jobs: JobColumns; grants: Grant[]; cancelledMs?: number }
-export interface Summary { count: number; min: number; mean: number; p50: number; p90: number; p95: number; p99: number; max: number }
+export interface Progress { jobs: JobColumns }
 /** The final report of a run. */
-export interface RunReport {
-  /** The settings run, as text (what a link carries). */
-  config: Record<string, string>; threads: number;
-  /** The run's t = 0 as `performance.timeOrigin + performance.now()`, in ms. */
-  clockEpochMs: number;
-  counts: Counts; identityHolds: boolean;
-  wallMs: number; throughputPerS: number;
-  latency: { queueWait: Summary; service: Summary; total: Summary };
-  series: { bucketMs: number; tMs: number[]; throughput: number[]; busy: number[]; queued: number[] };
-  samples: Sample[];
-  limiter?: { pacing: string; configuredRate: number; achievedRate: number; grants: number; waits: number; grantLog: Grant[]; stopped?: string };
-  cancellation?: { atMs: number; err: string; cause: string; lastStopMs: number; latencyMs: number; startedAfter: number; runningAtCancel: number; workAfterMs: number; quietAfterMs: number };
-  /** Fail fast: what errgroup's Wait returned. */
-  error?: string;
-  /** Pitfalls lab: the channel leak found. */
-  leak?: string;
-  deliveryOrder: number[];
-    memory?: { startBytes: number; peakBytes: number; endBytes: number; heapPeakBytes: number };
-  peakGoroutines: number;
-  jobs: JobColumns;
-}
+export interface RunReport { jobs: JobColumns }
 "#;
 
 /// Most job records in one progress message (see `run_pattern`).
@@ -149,21 +129,29 @@ fn parse(settings: &JsValue) -> Result<Result<RunConfig, ConfigErrors>, JsError>
 
 /// Every setting's label, unit, range and default, and the workloads' cost units and
 /// limits — what a page needs to build its form.
-#[wasm_bindgen(js_name = engineSchema)]
+#[wasm_bindgen(js_name = engineSchema, unchecked_return_type = "EngineSchema")]
 pub fn engine_schema() -> Result<JsValue, JsError> {
     super::install_panic_hook();
-    #[derive(Serialize)]
-    #[serde(rename_all = "camelCase")]
-    struct Schema {
-        fields: &'static [crate::engine::config::FieldSpec],
-        workloads: &'static [crate::engine::config::WorkloadSpec],
-        sweep_fields: &'static [crate::engine::config::FieldSpec],
-    }
-    to_js(&Schema {
+    to_js(&EngineSchema {
         fields: fields(),
         workloads: &WORKLOADS,
         sweep_fields: crate::lab::sweep::sweep_fields(),
+        outcomes: crate::engine::outcome::OUTCOMES,
     })
+}
+
+/// What [`engine_schema`] returns.
+#[derive(Serialize, tsify_next::Tsify)]
+#[serde(rename_all = "camelCase")]
+struct EngineSchema {
+    /// The run settings.
+    fields: &'static [crate::engine::config::FieldSpec],
+    /// Each workload's cost unit and range.
+    workloads: &'static [crate::engine::config::WorkloadSpec],
+    /// The sweep's own settings.
+    sweep_fields: &'static [crate::engine::config::FieldSpec],
+    /// How a job can end, in code order.
+    outcomes: &'static [crate::engine::outcome::OutcomeSpec],
 }
 
 /// Where the shared-memory abort table lives in this module's memory:
@@ -302,17 +290,6 @@ pub async fn race_counter(increments: f64, racy: bool) -> Result<JsValue, JsErro
     to_js(&result)
 }
 
-/// Outcome codes in job columns.
-fn outcome_code(outcome: Option<Outcome>) -> u8 {
-    match outcome {
-        None => 0,
-        Some(Outcome::Completed) => 1,
-        Some(Outcome::Failed) => 2,
-        Some(Outcome::Cancelled) => 3,
-        Some(Outcome::NotStarted) => 4,
-    }
-}
-
 /// Job records as typed-array columns (`JobColumns`).
 pub fn job_columns(records: &[JobRecord]) -> JsValue {
     let ms = |f: fn(&JobRecord) -> Option<f64>| -> Vec<f64> {
@@ -328,7 +305,10 @@ pub fn job_columns(records: &[JobRecord]) -> JsValue {
         .map(|r| r.thread.map_or(-1, |t| t as i32))
         .collect();
     let cost: Vec<f64> = records.iter().map(|r| r.cost as f64).collect();
-    let outcome: Vec<u8> = records.iter().map(|r| outcome_code(r.outcome)).collect();
+    let outcome: Vec<u8> = records
+        .iter()
+        .map(|r| r.outcome.map_or(0, Outcome::code))
+        .collect();
     let result: Vec<f64> = records
         .iter()
         .map(|r| r.result.map_or(f64::NAN, |v| v as f64))

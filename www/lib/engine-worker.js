@@ -35,7 +35,8 @@ import init, {
 
 /**
  * What `scalelab:ready` reports once wasm is loaded and the pool runs.
- * @typedef {{ threads: number, wasmLoadMs: number, poolStartMs: number, schema: unknown,
+ * @typedef {{ threads: number, wasmLoadMs: number, poolStartMs: number,
+ *   schema: import('../pkg/scalelab.js').EngineSchema,
  *   memory: WebAssembly.Memory, abortSlots: unknown }} Started
  */
 

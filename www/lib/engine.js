@@ -15,13 +15,16 @@
 // COEP require-corp), or the browser refuses the shared memory threads need;
 // `Engine.start` then throws an Error saying so.
 //
-// Types: RunSettings, Progress, RunReport, JobColumns and FieldError are declared in
-// ../pkg/scalelab.d.ts.
+// Types: RunSettings, Progress, RunReport, JobColumns, FieldError and EngineSchema are
+// generated from the Rust types into ../pkg/scalelab.d.ts.
 
 /** @typedef {import('../pkg/scalelab.js').RunSettings} RunSettings */
 /** @typedef {import('../pkg/scalelab.js').RunReport} RunReport */
 /** @typedef {import('../pkg/scalelab.js').Progress} Progress */
 /** @typedef {import('../pkg/scalelab.js').FieldError} FieldError */
+/** @typedef {import('../pkg/scalelab.js').EngineSchema} EngineSchema */
+
+import { outcomeName, useOutcomes } from './outcomes.js';
 
 /** A running engine (one worker, one wasm instance, one rayon pool). */
 export class Engine {
@@ -62,7 +65,7 @@ export class Engine {
     /** @type {Map<number, {resolve: Function, reject: Function, onProgress?: Function}>} */
     this.pending = new Map();
     this.nextId = 1;
-    /** @type {{threads: number, wasmLoadMs: number, poolStartMs: number, schema: object} | null} */
+    /** @type {{threads: number, wasmLoadMs: number, poolStartMs: number, schema: EngineSchema} | null} */
     this.info = null;
     /** Why the engine can no longer run anything (a crash), or null. Start a new one. */
     this.dead = null;
@@ -216,6 +219,7 @@ export class Engine {
         if (msg?.type === 'scalelab:ready') {
           this.worker.removeEventListener('message', onMessage);
           const { memory, abortSlots, ...info } = msg;
+          useOutcomes(info.schema.outcomes);
           if (memory?.buffer instanceof SharedArrayBuffer && abortSlots) {
             this.#memory = memory;
             this.#abortSlots = abortSlots;
@@ -302,11 +306,11 @@ function utf8Prefix(text, capacity) {
 }
 
 /**
- * Job columns as an array of plain objects (convenient for small runs).
+ * Job columns as an array of plain objects (convenient for small runs). Outcome names
+ * come from the table of the engine that ran them.
  * @param {import('../pkg/scalelab.js').JobColumns} jobs
  */
 export function jobRecords(jobs) {
-  const outcomes = ['running', 'completed', 'failed', 'cancelled', 'not_started'];
   const errors = new Map(jobs.errors);
   const num = (/** @type {number} */ v) => (Number.isNaN(v) ? null : v);
   return Array.from({ length: jobs.length }, (_, i) => ({
@@ -317,7 +321,7 @@ export function jobRecords(jobs) {
     queuedMs: num(jobs.queuedMs[i]),
     startedMs: num(jobs.startedMs[i]),
     finishedMs: num(jobs.finishedMs[i]),
-    outcome: outcomes[jobs.outcome[i]],
+    outcome: outcomeName(jobs.outcome[i]),
     result: num(jobs.result[i]),
     error: errors.get(jobs.id[i]) ?? null,
   }));

@@ -3,6 +3,8 @@
 // (type, range, length), and every text in it is shown as text, never as markup. A bad
 // file is refused with a message naming the field, the value and what was expected.
 
+import { outcomes } from '../../lib/outcomes.js';
+
 /** Largest file accepted (an export of a 100 000-job run is ~20 MB). */
 export const MAX_IMPORT_BYTES = 64 * 1024 * 1024;
 /** Most points in the throughput series (the engine's series are far shorter). */
@@ -80,8 +82,7 @@ export function parseRunExport(content, fileName) {
     const r = object(data.report, 'report');
     const c = object(r.counts, 'report.counts');
     const counts = {};
-    for (const k of ['completed', 'failed', 'cancelled', 'notStarted'])
-      counts[k] = number(c[k], `report.counts.${k}`, { integer: true });
+    for (const { key } of outcomes()) counts[key] = number(c[key], `report.counts.${key}`, { integer: true });
     const total = object(object(r.latency, 'report.latency').total, 'report.latency.total');
     const series = object(r.series, 'report.series');
     const tMs = numbers(series.tMs, 'report.series.tMs');

@@ -2,9 +2,7 @@
 // typed-array columns indexed by job id, the flush samples, the limiter's grants, and
 // (at the end) the engine's report. Charts read from here; nothing here draws.
 
-/** Outcome codes in job columns (see the engine's JobColumns). */
-export const OUTCOME = { RUNNING: 0, COMPLETED: 1, FAILED: 2, CANCELLED: 3, NOT_STARTED: 4 };
-export const OUTCOME_NAMES = ['running', 'completed', 'failed', 'cancelled', 'not_started'];
+import { doneOf, outcomeName, outcomeOf, zeroCounts } from '../../lib/outcomes.js';
 
 export class LiveRun {
   /**
@@ -39,7 +37,7 @@ export class LiveRun {
     this.samples = [];
     /** @type {{tMs: number, waitedMs: number, tokens?: number}[]} */
     this.grants = [];
-    this.counts = { submitted: jobs, completed: 0, failed: 0, cancelled: 0, notStarted: 0 };
+    this.counts = zeroCounts(jobs);
     this.cancelledMs = null;
     this.report = null;
     this.version = 0; // bumped on every change, so views redraw only when needed
@@ -147,8 +145,7 @@ export class LiveRun {
   }
 
   get done() {
-    const c = this.counts;
-    return c.completed + c.failed + c.cancelled + c.notStarted;
+    return doneOf(this.counts);
   }
 
   /** Queue waits and service times (ms) of the jobs that ran. */
@@ -156,8 +153,7 @@ export class LiveRun {
     const wait = [];
     const service = [];
     for (let i = 0; i < this.jobs; i++) {
-      const o = this.outcome[i];
-      if (o === OUTCOME.COMPLETED || o === OUTCOME.FAILED || o === OUTCOME.CANCELLED) {
+      if (outcomeOf(this.outcome[i])?.started) {
         const q = this.startedMs[i] - this.queuedMs[i];
         const s = this.finishedMs[i] - this.startedMs[i];
         if (Number.isFinite(q)) wait.push(q);
@@ -207,7 +203,7 @@ export class LiveRun {
     if (!Number.isNaN(queued) && !Number.isNaN(started)) parts.push(`waited ${t(started - queued)}`);
     if (!Number.isNaN(started))
       parts.push(Number.isNaN(finished) ? `running for ${t(this.nowMs - started)}` : `ran ${t(finished - started)}`);
-    const outcome = this.seen[i] ? OUTCOME_NAMES[this.outcome[i]].replace('_', ' ') : 'unknown';
+    const outcome = this.seen[i] ? (outcomeOf(this.outcome[i])?.label ?? outcomeName(this.outcome[i])) : 'unknown';
     const error = this.errors.get(i);
     const result = this.result[i];
     parts.push(error ? `${outcome}: ${error}` : Number.isNaN(result) ? outcome : `${outcome} (result ${result})`);
@@ -226,7 +222,7 @@ export class LiveRun {
         queuedMs: num(this.queuedMs[i]),
         startedMs: num(this.startedMs[i]),
         finishedMs: num(this.finishedMs[i]),
-        outcome: this.seen[i] ? OUTCOME_NAMES[this.outcome[i]] : 'unknown',
+        outcome: this.seen[i] ? outcomeName(this.outcome[i]) : 'unknown',
         result: num(this.result[i]),
         error: this.errors.get(i) ?? null,
       });

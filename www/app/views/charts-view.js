@@ -5,9 +5,9 @@
 // data changed, and the timeline (the one chart whose cost grows with the job count)
 // merges bars thinner than a pixel.
 
+import { outcomeCode, outcomeOf } from '../../lib/outcomes.js';
 import uPlot from '../../vendor/uplot/uPlot.esm.js';
 import { sharedHistogram } from '../model/histogram.js';
-import { OUTCOME } from '../model/live-run.js';
 
 /** Okabe–Ito colours (see css/app.css). */
 export const COLORS = {
@@ -21,13 +21,6 @@ export const COLORS = {
   line3: '#009e73',
   ideal: '#999999',
   series: ['#0072b2', '#e69f00', '#009e73', '#cc79a7', '#56b4e9', '#d55e00'],
-};
-
-const OUTCOME_COLOR = {
-  [OUTCOME.RUNNING]: COLORS.running,
-  [OUTCOME.COMPLETED]: COLORS.completed,
-  [OUTCOME.FAILED]: COLORS.failed,
-  [OUTCOME.CANCELLED]: COLORS.cancelled,
 };
 
 const HEIGHT = 220;
@@ -239,14 +232,16 @@ function drawBars(u, view) {
       ctx.fillRect(pStart, y, w >= MERGE_BELOW + 1 ? w - 1 : Math.max(1, w), barHeight);
       pColor = null;
     };
+    const cancelled = outcomeCode('cancelled');
     for (const i of jobs) {
       const outcome = run.outcome[i];
-      if (outcome === OUTCOME.NOT_STARTED) continue;
+      const spec = outcomeOf(outcome);
+      if (spec && !spec.started) continue;
       const finished = run.finishedMs[i];
       const running = Number.isNaN(finished);
       const x0 = left + (run.startedMs[i] - xMin) * xScale;
       const x1 = left + ((running ? now : finished) - xMin) * xScale;
-      const color = OUTCOME_COLOR[running ? OUTCOME.RUNNING : outcome];
+      const color = running || !spec ? COLORS.running : spec.colour;
       const tiny = x1 - x0 < MERGE_BELOW;
       if (tiny && pColor === color && x0 - pEnd < 1) {
         if (x1 > pEnd) pEnd = x1;
@@ -256,7 +251,7 @@ function drawBars(u, view) {
       pStart = x0;
       pEnd = x1;
       pColor = color;
-      if (outcome === OUTCOME.CANCELLED && x1 - x0 >= 4) {
+      if (outcome === cancelled && x1 - x0 >= 4) {
         // Hatch cancelled bars, so they read without colour too.
         flush();
         ctx.strokeStyle = '#ffffff';

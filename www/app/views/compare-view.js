@@ -1,6 +1,7 @@
 // The kept runs: a table of their key figures and an overlay of their throughput, so
 // set-ups can be compared without re-running.
 
+import { outcomes } from '../../lib/outcomes.js';
 import { COLORS, CompareChart } from './charts-view.js';
 
 /** @param {string} tag @param {Record<string, string>} [attrs] @param {...(Node|string)} children */
@@ -45,7 +46,9 @@ export class CompareView {
       {},
       ...[
         'run',
-        'completed / failed / cancelled / not started',
+        outcomes()
+          .map((o) => o.label)
+          .join(' / '),
         'throughput',
         'p50 / p99 total',
         'wall',
@@ -62,7 +65,13 @@ export class CompareView {
         'tr',
         { 'data-testid': 'compare-row' },
         el('td', {}, swatch(r.color), r.label),
-        el('td', {}, `${c.completed} / ${c.failed} / ${c.cancelled} / ${c.notStarted}`),
+        el(
+          'td',
+          {},
+          outcomes()
+            .map((o) => c[o.key] ?? 0)
+            .join(' / '),
+        ),
         el('td', {}, `${rep.throughputPerS.toFixed(1)}/s`),
         el('td', {}, `${rep.latency.total.p50.toFixed(2)} / ${rep.latency.total.p99.toFixed(2)} ms`),
         el('td', {}, `${rep.wallMs.toFixed(0)} ms`),

@@ -2,6 +2,8 @@
 // latency percentiles, and what cancellation, fail-fast and the limiter did. Built with
 // DOM calls and text nodes only.
 
+import { outcomes } from '../../lib/outcomes.js';
+
 /** @param {string} tag @param {Record<string, string>} [attrs] @param {...(Node|string)} children */
 function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
@@ -39,18 +41,18 @@ export class SummaryView {
     const cards = el(
       'div',
       { class: 'cards' },
-      card(c.completed.toLocaleString('en'), 'completed', 'sum-completed'),
-      card(c.failed.toLocaleString('en'), 'failed', 'sum-failed'),
-      card(c.cancelled.toLocaleString('en'), 'cancelled', 'sum-cancelled'),
-      card(c.notStarted.toLocaleString('en'), 'not started', 'sum-not-started'),
+      ...outcomes().map((o) =>
+        card((c[o.key] ?? 0).toLocaleString('en'), o.label, `sum-${o.name.replaceAll('_', '-')}`),
+      ),
       card(`${r.throughputPerS.toFixed(1)}/s`, 'throughput', 'sum-throughput'),
       card(ms(r.wallMs), 'wall time', 'sum-wall'),
     );
     const identity = el(
       'p',
       { class: r.identityHolds ? 'identity-ok' : 'identity-bad', 'data-testid': 'sum-identity' },
-      `${c.submitted} submitted = ${c.completed} completed + ${c.failed} failed + ${c.cancelled} cancelled + ${c.notStarted} not started` +
-        (r.identityHolds ? ' ✓' : ' ✗ (a job was lost: please report this)'),
+      `${c.submitted} submitted = ${outcomes()
+        .map((o) => `${c[o.key] ?? 0} ${o.label}`)
+        .join(' + ')}` + (r.identityHolds ? ' ✓' : ' ✗ (a job was lost: please report this)'),
     );
     const row = (name, s) =>
       el('tr', {}, el('th', { scope: 'row' }, name), ...[s.p50, s.p95, s.p99, s.max].map((v) => el('td', {}, ms(v))));
