@@ -14,6 +14,8 @@
 #                      end-to-end tests
 #   ./build.sh bench   benchmarks (--quick for a smoke run); tables in bench/RESULTS.md
 #                      (browser) and benches/RESULTS.md (native limiter)
+#   ./build.sh mutants mutation testing of the concurrent core (cargo-mutants); a table
+#                      of caught / missed per file
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -111,11 +113,17 @@ cmd_setup() {
 
 # --- build -------------------------------------------------------------------------
 
+# Cargo features of the wasm build: none for the page (`build`, `serve`, `bench`);
+# `./build.sh test` adds `test-hooks`, the fault injection its crash tests use, which a
+# served page never has.
+WASM_FEATURES=""
+
 build_wasm() {
   local staging=target/wasm-pkg
-  # cargo + wasm-bindgen directly (what `wasm-pack build --target web` runs): wasm-pack's
-  # own target check reads .cargo/config.toml's native `build.target` and fails on it.
-  cargo build --quiet --lib --release --target "$WASM_TARGET" 2>&1 | quiet_nightly_warnings
+  # cargo + wasm-bindgen directly (what `wasm-pack build --target web` runs, without its
+  # network checks).
+  cargo build --quiet --lib --release --target "$WASM_TARGET" ${WASM_FEATURES:+--features "$WASM_FEATURES"} \
+    2>&1 | quiet_nightly_warnings
   rm -rf "$staging"
   wasm-bindgen --target web --out-dir "$staging" --out-name scalelab \
     "target/$WASM_TARGET/release/scalelab.wasm"
@@ -192,14 +200,15 @@ cmd_test() {
   log "format and lint"
   cargo fmt --all --check
   cargo clippy --quiet --workspace --all-targets -- -D warnings
+  cargo clippy --quiet --workspace --all-targets --features test-hooks -- -D warnings
   cargo clippy --quiet --target "$WASM_TARGET" --lib --tests -- -D warnings 2>&1 | quiet_nightly_warnings
   log "native tests (pure core, server)"
-  cargo test --quiet --workspace
+  cargo test --quiet --workspace --features test-hooks
   test_loom
   log "wasm tests in headless Chromium (threads, dedicated worker)"
   wasm-pack test --headless --chrome --chromedriver "$CHROMEDRIVER" --mode no-install \
     . 2>&1 | quiet_nightly_warnings
-  cmd_build
+  WASM_FEATURES=test-hooks cmd_build
   log "JavaScript: format + lint (Biome), types (tsc --checkJs, strict) against the generated www/pkg/scalelab.d.ts"
   node_modules/.bin/biome ci
   node_modules/.bin/tsc -p tsconfig.json
@@ -238,11 +247,40 @@ cmd_bench() {
   bench_browser "$@"
 }
 
+# --- mutants -----------------------------------------------------------------------
+
+# Mutation testing of the concurrent core with cargo-mutants: each file with the tests
+# that exercise it (unit tests; the engine's integration tests for the run state).
+# A mutant that survives is a missing test or dead code. Not part of `test` (it takes
+# a while); the scores go in the README. Outcomes land in target/mutants/<file>/.
+MUTANTS_VERSION=27.1.0
+cmd_mutants() {
+  setup_rust
+  if [ "$(cargo mutants --version 2>/dev/null | awk '{print $2}')" != "$MUTANTS_VERSION" ]; then
+    log "installing cargo-mutants $MUTANTS_VERSION (takes ~3 min)"
+    (cd /tmp && cargo install cargo-mutants --version "$MUTANTS_VERSION" --locked --force)
+  fi
+  local failed=0 file tests
+  for file in src/cancel.rs src/limiter/bucket.rs src/engine/chan.rs src/engine/state.rs; do
+    case "$file" in
+      src/engine/state.rs) tests="--lib --test engine --test crash" ;;
+      *) tests="--lib" ;;
+    esac
+    log "mutants: $file (cargo test $tests)"
+    # shellcheck disable=SC2086 # $tests is a list of arguments
+    cargo mutants --no-shuffle --jobs 2 --file "$file" --features test-hooks \
+      --output "target/mutants/$(basename "$file" .rs)" -- $tests || failed=1
+  done
+  node tools/mutants-report.mjs target/mutants
+  [ "$failed" = 0 ] || die "some mutants were missed (see above)"
+}
+
 case "${1:-}" in
   setup) shift; cmd_setup "$@" ;;
   build) shift; setup_build; cmd_build "$@" ;;
   serve) shift; cmd_serve "$@" ;;
   test) shift; cmd_test "$@" ;;
   bench) shift; cmd_bench "$@" ;;
-  *) echo "usage: ./build.sh {setup|build|serve [--port N]|test|bench}" >&2; exit 2 ;;
+  mutants) shift; cmd_mutants "$@" ;;
+  *) echo "usage: ./build.sh {setup|build|serve [--port N]|test|bench|mutants}" >&2; exit 2 ;;
 esac

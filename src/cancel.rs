@@ -213,6 +213,19 @@ impl fmt::Debug for CancelToken {
 
 impl CancelToken {
     /// A new root token (Go: `context.WithCancel(context.Background())`).
+    ///
+    /// ```
+    /// use scalelab::cancel::{CancelError, CancelToken};
+    ///
+    /// let root = CancelToken::new();
+    /// let request = root.child();
+    /// let step = request.child();
+    /// request.cancel_with("client went away");
+    /// // Cancelling a token cancels its subtree, with its reason, and not its parent.
+    /// assert_eq!(step.err(), Some(CancelError::Canceled));
+    /// assert_eq!(step.cause().unwrap().to_string(), "client went away");
+    /// assert!(!root.is_cancelled());
+    /// ```
     pub fn new() -> CancelToken {
         CancelToken {
             node: Arc::new(Node {

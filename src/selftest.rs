@@ -19,13 +19,6 @@ pub struct ParallelPrimeCount {
     pub chunks_per_thread: Vec<u64>,
 }
 
-impl ParallelPrimeCount {
-    /// Number of distinct pool threads that ran at least one chunk.
-    pub fn threads_used(&self) -> usize {
-        self.chunks_per_thread.iter().filter(|&&n| n > 0).count()
-    }
-}
-
 /// Counts primes below `limit` in `chunks` parallel pieces on the current rayon pool.
 pub fn parallel_prime_count(limit: u64, chunks: u64) -> ParallelPrimeCount {
     let chunks = chunks.max(1);

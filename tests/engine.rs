@@ -12,9 +12,9 @@ use scalelab::cancel::{CancelError, CancelToken};
 use scalelab::clock::Timer;
 use scalelab::engine::abort_slot::{self, AbortKind};
 use scalelab::engine::config::{Distribution, Pacing, Pattern, RunConfig, WorkKind};
+use scalelab::engine::outcome::Outcome;
 use scalelab::engine::report::{Progress, RunReport};
 use scalelab::engine::runtime::{CpuJob, CpuPool, NativeRuntime, RayonPool, SimRuntime};
-use scalelab::engine::state::Outcome;
 use scalelab::engine::{ConfigErrors, execute, execute_with_slot, run};
 use scalelab::workload::kernels::count_primes;
 

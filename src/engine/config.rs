@@ -365,6 +365,19 @@ impl RunConfig {
     /// JavaScript API). Missing fields take their defaults (`cost`: the workload's);
     /// unknown names, unreadable values and out-of-range values are all reported, each
     /// naming the field, the value and what is allowed.
+    ///
+    /// ```
+    /// use scalelab::engine::RunConfig;
+    ///
+    /// let config = RunConfig::from_fields([("pattern", "pool"), ("workers", "8")]).unwrap();
+    /// assert_eq!(config.workers, 8);
+    ///
+    /// // Every problem at once, each with its field, value and allowed range.
+    /// let errors = RunConfig::from_fields([("workers", "0"), ("speed", "fast")]).unwrap_err();
+    /// let fields: Vec<&str> = errors.0.iter().map(|e| e.field.as_str()).collect();
+    /// assert_eq!(fields, ["speed", "workers"]);
+    /// assert_eq!(errors.0[1].value, "0");
+    /// ```
     pub fn from_fields<K: AsRef<str>, V: AsRef<str>>(
         fields: impl IntoIterator<Item = (K, V)>,
     ) -> Result<RunConfig, ConfigErrors> {

@@ -32,6 +32,31 @@ use crate::workload::plan::plan;
 pub const FLUSH_INTERVAL: Duration = Duration::from_millis(50);
 
 /// Validates `config`, then runs it (see [`execute`]).
+///
+/// ```
+/// use scalelab::cancel::CancelToken;
+/// use scalelab::engine::config::{Pattern, WorkKind};
+/// use scalelab::engine::runtime::{RayonPool, SimRuntime};
+/// use scalelab::engine::{RunConfig, run};
+///
+/// // A worker pool of I/O-like jobs on simulated time: no real sleeping.
+/// let rt = SimRuntime::new(RayonPool::global());
+/// let config = RunConfig {
+///     pattern: Pattern::Pool,
+///     workload: WorkKind::Sleep,
+///     jobs: 100,
+///     workers: 4,
+///     cost: 1_000, // µs per job
+///     ..RunConfig::default()
+/// };
+/// let report = rt
+///     .sim
+///     .run(run(&rt, config, &CancelToken::new(), &mut |_progress| {}))
+///     .unwrap()
+///     .unwrap();
+/// assert_eq!(report.counts.completed, 100);
+/// assert!(report.identity_holds);
+/// ```
 pub async fn run<R: Runtime>(
     rt: &R,
     config: RunConfig,

@@ -1,5 +1,5 @@
-//! Faults the engine survives or reports: a job that panics, and the test-only switch
-//! that makes one panic.
+//! Faults the engine survives or reports: a job that panics, and (feature `test-hooks`,
+//! never in a served page) the switch that makes one panic.
 //!
 //! On wasm, `panic = "abort"`: a panicking pool thread traps and its Web Worker dies
 //! with it, so its job would never finish and the run would wait forever. The web
@@ -24,6 +24,7 @@ static CRASHED: AtomicBool = AtomicBool::new(false);
 static MESSAGE: Mutex<String> = Mutex::new(String::new());
 /// Woken when a crash is reported (the coordinator of the current run registers here).
 pub static CRASH_WAKER: AtomicWaker = AtomicWaker::new();
+#[cfg(feature = "test-hooks")]
 static INJECT_PANIC: AtomicBool = AtomicBool::new(false);
 
 /// Records that the engine crashed (first report wins) and wakes the coordinator.
@@ -47,14 +48,15 @@ pub fn crashed() -> Option<String> {
         .then(|| MESSAGE.lock().unwrap_or_else(|p| p.into_inner()).clone())
 }
 
-/// Test-only fault injection: the next CPU job panics. Reachable from the JavaScript
-/// API (so the page's crash handling can be tested end to end), never from a link or
-/// the form.
+/// Test-only fault injection: the next CPU job panics. In a test build of the page it is
+/// reachable from the engine worker (so crash handling can be tested end to end).
+#[cfg(feature = "test-hooks")]
 pub fn inject_panic_in_next_job() {
     INJECT_PANIC.store(true, Ordering::SeqCst);
 }
 
 /// Panics if a panic was injected (called at the start of each CPU job).
+#[cfg(feature = "test-hooks")]
 pub fn panic_if_injected(job: u32) {
     if INJECT_PANIC.swap(false, Ordering::SeqCst) {
         panic!("injected fault: job {job} panicked on purpose (test hook)");

@@ -4,6 +4,7 @@
 //! - [`chan`]: a Go channel of job ids (buffered or unbuffered, closable);
 //! - [`outcome`]: how a job can end, declared once (enum, counts, the page's table);
 //! - [`fan_in`]: the fan-out pattern's result stage (completion or input order);
+//! - [`run_import`]: reading an exported run back in, checked field by field;
 //! - [`state`]: the per-job slots and counters the pool threads share;
 //! - [`producer`]: the unpaced producer, stepped by the receivers that make room;
 //! - [`workers`]: CPU workers (continuations on the pool), I/O workers (timers);
@@ -14,18 +15,19 @@
 //! - [`abort_slot`]: cancelling a run through shared memory, without a message.
 
 pub mod abort_slot;
-pub mod chan;
+pub(crate) mod chan;
 pub mod config;
-pub mod coordinator;
-pub mod fan_in;
+pub(crate) mod coordinator;
+pub(crate) mod fan_in;
 pub mod fault;
 pub mod outcome;
-pub mod producer;
+pub(crate) mod producer;
 pub mod report;
+pub mod run_import;
 pub mod runtime;
 mod slot;
-pub mod state;
-pub mod workers;
+pub(crate) mod state;
+pub(crate) mod workers;
 
 pub use config::{ConfigError, ConfigErrors, RunConfig};
 pub use coordinator::{execute, execute_with_slot, run};

@@ -58,6 +58,7 @@ pub fn run_cpu_job(run: &RunShared, job: u32, worker: u32) -> bool {
         return false;
     }
     let _stack = task_memory(run); // a pool worker's "stack" while it runs a job
+    #[cfg(feature = "test-hooks")]
     super::fault::panic_if_injected(job);
     let spec = &run.plan[job as usize];
     let poll = run.config.poll_cancel;

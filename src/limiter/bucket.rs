@@ -159,6 +159,22 @@ static NEXT_BUCKET_ID: AtomicU64 = AtomicU64::new(1);
 /// Every method takes the time as `now`: a `Duration` since an epoch of the caller's
 /// choosing (use one clock for all calls on a bucket). Times may go backwards; the
 /// bucket then behaves as Go's does (no tokens are minted for negative time).
+///
+/// ```
+/// use std::time::Duration;
+/// use scalelab::limiter::TokenBucket;
+///
+/// // rate.NewLimiter(10, 2): 10 tokens a second, bursts of 2.
+/// let bucket = TokenBucket::new(10.0, 2).unwrap();
+/// let t0 = Duration::ZERO;
+/// assert!(bucket.allow_n_at(t0, 1));
+/// assert!(bucket.allow_n_at(t0, 1));
+/// assert!(!bucket.allow_n_at(t0, 1), "the burst is spent");
+/// // A reservation says how long to wait for the next token: 1/10 s.
+/// let reservation = bucket.reserve_n_at(t0, 1);
+/// assert!(reservation.ok());
+/// assert_eq!(reservation.delay_from(t0), Duration::from_millis(100));
+/// ```
 #[derive(Debug)]
 pub struct TokenBucket {
     id: u64,

@@ -21,8 +21,8 @@ use web_sys::AbortSignal;
 use super::cancel::root_token;
 use super::runtime::WebRuntime;
 use crate::engine::config::{ConfigErrors, RunConfig, WORKLOADS, fields};
+use crate::engine::outcome::Outcome;
 use crate::engine::report::JobRecord;
-use crate::engine::state::Outcome;
 use crate::engine::{abort_slot, execute_with_slot};
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -172,6 +172,16 @@ pub fn validate_config(
         Ok(_) => to_js(&Vec::<()>::new()),
         Err(errors) => to_js(&errors.0),
     }
+}
+
+/// Reads a run exported by the page ("Export run as JSON"), checking every figure the
+/// comparison uses and its settings (with the settings parser): `{run, errors}`, where
+/// `errors` lists every problem (`FieldError[]`) and `run` is set only when there is none.
+#[wasm_bindgen(js_name = readRunExport, unchecked_return_type = "RunImport")]
+pub fn read_run_export(content: &str, file_name: &str) -> Result<JsValue, JsError> {
+    let read: crate::engine::run_import::RunImport =
+        crate::engine::run_import::read_run_export(content, file_name).into();
+    to_js(&read)
 }
 
 /// Runs a pattern on the thread pool. Rejects at once, with an `Error` whose message

@@ -1,5 +1,7 @@
-//! Heap in use, counted: the wasm build's global allocator is the system allocator
-//! wrapped with a byte counter. Linear memory only ever grows, so it cannot show memory
+//! Heap in use, counted: with the `counting-allocator` feature (on by default, what the
+//! page builds) the wasm build's global allocator is the system allocator wrapped with a
+//! byte counter; without it the heap is not measured and the library leaves the choice
+//! of allocator to the crate that uses it. Linear memory only ever grows, so it cannot show memory
 //! being given back; the count of live bytes can (the memory chart and the unbounded
 //! goroutines pitfall use it).
 //!
@@ -52,10 +54,12 @@ unsafe impl GlobalAlloc for CountingAllocator {
     }
 }
 
+#[cfg(feature = "counting-allocator")]
 #[global_allocator]
 static GLOBAL: CountingAllocator = CountingAllocator;
 
-/// Bytes allocated and not yet freed, across all threads.
-pub fn heap_bytes() -> u64 {
-    IN_USE.load(Ordering::Relaxed) as u64
+/// Bytes allocated and not yet freed, across all threads — `None` unless this crate's
+/// [`CountingAllocator`] is the global allocator (feature `counting-allocator`).
+pub fn heap_bytes() -> Option<u64> {
+    cfg!(feature = "counting-allocator").then(|| IN_USE.load(Ordering::Relaxed) as u64)
 }

@@ -28,8 +28,10 @@ pub fn install_panic_hook() {
     });
 }
 
-/// Test-only fault injection: the next CPU job panics, killing its pool thread. The
-/// page uses it to test that a crash is reported and the engine replaced.
+/// Test-only fault injection (feature `test-hooks`): the next CPU job panics, killing its
+/// pool thread. The end-to-end tests use it to check that a crash is reported and the
+/// engine replaced.
+#[cfg(feature = "test-hooks")]
 #[wasm_bindgen(js_name = injectPanicForTesting)]
 pub fn inject_panic_for_testing() {
     crate::engine::fault::inject_panic_in_next_job();

@@ -41,7 +41,7 @@ impl Runtime for WebRuntime {
     }
 
     fn heap_bytes(&self) -> Option<u64> {
-        Some(super::heap::heap_bytes())
+        super::heap::heap_bytes()
     }
 }
 

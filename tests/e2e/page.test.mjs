@@ -340,19 +340,24 @@ test('an exported run imports back for comparison; a bad or hostile file is refu
 
   // Refused, with the field, the value and what was expected; nothing added.
   const refusals = [
-    ['not-json.json', 'hello', /^import "not-json\.json": not JSON/],
-    ['other.json', '{"scalelab": 2}', /is not a scalelab run export: scalelab: 2; expected 1/],
+    ['not-json.json', 'hello', /^import "not-json\.json" is not a scalelab run export: file: hello is not JSON/],
+    [
+      'other.json',
+      '{"scalelab": 2}',
+      /is not a scalelab run export: scalelab: 2 .*; allowed: 1 \(a run exported by scalelab\)/,
+    ],
     [
       'nan.json',
       exported.replace(/"throughputPerS": [\d.e+-]+/, '"throughputPerS": "fast"'),
-      /report\.throughputPerS: "fast"; expected a finite number ≥ 0/,
+      /report\.throughputPerS: "fast" is not a number ≥ 0; allowed: a finite number ≥ 0/,
     ],
     [
+      // Every problem at once, settings checked by the form's own parser.
       'neg.json',
-      exported.replace(/"completed": \d+/, '"completed": -3'),
-      /report\.counts\.completed: -3; expected a whole number ≥ 0/,
+      exported.replace(/"completed": \d+/, '"completed": -3').replace(/"workers": "\d+"/, '"workers": "0"'),
+      /settings\.workers: 0 .*; allowed: .*; report\.counts\.completed: -3 is not a whole number ≥ 0/,
     ],
-    ['array.json', '[1,2]', /file: \[1,2\]; expected an object/],
+    ['array.json', '[1,2]', /file: \[1,2\] is not an object; allowed: an object/],
   ];
   for (const [name, text, message] of refusals) {
     await importFile(name, text);
@@ -420,7 +425,8 @@ test('the main thread stays responsive while a run streams at the highest rate',
     { timeout: 60_000 },
   );
   const streamedUntil = await page.evaluate(() => performance.now());
-  await page.waitForTimeout(300);
+  // Long-task entries reach the observer after their task: two frames later they are in.
+  await page.evaluate(() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))));
   const tasks = await page.evaluate(() => globalThis.longTasks);
   const during = tasks.filter((t) => t.start >= started && t.start < streamedUntil);
   const worst = tasks.reduce((m, t) => Math.max(m, t.duration), 0);

@@ -186,7 +186,8 @@ test('double Run starts one run; repeated Cancel and a hidden tab leave the book
   await page.waitForFunction(() => !document.querySelector('[data-testid="run"]').disabled);
   await page.dblclick('[data-testid="run"]');
   await page.waitForFunction(() => document.querySelector('[data-testid="progress-text"]').dataset.state === 'done');
-  await page.waitForTimeout(200);
+  // Idle again (a second run would have started by now and hold the button).
+  await page.waitForFunction(() => !document.querySelector('[data-testid="run"]').disabled);
   assert.equal(await page.locator('[data-testid="compare-row"]').count(), 1, 'one run, not two');
 
   await page.selectOption('[data-testid="field-workload"]', 'spin');
@@ -210,7 +211,14 @@ test('double Run starts one run; repeated Cancel and a hidden tab leave the book
   await page.click('[data-testid="run"]');
   const other = await stack.browser.context.newPage();
   await other.bringToFront();
-  await other.waitForTimeout(1500);
+  // Hidden, the page draws nothing (no animation frames), but the run goes on: it ends
+  // in the background (the Run button comes back, set on the engine's message; polled,
+  // since a hidden page has no frames to poll on).
+  await page.waitForFunction(() => document.visibilityState === 'hidden', null, { polling: 50 });
+  await page.waitForFunction(() => !document.querySelector('[data-testid="run"]').disabled, null, {
+    polling: 100,
+    timeout: 60_000,
+  });
   await page.bringToFront();
   await page.waitForFunction(
     () => document.querySelector('[data-testid="progress-text"]').dataset.state === 'done',

@@ -4,7 +4,7 @@
 
 import { Engine } from '../lib/engine.js';
 import { download, fileStem, runToCsv, runToJson } from './model/export.js';
-import { MAX_IMPORT_BYTES, parseRunExport } from './model/import-run.js';
+import { importRun, MAX_IMPORT_BYTES } from './model/import-run.js';
 import { LiveRun } from './model/live-run.js';
 import { readLink, writeLink } from './model/url-state.js';
 import { PATTERNS, PRESET_FIELDS, patternById } from './patterns.js';
@@ -450,7 +450,8 @@ document.getElementById('import-run').addEventListener('change', async (event) =
   try {
     if (file.size > MAX_IMPORT_BYTES)
       throw new Error(`import ${file.name}: ${file.size} bytes; allowed: at most ${MAX_IMPORT_BYTES} bytes`);
-    const entry = parseRunExport(await file.text(), file.name);
+    if (!state.engine) throw new Error(`import ${file.name}: the engine is not running yet`);
+    const entry = await importRun(state.engine, await file.text(), file.name);
     keep(entry);
     status.className = 'import-status';
     status.textContent = `Added “${entry.label}” to the compared runs.`;
@@ -542,10 +543,11 @@ async function start() {
 }
 
 // Test hook (used by the end-to-end tests): crash the engine on purpose, to check that
-// the page reports it, replaces the engine and keeps its state. It can only crash this
-// page's own engine, which then restarts.
+// the page reports it, replaces the engine and keeps its state. It does something only
+// with a test build of the engine (`./build.sh test`), and can only crash this page's
+// own engine, which then restarts.
 globalThis.scalelabTestHooks = {
-  injectPanic: () => state.engine?.injectPanicForTesting(),
+  injectPanic: () => state.engine?.worker.postMessage({ type: 'scalelab:inject-panic' }),
 };
 
 start().catch((err) => {

@@ -21,13 +21,14 @@
 //                   {type: 'scalelab:result', id, value}
 //                   {type: 'scalelab:error', id, message}      (id null: engine-level failure)
 
+import * as pkg from '../pkg/scalelab.js';
 import init, {
   abortSlotLayout,
   engineSchema,
   initThreadPool,
-  injectPanicForTesting,
   parallelPrimeCount,
   raceCounter,
+  readRunExport,
   runPattern,
   runSweep,
   validateConfig,
@@ -147,6 +148,7 @@ const handlers = {
   'scalelab:sweep': sweepCommand,
   'scalelab:race': async ({ increments, racy }) => ({ value: await raceCounter(increments, racy) }),
   'scalelab:validate': async ({ settings }) => ({ value: validateConfig(settings) }),
+  'scalelab:read-export': async ({ content, fileName }) => ({ value: readRunExport(content, fileName) }),
   'scalelab:selftest': async ({ limit, chunks }) => ({ value: await parallelPrimeCount(limit, chunks) }),
 };
 
@@ -180,7 +182,10 @@ scope.addEventListener('message', async (event) => {
     return;
   }
   if (msg.type === 'scalelab:inject-panic') {
-    injectPanicForTesting();
+    // Only a test build of the module (`./build.sh test`: feature `test-hooks`) has it.
+    const inject = /** @type {{injectPanicForTesting?: () => void}} */ (pkg).injectPanicForTesting;
+    if (inject) inject();
+    else console.warn('scalelab: fault injection is only in test builds (./build.sh test)');
     return;
   }
   if (msg.type === 'scalelab:cancel') {

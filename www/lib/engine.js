@@ -160,6 +160,18 @@ export class Engine {
   }
 
   /**
+   * Reads a run exported by the page ("Export run as JSON"), checked by the engine:
+   * every figure the comparison uses, and the settings by the same parser as a run's.
+   * @param {string} content the file's text
+   * @param {string} fileName labels the run
+   * @returns {Promise<import('../pkg/scalelab.js').RunImport>} `{run, errors}`: `errors`
+   *   lists every problem (`FieldError[]`); `run` is set when there is none
+   */
+  readRunExport(content, fileName) {
+    return this.#request({ type: 'scalelab:read-export', content, fileName });
+  }
+
+  /**
    * Counts the primes below `limit` in `chunks` parallel pieces: a check that the
    * threads work and agree (pi(10^7) = 664579).
    * @param {{limit: number, chunks: number}} args
@@ -167,11 +179,6 @@ export class Engine {
    */
   selfTest({ limit, chunks }) {
     return this.#request({ type: 'scalelab:selftest', limit, chunks });
-  }
-
-  /** Test-only: makes the next CPU job panic, crashing this engine. */
-  injectPanicForTesting() {
-    this.worker.postMessage({ type: 'scalelab:inject-panic' });
   }
 
   /**

@@ -2,15 +2,8 @@
 // set-ups can be compared without re-running.
 
 import { outcomes } from '../../lib/outcomes.js';
-import { COLORS, CompareChart } from './charts-view.js';
-
-/** @param {string} tag @param {Record<string, string>} [attrs] @param {...(Node|string)} children */
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
-  node.append(...children);
-  return node;
-}
+import { COLORS, CompareChart } from './chart.js';
+import { el } from './dom.js';
 
 /** A colour key (styled through the CSSOM: the page's CSP allows no inline style attributes). */
 function swatch(color) {

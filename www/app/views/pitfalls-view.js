@@ -1,15 +1,8 @@
 // A card per pitfall: what goes wrong, a button to run it wrong-vs-right, the numbers,
 // a verdict, and a chart of the runs over time.
 
-import { Chart, COLORS } from './charts-view.js';
-
-/** @param {string} tag @param {Record<string, string>} [attrs] @param {...(Node|string)} children */
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
-  node.append(...children);
-  return node;
-}
+import { Chart, COLORS } from './chart.js';
+import { el } from './dom.js';
 
 export class PitfallsView {
   /** @param {import('../pitfalls.js').Pitfall[]} pitfalls */

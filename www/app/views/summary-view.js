@@ -3,14 +3,7 @@
 // DOM calls and text nodes only.
 
 import { outcomes } from '../../lib/outcomes.js';
-
-/** @param {string} tag @param {Record<string, string>} [attrs] @param {...(Node|string)} children */
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
-  node.append(...children);
-  return node;
-}
+import { el } from './dom.js';
 
 const ms = (x) => (Number.isFinite(x) ? `${x < 10 ? x.toFixed(2) : x.toFixed(1)} ms` : '—');
 
@@ -52,7 +45,7 @@ export class SummaryView {
       { class: r.identityHolds ? 'identity-ok' : 'identity-bad', 'data-testid': 'sum-identity' },
       `${c.submitted} submitted = ${outcomes()
         .map((o) => `${c[o.key] ?? 0} ${o.label}`)
-        .join(' + ')}` + (r.identityHolds ? ' ✓' : ' ✗ (a job was lost: please report this)'),
+        .join(' + ')}${r.identityHolds ? ' ✓' : ' ✗ (a job was lost: please report this)'}`,
     );
     const row = (name, s) =>
       el('tr', {}, el('th', { scope: 'row' }, name), ...[s.p50, s.p95, s.p99, s.max].map((v) => el('td', {}, ms(v))));

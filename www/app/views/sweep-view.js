@@ -1,18 +1,11 @@
 // The concurrency sweep: its settings, progress, the fitted law's numbers, and two
 // charts (throughput and efficiency against workers, with the ideal and the fit).
 
-import { Chart, COLORS } from './charts-view.js';
+import { Chart, COLORS } from './chart.js';
+import { el } from './dom.js';
 
 const CURVE_NAMES = { cpu: 'CPU jobs', io: 'I/O-like jobs' };
 const CURVE_COLORS = { cpu: COLORS.series[0], io: COLORS.series[1] };
-
-/** @param {string} tag @param {Record<string, string>} [attrs] @param {...(Node|string)} children */
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
-  node.append(...children);
-  return node;
-}
 
 const workersAxis = { label: 'workers', values: (_u, ticks) => ticks.map((t) => (Number.isInteger(t) ? `${t}` : '')) };
 
