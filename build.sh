@@ -253,6 +253,7 @@ cmd_bench() {
 # that exercise it (unit tests; the engine's integration tests for the run state).
 # A mutant that survives is a missing test or dead code. Not part of `test` (it takes
 # a while); the scores go in the README. Outcomes land in target/mutants/<file>/.
+# `./build.sh mutants --iterate` retests only what an earlier run did not catch.
 MUTANTS_VERSION=27.1.0
 cmd_mutants() {
   setup_rust
@@ -260,16 +261,18 @@ cmd_mutants() {
     log "installing cargo-mutants $MUTANTS_VERSION (takes ~3 min)"
     (cd /tmp && cargo install cargo-mutants --version "$MUTANTS_VERSION" --locked --force)
   fi
-  local failed=0 file tests
+  local failed=0 file tests out
   for file in src/cancel.rs src/limiter/bucket.rs src/engine/chan.rs src/engine/state.rs; do
     case "$file" in
       src/engine/state.rs) tests="--lib --test engine --test crash" ;;
       *) tests="--lib" ;;
     esac
     log "mutants: $file (cargo test $tests)"
+    out="target/mutants/$(basename "$file" .rs)"
+    mkdir -p "$out"
     # shellcheck disable=SC2086 # $tests is a list of arguments
     cargo mutants --no-shuffle --jobs 2 --file "$file" --features test-hooks \
-      --output "target/mutants/$(basename "$file" .rs)" -- $tests || failed=1
+      --output "$out" "$@" -- $tests || failed=1
   done
   node tools/mutants-report.mjs target/mutants
   [ "$failed" = 0 ] || die "some mutants were missed (see above)"

@@ -449,8 +449,8 @@ impl Future for Cancelled {
         }
         match self.key {
             Some(key) => match state.wakers.get_mut(key) {
-                Some(waker) if waker.will_wake(cx.waker()) => {}
-                Some(waker) => *waker = cx.waker().clone(),
+                // Replaced only if this poll's waker would wake another task.
+                Some(waker) => waker.clone_from(cx.waker()),
                 None => self.key = Some(state.wakers.insert(cx.waker().clone())),
             },
             None => self.key = Some(state.wakers.insert(cx.waker().clone())),

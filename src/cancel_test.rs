@@ -300,3 +300,48 @@ fn deep_chains_cancel_without_recursion() {
     assert!(leaf.is_cancelled());
     drop(chain);
 }
+
+#[test]
+fn a_waiter_polled_by_another_task_wakes_that_task() {
+    // A future moved to another task must wake the task that polled it last.
+    let token = CancelToken::new();
+    let first = Arc::new(CountingWaker::default());
+    let second = Arc::new(CountingWaker::default());
+    let mut wait = token.cancelled();
+    assert!(poll_once(&mut wait, &first).is_pending());
+    assert!(poll_once(&mut wait, &second).is_pending());
+    token.cancel();
+    assert_eq!(
+        first.0.load(Ordering::SeqCst),
+        0,
+        "the old task is not woken"
+    );
+    assert_eq!(second.0.load(Ordering::SeqCst), 1, "the last poller is");
+}
+
+#[test]
+fn handles_say_what_they_are() {
+    let token = CancelToken::new();
+    let child = token.child();
+    assert!(token.same_as(&token.clone()));
+    assert!(!token.same_as(&child), "a child is another node");
+    assert_eq!(
+        format!("{token:?}"),
+        "CancelToken { cancelled: false, err: None, cause: None, deadline: None }"
+    );
+    let mut registered = token.after_cancel(|| {});
+    assert_eq!(
+        format!("{registered:?}"),
+        "AfterCancel { registered: true }"
+    );
+    assert!(registered.stop());
+    assert_eq!(
+        format!("{registered:?}"),
+        "AfterCancel { registered: false }"
+    );
+    token.cancel_with("shutting down");
+    assert_eq!(
+        format!("{child:?}"),
+        "CancelToken { cancelled: true, err: Some(Canceled), cause: Some(\"shutting down\"), deadline: None }"
+    );
+}

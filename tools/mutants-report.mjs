@@ -15,7 +15,14 @@ for (const name of readdirSync(root).sort()) {
   const file = join(root, name, 'mutants.out', 'outcomes.json');
   if (!existsSync(file)) continue;
   const data = JSON.parse(readFileSync(file, 'utf8'));
-  const caught = data.caught ?? 0;
+  // With --iterate, mutants caught by earlier runs are skipped and listed here.
+  const earlier = join(root, name, 'mutants.out', 'previously_caught.txt');
+  const previouslyCaught = existsSync(earlier)
+    ? readFileSync(earlier, 'utf8')
+        .split('\n')
+        .filter((line) => line.trim()).length
+    : 0;
+  const caught = (data.caught ?? 0) + previouslyCaught;
   const missed = data.missed ?? 0;
   const timeout = data.timeout ?? 0;
   const unviable = data.unviable ?? 0;

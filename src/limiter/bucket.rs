@@ -84,11 +84,9 @@ fn duration_from_tokens(limit: f64, tokens: f64) -> Nanos {
     if limit <= 0.0 {
         return i64::MAX;
     }
-    let duration = (tokens / limit) * 1e9;
-    if duration > i64::MAX as f64 {
-        return i64::MAX;
-    }
-    duration as i64
+    // A float-to-int `as` truncates toward zero and saturates, so a duration past
+    // i64::MAX ns is InfDuration, as Go's explicit check makes it.
+    ((tokens / limit) * 1e9) as i64
 }
 
 /// Validates a user limit and maps +∞ (and Go's `MaxFloat64`) to the internal `INF`.
@@ -102,20 +100,25 @@ fn checked_limit(limit: f64) -> Result<f64, LimiterError> {
 impl State {
     /// Go's `advance`: the tokens at `t`, without changing anything.
     fn advance(&self, t: Nanos) -> f64 {
-        let last = if t < self.last { t } else { self.last };
-        let elapsed = t.saturating_sub(last);
+        let elapsed = t.saturating_sub(t.min(self.last));
         let burst = self.burst as f64;
-        // Shortcut: if even a slightly low estimate of the refill (a multiplication
-        // instead of Go's exact division) overflows the bucket, Go's exact sum does too
-        // and the answer is `burst` either way. The margins (1e-12 relative, 1e-9
-        // absolute) dwarf the few-ulp error of both computations; the differential test
-        // against Go checks the answers stay bit-identical.
-        if elapsed as f64 * 1e-9 * self.limit * (1.0 - 1e-12) > (burst - self.tokens) + 1e-9 {
+        if self.certainly_refills(elapsed) {
             return burst;
         }
         let delta = tokens_from_duration(self.limit, elapsed);
         let tokens = self.tokens + delta;
-        if tokens > burst { burst } else { tokens }
+        tokens.min(burst)
+    }
+
+    /// The shortcut of `advance`: whether `elapsed` ns certainly refill the bucket, so
+    /// the answer is `burst` without Go's exact (slower) computation. True only if even a
+    /// slightly low estimate of the refill (a multiplication instead of Go's division)
+    /// overflows the bucket, so Go's exact sum does too. The margins (1e-12 relative,
+    /// 1e-9 absolute) dwarf the few-ulp error of both computations; the differential
+    /// test against Go checks the answers stay bit-identical.
+    fn certainly_refills(&self, elapsed: Nanos) -> bool {
+        let room = self.burst as f64 - self.tokens;
+        elapsed as f64 * 1e-9 * self.limit * (1.0 - 1e-12) > room + 1e-9
     }
 
     /// A conservative time before which a request for one or more tokens is refused

@@ -486,3 +486,68 @@ mod deny_hint {
         }
     }
 }
+
+#[test]
+fn the_refusal_hint_maps_times_and_is_tight() {
+    // The lock-free shortcut answers "certainly refused" before this time (ns).
+    assert_eq!(hint_nanos(i64::MAX), u64::MAX, "always refused");
+    assert_eq!(hint_nanos(i64::MIN), 0, "never refused by the hint");
+    assert_eq!(hint_nanos(-5), 0);
+    assert_eq!(hint_nanos(0), 0);
+    assert_eq!(hint_nanos(7), 7);
+    let bucket = TokenBucket::new(10.0, 1).unwrap();
+    assert_eq!(bucket.cell.deny_until(), 0, "a full bucket refuses nothing");
+    assert!(bucket.allow_n_at(Duration::from_secs(1), 1));
+    // Refused until just before the next token, due 100 ms later: the hint errs early
+    // by its margin, 1 µs plus 1e-9 of the wait (0.1 ns here), truncated.
+    assert_eq!(bucket.cell.deny_until(), 1_100_000_000 - 1_001);
+    assert_eq!(
+        TokenBucket::new(10.0, 0).unwrap().cell.deny_until(),
+        u64::MAX
+    );
+}
+
+#[test]
+fn durations_from_tokens_truncate_and_saturate_like_go() {
+    assert_eq!(duration_from_tokens(10.0, 1.0), 100_000_000);
+    assert_eq!(
+        duration_from_tokens(3.0, 1.0),
+        333_333_333,
+        "truncated toward zero"
+    );
+    assert_eq!(
+        duration_from_tokens(0.0, 1.0),
+        i64::MAX,
+        "a zero limit never refills"
+    );
+    assert_eq!(
+        duration_from_tokens(1e-12, 1e9),
+        i64::MAX,
+        "saturates at InfDuration"
+    );
+}
+
+#[test]
+fn the_refill_shortcut_fires_only_when_the_bucket_certainly_fills() {
+    // 10 tokens/s, burst 5, 2 tokens in: 3 tokens of room, refilled in 300 ms.
+    let state = State {
+        limit: 10.0,
+        burst: 5,
+        tokens: 2.0,
+        last: 0,
+        last_event: 0,
+    };
+    assert!(
+        state.certainly_refills(301_000_000),
+        "a gap well past 300 ms fills it"
+    );
+    assert!(
+        !state.certainly_refills(300_000_000),
+        "exactly 300 ms: the exact path decides"
+    );
+    assert!(!state.certainly_refills(299_000_000));
+    assert!(!state.certainly_refills(0));
+    assert_eq!(state.advance(301_000_000), 5.0);
+    assert_eq!(state.advance(100_000_000), 3.0);
+    assert_eq!(state.advance(-5), 2.0, "time going back mints nothing");
+}
