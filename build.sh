@@ -209,7 +209,7 @@ cmd_test() {
   wasm-pack test --headless --chrome --chromedriver "$CHROMEDRIVER" --mode no-install \
     . 2>&1 | quiet_nightly_warnings
   WASM_FEATURES=test-hooks cmd_build
-  log "JavaScript: format + lint (Biome), types (tsc --checkJs, strict) against the generated www/pkg/scalelab.d.ts"
+  log "JavaScript: format + lint (Biome), types (tsc --checkJs, strict: www/lib, www/app/model) against the generated www/pkg/scalelab.d.ts"
   node_modules/.bin/biome ci
   node_modules/.bin/tsc -p tsconfig.json
   log "end-to-end tests (the served page in headless Chromium)"
@@ -264,7 +264,7 @@ cmd_mutants() {
   local failed=0 file tests out
   for file in src/cancel.rs src/limiter/bucket.rs src/engine/chan.rs src/engine/state.rs; do
     case "$file" in
-      src/engine/state.rs) tests="--lib --test engine --test crash" ;;
+      src/engine/state.rs) tests="--lib --test engine --test crash --test lab" ;;
       *) tests="--lib" ;;
     esac
     log "mutants: $file (cargo test $tests)"

@@ -126,11 +126,6 @@ impl JobChannel {
         self.lock().buf.len()
     }
 
-    /// Whether the buffer is empty.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
     /// Whether the channel is closed.
     pub fn is_closed(&self) -> bool {
         self.lock().closed

@@ -54,7 +54,7 @@ fn loom_every_value_reaches_exactly_one_receiver() {
         let mut entered = enqueued.lock().unwrap().clone();
         entered.sort();
         assert_eq!(entered, vec![1, 2], "each value enters exactly once");
-        assert!(channel.is_empty() && !channel.has_blocked_send());
+        assert!(channel.len() == 0 && !channel.has_blocked_send());
     });
 }
 

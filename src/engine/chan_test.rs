@@ -72,7 +72,9 @@ fn close_drains_the_buffer_first_then_reports_closed() {
     for job in 0..3 {
         assert_eq!(ch.send(job).now_or_never(), Some(Ok(())));
     }
+    assert!(!ch.is_closed());
     ch.close();
+    assert!(ch.is_closed());
     assert_eq!(ch.send(9).now_or_never(), Some(Err(SendOnClosed)));
     let received: Vec<Received> = (0..4)
         .map(|_| ch.recv_or_park(|| unreachable!()).unwrap())
@@ -254,4 +256,25 @@ fn a_value_given_back_to_a_full_buffer_keeps_the_blocked_send_out() {
     assert_eq!(third.now_or_never(), Some(Ok(())));
     assert_eq!(ch.recv_or_park(|| unreachable!()), Some(Received::Job(3)));
     assert_eq!(*enqueued.lock().unwrap(), vec![1, 2, 3]);
+}
+
+#[test]
+fn a_taken_send_stays_done_when_another_send_blocks() {
+    // Two sends on an unbuffered channel: the first is taken by a receive while it is
+    // not being polled, the second blocks; the first, polled again, has completed —
+    // the blocked entry is the second's, not its own.
+    let (ch, _) = channel(0);
+    let mut first = ch.send(1);
+    assert!((&mut first).now_or_never().is_none(), "no receiver yet");
+    assert_eq!(ch.recv_or_park(|| unreachable!()), Some(Received::Job(1)));
+    let mut second = ch.send(2);
+    assert!((&mut second).now_or_never().is_none());
+    assert_eq!(
+        first.now_or_never(),
+        Some(Ok(())),
+        "the first send happened"
+    );
+    assert!(ch.has_blocked_send(), "the second still waits");
+    assert_eq!(ch.recv_or_park(|| unreachable!()), Some(Received::Job(2)));
+    assert_eq!(second.now_or_never(), Some(Ok(())));
 }

@@ -422,3 +422,21 @@ impl RunShared {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_ready_queue_is_first_come_first_served() {
+        let ready = ReadyQueue::default();
+        assert!(ready.is_empty());
+        ready.push(3, None);
+        ready.push(1, Some(7));
+        assert!(!ready.is_empty());
+        assert_eq!(ready.pop(), Some((3, None)));
+        assert_eq!(ready.pop(), Some((1, Some(7))));
+        assert!(ready.is_empty());
+        assert_eq!(ready.pop(), None);
+    }
+}

@@ -371,13 +371,8 @@ impl TokenBucket {
         if restore <= 0.0 {
             return;
         }
-        let mut tokens = state.advance(t) + restore;
-        let burst = state.burst as f64;
-        if tokens > burst {
-            tokens = burst;
-        }
+        state.tokens = (state.advance(t) + restore).min(state.burst as f64);
         state.last = t;
-        state.tokens = tokens;
         if reservation.time_to_act == state.last_event {
             let previous_event = reservation.time_to_act.saturating_add(duration_from_tokens(
                 reservation.limit,

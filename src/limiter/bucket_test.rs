@@ -551,3 +551,39 @@ fn the_refill_shortcut_fires_only_when_the_bucket_certainly_fills() {
     assert_eq!(state.advance(100_000_000), 3.0);
     assert_eq!(state.advance(-5), 2.0, "time going back mints nothing");
 }
+
+#[test]
+fn cancelling_on_an_infinite_limiter_changes_nothing() {
+    // Go's CancelAt returns at once when the limit is Inf: nothing was taken.
+    // A bucket emptied at a finite rate, then made infinite: its token count stays 0.
+    let bucket = TokenBucket::new(1.0, 3).unwrap();
+    let at = Duration::from_secs(1);
+    assert!(bucket.allow_n_at(at, 3));
+    bucket.set_limit_at(at, f64::INFINITY).unwrap();
+    let reservation = bucket.reserve_n_at(at, 2);
+    assert!(reservation.ok());
+    let before = bucket.tokens_at(at);
+    bucket.cancel_at(&reservation, at);
+    assert_eq!(bucket.tokens_at(at).to_bits(), before.to_bits());
+    assert!(bucket.allow_n_at(at, 3));
+}
+
+#[test]
+fn a_reservation_says_when_and_how_much() {
+    let bucket = TokenBucket::new(10.0, 2).unwrap();
+    let at = Duration::from_secs(1);
+    let now = bucket.reserve_n_at(at, 2);
+    assert_eq!(
+        (now.ok(), now.tokens(), now.time_to_act()),
+        (true, 2, Some(at))
+    );
+    let later = bucket.reserve_n_at(at, 1);
+    assert_eq!(later.tokens(), 1);
+    assert_eq!(later.time_to_act(), Some(at + Duration::from_millis(100)));
+    let never = bucket.reserve_n_at(at, 3);
+    assert_eq!(
+        (never.ok(), never.tokens(), never.time_to_act()),
+        (false, 0, None)
+    );
+    assert_eq!(never.delay_from(at), INF_DURATION);
+}

@@ -26,7 +26,7 @@ const CSV_COLUMNS = [
   'error',
 ];
 
-/** Quotes a CSV cell when needed (RFC 4180). */
+/** Quotes a CSV cell when needed (RFC 4180). @param {unknown} value */
 function cell(value) {
   if (value === null || value === undefined) return '';
   const text = String(value);
@@ -36,11 +36,14 @@ function cell(value) {
 /** One row per job. @param {import('./live-run.js').LiveRun} run */
 export function runToCsv(run) {
   const lines = [CSV_COLUMNS.join(',')];
-  for (const record of run.records()) lines.push(CSV_COLUMNS.map((c) => cell(record[c])).join(','));
+  for (const record of run.records()) {
+    const byName = /** @type {Record<string, unknown>} */ (record);
+    lines.push(CSV_COLUMNS.map((c) => cell(byName[c])).join(','));
+  }
   return `${lines.join('\n')}\n`;
 }
 
-/** Offers `blob` as a download named `name`. */
+/** Offers `blob` as a download named `name`. @param {Blob} blob @param {string} name */
 export function download(blob, name) {
   const url = URL.createObjectURL(blob);
   const a = document.createElement('a');
@@ -52,7 +55,7 @@ export function download(blob, name) {
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
-/** A file name stem for a run: pattern, workload and the local time. */
+/** A file name stem for a run: pattern, workload and the local time. @param {import('./live-run.js').LiveRun} run */
 export function fileStem(run) {
   const stamp = new Date().toISOString().slice(0, 19).replaceAll(':', '-');
   return `scalelab-${run.pattern.id}-${run.settings.workload ?? 'primes'}-${stamp}`;

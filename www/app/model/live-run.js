@@ -42,6 +42,7 @@ export class LiveRun {
     this.report = null;
     this.version = 0; // bumped on every change, so views redraw only when needed
     // Fan-out of I/O jobs has one goroutine per job: pack them into lanes for display.
+    /** @type {number[]} */
     this.laneEnds = [];
     this.lane = new Int32Array(jobs).fill(-1);
   }
@@ -52,7 +53,7 @@ export class LiveRun {
     return this.settings.workload === 'sleep' ? 'goroutine' : 'thread';
   }
 
-  /** The timeline row of job `i`. */
+  /** The timeline row of job `i`. @param {number} i */
   row(i) {
     if (this.pattern.engine !== 'fanout') return this.worker[i];
     return this.settings.workload === 'sleep' ? this.lane[i] : this.thread[i];
@@ -89,7 +90,7 @@ export class LiveRun {
     this.version++;
   }
 
-  /** Ends the run without a report (the engine failed). */
+  /** Ends the run without a report (the engine failed). @param {string} message */
   abandon(message) {
     this.failure = message;
     this.version++;
@@ -124,7 +125,7 @@ export class LiveRun {
     for (const [id, text] of cols.errors ?? []) this.errors.set(id, text);
   }
 
-  /** First lane free at the job's start (greedy interval packing). */
+  /** First lane free at the job's start (greedy interval packing). @param {number} i */
   assignLane(i) {
     const start = this.startedMs[i];
     let lane = this.laneEnds.findIndex((end) => end <= start);
@@ -163,10 +164,12 @@ export class LiveRun {
     return { wait, service };
   }
 
-  /** Every job as a plain record (exports). */
   /**
    * The job drawn at time `tMs` on timeline row `row` (within `slackMs` of its bar, the
    * nearest if several), or -1.
+   * @param {number} row
+   * @param {number} tMs
+   * @param {number} slackMs
    */
   jobAt(row, tMs, slackMs) {
     let best = -1;
@@ -185,9 +188,9 @@ export class LiveRun {
     return best;
   }
 
-  /** One line about job `i`: where and when it ran, and how it ended. */
+  /** One line about job `i`: where and when it ran, and how it ended. @param {number} i */
   describe(i) {
-    const t = (x) => `${x < 10 ? x.toFixed(2) : x.toFixed(1)} ms`;
+    const t = (/** @type {number} */ x) => `${x < 10 ? x.toFixed(2) : x.toFixed(1)} ms`;
     const parts = [`job ${i}`];
     if (this.worker[i] >= 0)
       parts.push(`worker ${this.worker[i]}${this.thread[i] >= 0 ? ` on thread ${this.thread[i]}` : ''}`);
@@ -210,9 +213,10 @@ export class LiveRun {
     return parts.join(' · ');
   }
 
+  /** Every job as a plain record (exports). */
   records() {
     const out = [];
-    const num = (v) => (Number.isNaN(v) ? null : v);
+    const num = (/** @type {number} */ v) => (Number.isNaN(v) ? null : v);
     for (let i = 0; i < this.jobs; i++) {
       out.push({
         id: i,

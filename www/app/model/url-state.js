@@ -16,7 +16,9 @@ const MAX_VALUE_LENGTH = 200;
  */
 export function readLink(search, known) {
   const params = new URLSearchParams(search);
+  /** @type {Record<string, string>} */
   const values = {};
+  /** @type {Record<string, string>} */
   const unknown = {};
   let pattern = null;
   let badPattern = null;
