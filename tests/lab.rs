@@ -174,6 +174,10 @@ fn consumers_that_stop_early_leave_the_producer_blocked() {
     let leak = leaky.leak.expect("the leak is reported");
     assert!(leak.contains("the producer is blocked forever"), "{leak}");
     assert!(leaky.counts.not_started > 0, "{:?}", leaky.counts);
+    // They stop once half the jobs have started: each of the 4 workers finishes the
+    // job it holds and takes no other.
+    let started = leaky.jobs.iter().filter(|j| j.started_ms.is_some()).count();
+    assert!((100..=104).contains(&started), "{started} of 200 started");
     // The same on CPU workers.
     let cpu = run(RunConfig {
         leak: Leak::Stops,

@@ -426,6 +426,92 @@ impl RunShared {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::clock::ManualClock;
+    use crate::engine::runtime::RayonPool;
+    use std::task::{Wake, Waker};
+
+    #[derive(Default)]
+    struct CountingWaker(AtomicU32);
+
+    impl Wake for CountingWaker {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Relaxed);
+        }
+    }
+
+    /// A run of `jobs` jobs on a manual clock at 5 s, with a counting coordinator waker.
+    fn shared(jobs: u32) -> (Arc<RunShared>, Arc<CountingWaker>, Arc<ManualClock>) {
+        let config = RunConfig {
+            jobs,
+            ..RunConfig::default()
+        };
+        let plan = crate::workload::plan::plan(&config);
+        let clock = ManualClock::starting_at(Duration::from_secs(5));
+        let run = RunShared::new(
+            config,
+            plan,
+            clock.clone(),
+            CancelToken::new(),
+            Arc::new(RayonPool::global()),
+            Some(4),
+            None,
+        );
+        let wakes = Arc::new(CountingWaker::default());
+        run.register_coordinator(&Waker::from(wakes.clone()));
+        (run, wakes, clock)
+    }
+
+    fn woken(wakes: &CountingWaker) -> u32 {
+        wakes.0.load(Relaxed)
+    }
+
+    #[test]
+    fn the_coordinator_is_woken_when_the_last_job_ends() {
+        let (run, wakes, clock) = shared(3);
+        assert_eq!(
+            run.epoch(),
+            Duration::from_secs(5),
+            "t = 0 is the clock at the start"
+        );
+        clock.advance(Duration::from_millis(2));
+        assert_eq!(run.now(), 2_000_000);
+        for job in 0..2 {
+            assert!(run.try_start(job, 0, None).is_some());
+            assert!(run.finish(job, Outcome::Completed, run.now(), 1));
+        }
+        assert_eq!(woken(&wakes), 0, "jobs remain: nothing to do yet");
+        run.finish_unstarted([2], run.now());
+        assert_eq!(woken(&wakes), 1, "the last outcome wakes it, once");
+        assert_eq!(run.remaining(), 0);
+    }
+
+    #[test]
+    fn after_a_cancel_the_last_running_job_to_stop_wakes_the_coordinator() {
+        let (run, wakes, _) = shared(4);
+        assert!(run.try_start(0, 0, None).is_some());
+        assert!(run.try_start(1, 1, None).is_some());
+        assert_eq!(run.running(), 2);
+        assert!(run.finish(0, Outcome::Completed, run.now(), 1));
+        assert_eq!((run.running(), woken(&wakes)), (1, 0), "no cancel: no wake");
+        run.token.cancel();
+        assert_eq!(woken(&wakes), 1, "the cancel itself wakes it");
+        // Woken, the coordinator polls again and re-registers (an AtomicWaker holds one
+        // registration per wake).
+        run.register_coordinator(&Waker::from(wakes.clone()));
+        assert!(run.finish(1, Outcome::Cancelled, run.now(), 0));
+        assert_eq!(run.running(), 0);
+        assert_eq!(woken(&wakes), 2, "the last one stopping wakes it");
+        assert!(
+            run.try_start(2, 0, None).is_none(),
+            "nothing starts after the cancel"
+        );
+        assert_eq!((run.running(), run.started()), (0, 2));
+        assert_eq!(
+            run.counts().not_started,
+            1,
+            "the refused job is accounted for"
+        );
+    }
 
     #[test]
     fn the_ready_queue_is_first_come_first_served() {
@@ -438,5 +524,29 @@ mod tests {
         assert_eq!(ready.pop(), Some((1, Some(7))));
         assert!(ready.is_empty());
         assert_eq!(ready.pop(), None);
+    }
+
+    #[test]
+    fn goroutines_alive_and_their_peak_count_tasks_and_workers() {
+        let (run, wakes, _) = shared(2);
+        run.task_spawned();
+        run.task_spawned();
+        run.task_ended();
+        run.worker_started();
+        assert_eq!((run.tasks_alive(), run.tasks_peak()), (2, 2));
+        run.worker_started();
+        assert_eq!((run.tasks_alive(), run.tasks_peak()), (3, 3));
+        run.worker_exited();
+        assert_eq!(woken(&wakes), 0, "a worker is still alive");
+        run.worker_exited();
+        assert_eq!(
+            woken(&wakes),
+            1,
+            "the last worker's exit (wg.Wait) wakes it"
+        );
+        assert_eq!(
+            (run.live_workers(), run.tasks_alive(), run.tasks_peak()),
+            (0, 1, 3)
+        );
     }
 }
