@@ -3,6 +3,9 @@
 // missed / timeout / unviable and the caught share per file, and writes the table to
 // `<dir>/RESULTS.md`. A timeout counts as caught (the mutant made a test hang, which
 // the run notices); unviable mutants (they do not build) are left out of the share.
+// After `--iterate`, mutants caught by an earlier run are skipped: they are listed
+// (their earlier line numbers may have moved) but left out of the share, which is then
+// a lower bound.
 //
 // Usage: node tools/mutants-report.mjs target/mutants
 
@@ -15,14 +18,14 @@ for (const name of readdirSync(root).sort()) {
   const file = join(root, name, 'mutants.out', 'outcomes.json');
   if (!existsSync(file)) continue;
   const data = JSON.parse(readFileSync(file, 'utf8'));
-  // With --iterate, mutants caught by earlier runs are skipped and listed here.
+  // With --iterate, mutants caught (or unviable) in earlier runs are skipped and listed here.
   const earlier = join(root, name, 'mutants.out', 'previously_caught.txt');
   const previouslyCaught = existsSync(earlier)
     ? readFileSync(earlier, 'utf8')
         .split('\n')
         .filter((line) => line.trim()).length
     : 0;
-  const caught = (data.caught ?? 0) + previouslyCaught;
+  const caught = data.caught ?? 0;
   const missed = data.missed ?? 0;
   const timeout = data.timeout ?? 0;
   const unviable = data.unviable ?? 0;
@@ -31,17 +34,18 @@ for (const name of readdirSync(root).sort()) {
   const missedNames = (data.outcomes ?? [])
     .filter((/** @type {{summary: string}} */ o) => o.summary === 'MissedMutant')
     .map((/** @type {{scenario: {Mutant?: {name?: string}}}} */ o) => o.scenario?.Mutant?.name ?? '?');
-  rows.push({ name, caught, missed, timeout, unviable, share, missedNames });
+  rows.push({ name, caught, missed, timeout, unviable, share, missedNames, previouslyCaught });
 }
 if (!rows.length) {
   console.error(`no cargo-mutants results under ${root}`);
   process.exit(1);
 }
 const lines = [
-  '| file | caught | timeout | missed | unviable | caught share |',
-  '| --- | ---: | ---: | ---: | ---: | ---: |',
+  '| file | caught | timeout | missed | unviable | skipped (caught or unviable before) | caught share |',
+  '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
   ...rows.map(
-    (r) => `| ${r.name} | ${r.caught} | ${r.timeout} | ${r.missed} | ${r.unviable} | ${r.share.toFixed(1)}% |`,
+    (r) =>
+      `| ${r.name} | ${r.caught} | ${r.timeout} | ${r.missed} | ${r.unviable} | ${r.previouslyCaught} | ${r.share.toFixed(1)}% |`,
   ),
 ];
 const missed = rows.flatMap((r) => r.missedNames.map((m) => `- ${r.name}: ${m}`));
