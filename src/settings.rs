@@ -141,10 +141,15 @@ impl std::error::Error for ConfigErrors {}
 const MAX_SHOWN: usize = 40;
 
 fn shorten(value: &str) -> String {
-    if value.chars().count() <= MAX_SHOWN {
+    cut_to(value, MAX_SHOWN)
+}
+
+/// `value` cut to `max` characters, with an ellipsis when cut.
+pub(crate) fn cut_to(value: &str, max: usize) -> String {
+    if value.chars().count() <= max {
         value.to_owned()
     } else {
-        let head: String = value.chars().take(MAX_SHOWN).collect();
+        let head: String = value.chars().take(max).collect();
         format!("{head}…")
     }
 }

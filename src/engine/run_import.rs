@@ -384,12 +384,7 @@ impl Reader {
 
 /// `text` cut to [`MAX_TEXT`] characters.
 fn cut(text: &str) -> String {
-    if text.chars().count() <= MAX_TEXT {
-        text.to_owned()
-    } else {
-        let head: String = text.chars().take(MAX_TEXT).collect();
-        format!("{head}…")
-    }
+    crate::settings::cut_to(text, MAX_TEXT)
 }
 
 /// The start of a file that is not JSON, for the message.
