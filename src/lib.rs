@@ -28,6 +28,7 @@ pub mod lab;
 pub mod limiter;
 pub mod offload;
 pub mod selftest;
+pub mod semaphore;
 pub mod settings;
 pub mod sim;
 pub mod stats;

@@ -3,14 +3,12 @@
 
 #![cfg(not(target_arch = "wasm32"))]
 
-use std::time::Duration;
-
 use scalelab::cancel::CancelToken;
-use scalelab::clock::Timer;
-use scalelab::engine::config::{Leak, Pacing, Pattern, RunConfig, WorkKind};
+use scalelab::engine::config::{Pacing, Pattern, RunConfig, WorkKind};
 use scalelab::engine::execute;
-use scalelab::engine::report::{Progress, RunReport};
+use scalelab::engine::report::RunReport;
 use scalelab::engine::runtime::{RayonPool, SimRuntime};
+use scalelab::lab::pitfalls::{PitfallConfig, PitfallReport, run_pitfall};
 use scalelab::lab::sweep::{CurveKind, Curves, SweepConfig, plan_sweep, run_sweep};
 
 fn sim() -> SimRuntime {
@@ -22,24 +20,6 @@ fn run(config: RunConfig) -> RunReport {
     rt.sim
         .run(execute(&rt, config, &CancelToken::new(), &mut |_| {}))
         .unwrap()
-}
-
-/// Runs `config`, cancelling it at `cancel_at` of simulated time.
-fn run_cancelled(config: RunConfig, cancel_at: Duration) -> RunReport {
-    let rt = sim();
-    let parent = CancelToken::new();
-    let canceller = parent.clone();
-    let timer = rt.sim.clone();
-    let mut ignore = |_: Progress| {};
-    rt.sim
-        .run(async {
-            futures::join!(execute(&rt, config, &parent, &mut ignore), async {
-                timer.sleep(cancel_at).await;
-                canceller.cancel();
-            })
-        })
-        .unwrap()
-        .0
 }
 
 fn io_pool() -> RunConfig {
@@ -126,99 +106,120 @@ fn a_cancelled_sweep_keeps_what_it_measured() {
     assert_eq!(measured, 5);
 }
 
+/// Runs a pitfall program on simulated time.
+fn pitfall(fields: &[(&str, &str)]) -> PitfallReport {
+    let config = PitfallConfig::from_fields(fields.iter().copied()).unwrap();
+    let rt = sim();
+    rt.sim
+        .run(run_pitfall(&rt, &config, &CancelToken::new()))
+        .unwrap()
+}
+
+const IO_POOL: [(&str, &str); 5] = [
+    ("workload", "sleep"),
+    ("cost", "5000"),
+    ("jobs", "200"),
+    ("workers", "4"),
+    ("queue", "8"),
+];
+
+fn with<'a>(extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+    IO_POOL
+        .iter()
+        .copied()
+        .chain(extra.iter().copied())
+        .collect()
+}
+
 #[test]
-fn unbounded_fan_out_keeps_every_task_alive_a_pool_keeps_its_workers() {
-    // Jobs of 100 ms, so the 50 ms progress samples see them alive.
-    let long = RunConfig {
-        cost: 100_000,
-        stack_kib: 8,
-        ..io_pool()
-    };
-    let fan_out = run(RunConfig {
-        pattern: Pattern::FanOut,
-        ..long.clone()
-    });
-    let pool = run(long);
-    let peak = |r: &RunReport| r.samples.iter().map(|s| s.tasks).max().unwrap();
+fn unbounded_goroutines_stay_alive_with_their_stacks_a_pool_keeps_its_workers() {
+    // Jobs of 100 ms, so the samples see them alive.
+    let wrong = pitfall(&with(&[
+        ("program", "unbounded"),
+        ("cost", "100000"),
+        ("stack", "8"),
+    ]));
+    let right = pitfall(&with(&[
+        ("program", "pool"),
+        ("cost", "100000"),
+        ("stack", "8"),
+    ]));
     assert_eq!(
-        peak(&fan_out),
-        200,
+        wrong.peak_goroutines, 200,
         "a goroutine per job, all alive at once"
     );
-    assert!(peak(&pool) <= 4, "the pool's workers only: {}", peak(&pool));
+    assert_eq!(
+        wrong.samples.iter().map(|s| s.tasks).max(),
+        Some(200),
+        "and the samples see them"
+    );
+    assert_eq!(right.peak_goroutines, 4, "the pool's workers only");
+    for report in [&wrong, &right] {
+        assert_eq!(report.counts.completed, 200);
+        assert!(report.counts.identity_holds());
+    }
+    assert!(wrong.wall_ms < right.wall_ms, "I/O-like jobs do overlap");
 }
 
 #[test]
 fn a_producer_that_never_closes_is_caught_and_explained() {
-    let leaky = run(RunConfig {
-        leak: Leak::NoClose,
-        ..io_pool()
-    });
-    assert!(leaky.identity_holds);
+    let leaky = pitfall(&with(&[("program", "never-closes")]));
+    assert!(leaky.counts.identity_holds());
     assert_eq!(leaky.counts.completed, 200, "the jobs themselves all ran");
     let leak = leaky.leak.expect("the leak is reported");
     assert!(
         leak.contains("never closed the channel") && leak.contains("4 workers wait forever"),
         "{leak}"
     );
-    assert!(run(io_pool()).leak.is_none(), "quiet on the right way");
+    let right = pitfall(&with(&[("program", "closes")]));
+    assert!(right.leak.is_none(), "quiet on the right way");
+    assert_eq!(right.counts.completed, 200);
 }
 
 #[test]
 fn consumers_that_stop_early_leave_the_producer_blocked() {
-    let leaky = run(RunConfig {
-        leak: Leak::Stops,
-        ..io_pool()
-    });
-    assert!(leaky.identity_holds);
+    let leaky = pitfall(&with(&[("program", "consumers-stop")]));
+    assert!(leaky.counts.identity_holds(), "{:?}", leaky.counts);
     let leak = leaky.leak.expect("the leak is reported");
     assert!(leak.contains("the producer is blocked forever"), "{leak}");
-    assert!(leaky.counts.not_started > 0, "{:?}", leaky.counts);
     // They stop once half the jobs have started: each of the 4 workers finishes the
     // job it holds and takes no other.
-    let started = leaky.jobs.iter().filter(|j| j.started_ms.is_some()).count();
-    assert!((100..=104).contains(&started), "{started} of 200 started");
+    assert!(
+        (100..=104).contains(&leaky.counts.completed),
+        "{:?}",
+        leaky.counts
+    );
+    assert_eq!(leaky.counts.completed + leaky.counts.not_started, 200);
     // The same on CPU workers.
-    let cpu = run(RunConfig {
-        leak: Leak::Stops,
-        workload: WorkKind::Primes,
-        cost: 2_000,
-        ..io_pool()
-    });
-    assert!(cpu.leak.is_some() && cpu.identity_holds);
+    let cpu = pitfall(&with(&[
+        ("program", "consumers-stop"),
+        ("workload", "primes"),
+        ("cost", "2000"),
+    ]));
+    assert!(cpu.leak.is_some() && cpu.counts.identity_holds());
 }
 
 #[test]
-fn jobs_that_ignore_cancellation_keep_working_after_cancel() {
-    let at = Duration::from_micros(52_500);
-    let honest = run_cancelled(io_pool(), at);
-    let ignoring = run_cancelled(
-        RunConfig {
-            poll_cancel: false,
-            ..io_pool()
-        },
-        at,
-    );
+fn workers_that_ignore_the_context_keep_working_after_the_deadline() {
+    let honest = pitfall(&with(&[("program", "checks-context"), ("timeout", "52.5")]));
+    let ignoring = pitfall(&with(&[
+        ("program", "ignores-context"),
+        ("timeout", "52.5"),
+    ]));
     let (h, i) = (honest.cancellation.unwrap(), ignoring.cancellation.unwrap());
     assert_eq!(
         (h.work_after_ms, h.started_after, h.quiet_after_ms),
         (0.0, 0, 0.0),
-        "quiet on the right way"
+        "quiet on the right way: running jobs stop at the deadline"
     );
+    assert!(honest.counts.cancelled > 0, "{:?}", honest.counts);
     assert!(i.work_after_ms > 0.0 && i.started_after > 0, "{i:?}");
-    // The pool went quiet only when the last job started after the cancel ended: later
-    // than the jobs running at the cancel stopped.
-    let last_started_after_ends = ignoring
-        .jobs
-        .iter()
-        .filter(|j| j.started_ms.is_some_and(|s| s > i.at_ms))
-        .filter_map(|j| j.finished_ms)
-        .fold(0.0, f64::max);
-    assert_eq!(i.quiet_after_ms, last_started_after_ends - i.at_ms);
-    assert!(i.quiet_after_ms > i.latency_ms, "{i:?}");
+    // 4 jobs running at the deadline finish (2.5 ms each past it), then the 8 queued
+    // ones run to the end: 2 rounds of 5 ms.
+    assert_eq!((i.started_after, i.quiet_after_ms), (8, 12.5), "{i:?}");
     assert_eq!(ignoring.counts.cancelled, 0, "nothing stopped early");
     assert!(ignoring.wall_ms > honest.wall_ms);
-    assert!(ignoring.identity_holds && honest.identity_holds);
+    assert!(ignoring.counts.identity_holds() && honest.counts.identity_holds());
 }
 
 #[test]

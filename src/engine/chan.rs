@@ -1,4 +1,4 @@
-//! A Go channel of job ids: `make(chan int, capacity)`, with capacity 0 meaning an
+//! A Go channel of jobs: `make(chan Job, capacity)`, with capacity 0 meaning an
 //! unbuffered channel (a send completes only when a receiver takes the value).
 //!
 //! Receivers come in two kinds, both "parked goroutines": a CPU worker that finds the
@@ -10,6 +10,11 @@
 //! As in Go, a send hands its value straight to a waiting receiver when there is one,
 //! otherwise fills the buffer, otherwise blocks; closing wakes every waiting receiver
 //! once the buffer is empty.
+//!
+//! A parked receiver is tagged with its worker's index, so that an elastic pool can
+//! *retire* parked workers when it shrinks ([`JobChannel::retire_parked`]); a receiver
+//! about to park first asks whether it should retire instead, under the same lock
+//! (invariant 5), so a shrink never misses a worker that is parking at that moment.
 //!
 //! # Invariants
 //! 1. All state is under one `Mutex`. Parked receivers and the sender's waker are
@@ -29,6 +34,11 @@
 //!    before it took them, and returned to the front of the queue (they were sent
 //!    already, so refusing them would lose them); a given-back value goes to a waiting
 //!    receiver first (invariant 2).
+//! 5. A receiver parks only after its `should_retire` check, made under the lock, said
+//!    no; [`JobChannel::retire_parked`] scans the parked receivers under the lock. So a
+//!    pool that lowers its target and *then* retires parked workers reaches every worker:
+//!    one that parked before the scan is found by it; one that parks after it sees the
+//!    new target (the lock orders the two).
 
 use std::collections::VecDeque;
 use std::future::Future;
@@ -42,18 +52,24 @@ use futures::task::AtomicWaker;
 
 /// What a receiver gets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Received {
-    /// A job id.
-    Job(u32),
+pub enum Received<T> {
+    /// A value.
+    Job(T),
     /// The channel is closed and empty (Go: `v, ok := <-ch` with `ok == false`).
     Closed,
+    /// The receiver's worker was retired by a shrinking pool while it waited (or as it
+    /// was about to wait): it should exit, as a goroutine whose context is done.
+    Retire,
 }
 
 /// A parked receiver's continuation.
-pub type Parked = Box<dyn FnOnce(Received) + Send + 'static>;
+pub type Parked<T> = Box<dyn FnOnce(Received<T>) + Send + 'static>;
 
-enum RecvOutcome {
-    Ready(Received),
+/// A receiver that belongs to no worker of an elastic pool (never retired).
+pub const NO_WORKER: u32 = u32::MAX;
+
+enum RecvOutcome<T> {
+    Ready(Received<T>),
     Parked(u64),
 }
 
@@ -61,36 +77,51 @@ enum RecvOutcome {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SendOnClosed;
 
-struct BlockedSend {
+struct BlockedSend<T> {
     ticket: u64,
-    value: u32,
+    value: T,
     waker: Waker,
 }
 
-struct State {
-    buf: VecDeque<u32>,
+/// A receiver waiting on an empty channel.
+struct Waiting<T> {
+    ticket: u64,
+    worker: u32,
+    receiver: Parked<T>,
+}
+
+struct State<T> {
+    buf: VecDeque<T>,
     capacity: usize,
     closed: bool,
-    receivers: VecDeque<(u64, Parked)>,
-    blocked_send: Option<BlockedSend>,
+    receivers: VecDeque<Waiting<T>>,
+    blocked_send: Option<BlockedSend<T>>,
     next_ticket: u64,
 }
 
-/// A bounded MPMC channel of job ids with Go's semantics. Share it in an `Arc`.
-pub struct JobChannel {
-    state: Mutex<State>,
+/// A bounded MPMC channel with Go's semantics. Share it in an `Arc`.
+pub struct JobChannel<T> {
+    state: Mutex<State<T>>,
     /// Called once per value when it enters the channel (buffer or hand-off).
-    on_enqueue: Box<dyn Fn(u32) + Send + Sync>,
+    on_enqueue: Box<dyn Fn(&mut T) + Send + Sync>,
 }
 
 /// Work to do once the lock is released (invariant 1).
-#[derive(Default)]
-struct Deferred {
-    deliveries: Vec<(Parked, Received)>,
+struct Deferred<T> {
+    deliveries: Vec<(Parked<T>, Received<T>)>,
     wake: Option<Waker>,
 }
 
-impl Deferred {
+impl<T> Default for Deferred<T> {
+    fn default() -> Self {
+        Deferred {
+            deliveries: Vec::new(),
+            wake: None,
+        }
+    }
+}
+
+impl<T> Deferred<T> {
     fn run(self) {
         if let Some(waker) = self.wake {
             waker.wake();
@@ -101,9 +132,60 @@ impl Deferred {
     }
 }
 
-impl JobChannel {
-    /// `make(chan int, capacity)`; `on_enqueue(job)` is called when a value enters.
-    pub fn new(capacity: usize, on_enqueue: impl Fn(u32) + Send + Sync + 'static) -> JobChannel {
+/// The parts of the channel that need no bounds on `T` (drop glue uses them).
+impl<T> JobChannel<T> {
+    fn lock(&self) -> MutexGuard<'_, State<T>> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn remove_receiver(&self, ticket: u64) -> bool {
+        let mut state = self.lock();
+        let before = state.receivers.len();
+        state.receivers.retain(|w| w.ticket != ticket);
+        state.receivers.len() != before
+    }
+
+    /// Puts back a value a dropped [`RecvJob`] was handed but never took: to a waiting
+    /// receiver if there is one (invariant 2), else to the front of the buffer, even a
+    /// full one (invariant 4). `on_enqueue` is not called again (invariant 3).
+    fn give_back(&self, job: T) {
+        let receiver = {
+            let mut state = self.lock();
+            match state.receivers.pop_front() {
+                Some(waiting) => Some((waiting.receiver, job)),
+                None => {
+                    state.buf.push_front(job);
+                    None
+                }
+            }
+        };
+        if let Some((receiver, job)) = receiver {
+            receiver(Received::Job(job));
+        }
+    }
+    /// Removes the blocked send with `ticket`, if it is still blocked (no receiver took
+    /// its value), and returns its value.
+    fn take_back_blocked(&self, ticket: u64) -> Option<T> {
+        let mut state = self.lock();
+        let blocked = state
+            .blocked_send
+            .as_ref()
+            .is_some_and(|b| b.ticket == ticket);
+        if blocked {
+            state.blocked_send.take().map(|b| b.value)
+        } else {
+            None
+        }
+    }
+}
+
+impl<T: Send + 'static> JobChannel<T> {
+    /// `make(chan T, capacity)`; `on_enqueue(&mut value)` is called when a value enters
+    /// (under the lock: it may only stamp the value).
+    pub fn new(
+        capacity: usize,
+        on_enqueue: impl Fn(&mut T) + Send + Sync + 'static,
+    ) -> JobChannel<T> {
         JobChannel {
             state: Mutex::new(State {
                 buf: VecDeque::with_capacity(capacity.min(1 << 16)),
@@ -117,13 +199,14 @@ impl JobChannel {
         }
     }
 
-    fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
     /// Values waiting in the buffer (Go: `len(ch)`).
     pub fn len(&self) -> usize {
         self.lock().buf.len()
+    }
+
+    /// Whether no value waits in the buffer.
+    pub fn is_empty(&self) -> bool {
+        self.lock().buf.is_empty()
     }
 
     /// Whether the channel is closed.
@@ -142,10 +225,10 @@ impl JobChannel {
     }
 
     /// Sends `job` (Go: `ch <- job`); resolves once the value is in the channel.
-    pub fn send(self: &Arc<Self>, job: u32) -> SendJob {
+    pub fn send(self: &Arc<Self>, job: T) -> SendJob<T> {
         SendJob {
             channel: self.clone(),
-            job,
+            job: Some(job),
             ticket: None,
         }
     }
@@ -153,39 +236,64 @@ impl JobChannel {
     /// Takes a value if one is ready; if the channel is closed and empty, says so;
     /// otherwise parks the receiver made by `park` and returns `None` — the receiver is
     /// called later, exactly once, with a value or `Closed`.
-    pub fn recv_or_park(&self, park: impl FnOnce() -> Parked) -> Option<Received> {
-        match self.recv_or_park_ticket(park) {
+    pub fn recv_or_park(&self, park: impl FnOnce() -> Parked<T>) -> Option<Received<T>> {
+        self.recv_or_park_as(NO_WORKER, || false, park)
+    }
+
+    /// [`recv_or_park`](Self::recv_or_park) for `worker` of an elastic pool: where it
+    /// would park, it first asks `should_retire` (under the channel's lock, invariant 5)
+    /// and answers `Retire` instead if so. A parked receiver may later be called with
+    /// `Retire` by [`retire_parked`](Self::retire_parked).
+    pub fn recv_or_park_as(
+        &self,
+        worker: u32,
+        should_retire: impl FnOnce() -> bool,
+        park: impl FnOnce() -> Parked<T>,
+    ) -> Option<Received<T>> {
+        match self.recv_or_park_ticket(worker, should_retire, park) {
             RecvOutcome::Ready(value) => Some(value),
             RecvOutcome::Parked(_) => None,
         }
     }
 
-    fn recv_or_park_ticket(&self, park: impl FnOnce() -> Parked) -> RecvOutcome {
-        let mut deferred = Deferred::default();
+    fn recv_or_park_ticket(
+        &self,
+        worker: u32,
+        should_retire: impl FnOnce() -> bool,
+        park: impl FnOnce() -> Parked<T>,
+    ) -> RecvOutcome<T> {
+        let mut deferred = Deferred::<T>::default();
         let result = {
-            let mut state = self.lock();
+            let mut guard = self.lock();
+            let state = &mut *guard;
             if let Some(job) = state.buf.pop_front() {
                 // Room in the buffer: a blocked send can complete now (invariant 4:
                 // not while given-back values still fill it).
                 if state.buf.len() < state.capacity
-                    && let Some(blocked) = state.blocked_send.take()
+                    && let Some(mut blocked) = state.blocked_send.take()
                 {
+                    (self.on_enqueue)(&mut blocked.value);
                     state.buf.push_back(blocked.value);
-                    (self.on_enqueue)(blocked.value);
                     deferred.wake = Some(blocked.waker);
                 }
                 RecvOutcome::Ready(Received::Job(job))
-            } else if let Some(blocked) = state.blocked_send.take() {
+            } else if let Some(mut blocked) = state.blocked_send.take() {
                 // Unbuffered (or full-and-emptied) hand-off from the blocked sender.
-                (self.on_enqueue)(blocked.value);
+                (self.on_enqueue)(&mut blocked.value);
                 deferred.wake = Some(blocked.waker);
                 RecvOutcome::Ready(Received::Job(blocked.value))
             } else if state.closed {
                 RecvOutcome::Ready(Received::Closed)
+            } else if should_retire() {
+                RecvOutcome::Ready(Received::Retire)
             } else {
                 let ticket = state.next_ticket;
                 state.next_ticket += 1;
-                state.receivers.push_back((ticket, park()));
+                state.receivers.push_back(Waiting {
+                    ticket,
+                    worker,
+                    receiver: park(),
+                });
                 RecvOutcome::Parked(ticket)
             }
         };
@@ -193,27 +301,56 @@ impl JobChannel {
         result
     }
 
+    /// Takes the parked receivers of the workers `retire` picks, in parking order. The
+    /// caller calls each with [`Received::Retire`] once it holds no lock of its own
+    /// (they re-enter the pool). See invariant 5.
+    #[must_use = "each retired receiver must be called with Received::Retire"]
+    pub fn retire_parked(&self, retire: impl Fn(u32) -> bool) -> Vec<Parked<T>> {
+        let mut state = self.lock();
+        let (retired, kept): (VecDeque<Waiting<T>>, VecDeque<Waiting<T>>) =
+            std::mem::take(&mut state.receivers)
+                .into_iter()
+                .partition(|w| retire(w.worker));
+        state.receivers = kept;
+        retired.into_iter().map(|w| w.receiver).collect()
+    }
+
     /// An async receive for receivers that run on the coordinator (I/O workers).
-    pub fn recv(self: &Arc<Self>) -> RecvJob {
+    pub fn recv(self: &Arc<Self>) -> RecvJob<T, fn() -> bool> {
+        self.recv_as(NO_WORKER, || false)
+    }
+
+    /// [`recv`](Self::recv) for `worker` of an elastic pool (see
+    /// [`recv_or_park_as`](Self::recv_or_park_as)).
+    pub fn recv_as<F: Fn() -> bool + Unpin>(
+        self: &Arc<Self>,
+        worker: u32,
+        should_retire: F,
+    ) -> RecvJob<T, F> {
         RecvJob {
             channel: self.clone(),
+            worker,
+            should_retire,
             slot: None,
         }
     }
 
     /// Closes the channel (Go: `close(ch)`): receivers drain the buffer, then get
-    /// `Closed`. Closing twice is harmless here (Go would panic).
+    /// `Closed`; a send blocked at that moment fails with [`SendOnClosed`] (Go panics
+    /// there). Closing twice is harmless here (Go would panic).
     pub fn close(&self) {
         let mut deferred = Deferred::default();
         {
             let mut state = self.lock();
             state.closed = true;
+            // A blocked send is refused (it fails when polled, see `SendJob`).
+            deferred.wake = state.blocked_send.as_ref().map(|b| b.waker.clone());
             // Receivers wait only on an empty channel (invariant 2): all get `Closed`.
             deferred.deliveries.extend(
                 state
                     .receivers
                     .drain(..)
-                    .map(|(_, r)| (r, Received::Closed)),
+                    .map(|w| (w.receiver, Received::Closed)),
             );
         }
         deferred.run();
@@ -221,57 +358,42 @@ impl JobChannel {
 
     /// Removes and returns every buffered value (a cancelled run's jobs that will
     /// never start).
-    pub fn drain(&self) -> Vec<u32> {
+    pub fn drain(&self) -> Vec<T> {
         self.lock().buf.drain(..).collect()
-    }
-
-    fn remove_receiver(&self, ticket: u64) -> bool {
-        let mut state = self.lock();
-        let before = state.receivers.len();
-        state.receivers.retain(|(t, _)| *t != ticket);
-        state.receivers.len() != before
-    }
-
-    /// Puts back a value a dropped [`RecvJob`] was handed but never took: to a waiting
-    /// receiver if there is one (invariant 2), else to the front of the buffer, even a
-    /// full one (invariant 4). `on_enqueue` is not called again (invariant 3).
-    fn give_back(&self, job: u32) {
-        let receiver = {
-            let mut state = self.lock();
-            match state.receivers.pop_front() {
-                Some((_, receiver)) => Some(receiver),
-                None => {
-                    state.buf.push_front(job);
-                    None
-                }
-            }
-        };
-        if let Some(receiver) = receiver {
-            receiver(Received::Job(job));
-        }
     }
 }
 
 /// Future of [`JobChannel::send`]. Dropping it before it resolves withdraws the value
 /// (it was never in the channel).
 #[must_use = "a send does nothing unless awaited"]
-pub struct SendJob {
-    channel: Arc<JobChannel>,
-    job: u32,
+pub struct SendJob<T> {
+    channel: Arc<JobChannel<T>>,
+    /// The value, until it is in the channel (or blocked there).
+    job: Option<T>,
     /// Set while blocked: identifies our entry in `blocked_send`.
     ticket: Option<u64>,
 }
 
-impl Future for SendJob {
+impl<T> Unpin for SendJob<T> {}
+
+impl<T: Send + 'static> Future for SendJob<T> {
     type Output = Result<(), SendOnClosed>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let channel = self.channel.clone();
         let mut deferred = Deferred::default();
         let outcome = {
-            let mut state = channel.lock();
+            let mut guard = channel.lock();
+            let state = &mut *guard;
             if let Some(ticket) = self.ticket {
                 match &mut state.blocked_send {
+                    // Closed while we were blocked: Go's "send on closed channel". The
+                    // value never entered; it is dropped with the send.
+                    Some(blocked) if blocked.ticket == ticket && state.closed => {
+                        state.blocked_send = None;
+                        self.ticket = None;
+                        Poll::Ready(Err(SendOnClosed))
+                    }
                     Some(blocked) if blocked.ticket == ticket => {
                         blocked.waker.clone_from(cx.waker());
                         Poll::Pending
@@ -284,26 +406,32 @@ impl Future for SendJob {
                 }
             } else if state.closed {
                 Poll::Ready(Err(SendOnClosed))
-            } else if let Some((_, receiver)) = state.receivers.pop_front() {
-                (channel.on_enqueue)(self.job);
-                deferred
-                    .deliveries
-                    .push((receiver, Received::Job(self.job)));
-                Poll::Ready(Ok(()))
-            } else if state.buf.len() < state.capacity {
-                state.buf.push_back(self.job);
-                (channel.on_enqueue)(self.job);
-                Poll::Ready(Ok(()))
             } else {
-                let ticket = state.next_ticket;
-                state.next_ticket += 1;
-                state.blocked_send = Some(BlockedSend {
-                    ticket,
-                    value: self.job,
-                    waker: cx.waker().clone(),
-                });
-                self.ticket = Some(ticket);
-                Poll::Pending
+                let mut job = self
+                    .job
+                    .take()
+                    .expect("a send is polled until it completes");
+                if let Some(waiting) = state.receivers.pop_front() {
+                    (channel.on_enqueue)(&mut job);
+                    deferred
+                        .deliveries
+                        .push((waiting.receiver, Received::Job(job)));
+                    Poll::Ready(Ok(()))
+                } else if state.buf.len() < state.capacity {
+                    (channel.on_enqueue)(&mut job);
+                    state.buf.push_back(job);
+                    Poll::Ready(Ok(()))
+                } else {
+                    let ticket = state.next_ticket;
+                    state.next_ticket += 1;
+                    state.blocked_send = Some(BlockedSend {
+                        ticket,
+                        value: job,
+                        waker: cx.waker().clone(),
+                    });
+                    self.ticket = Some(ticket);
+                    Poll::Pending
+                }
             }
         };
         deferred.run();
@@ -313,29 +441,32 @@ impl Future for SendJob {
 
 /// What became of a send that was given up (see [`SendJob::withdraw`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SendFate {
-    /// The value never entered the channel.
-    Withdrawn,
+pub enum SendFate<T> {
+    /// The value never entered the channel: here it is back.
+    Withdrawn(T),
     /// A receiver had already taken it (or moved it into the buffer).
     Sent,
 }
 
-impl SendJob {
+impl<T: Send + 'static> SendJob<T> {
     /// Gives the send up, in one step under the channel's lock: a value still blocked
     /// is taken back; one a receiver took already stays sent.
-    pub fn withdraw(mut self) -> SendFate {
+    pub fn withdraw(mut self) -> SendFate<T> {
         let Some(ticket) = self.ticket.take() else {
-            return SendFate::Withdrawn; // never polled: never in the channel
+            // Never polled (or finished): whatever it holds never entered the channel.
+            return match self.job.take() {
+                Some(job) => SendFate::Withdrawn(job),
+                None => SendFate::Sent,
+            };
         };
-        if self.channel.take_back_blocked(ticket) {
-            SendFate::Withdrawn
-        } else {
-            SendFate::Sent
+        match self.channel.take_back_blocked(ticket) {
+            Some(job) => SendFate::Withdrawn(job),
+            None => SendFate::Sent,
         }
     }
 }
 
-impl Drop for SendJob {
+impl<T> Drop for SendJob<T> {
     fn drop(&mut self) {
         if let Some(ticket) = self.ticket {
             self.channel.take_back_blocked(ticket);
@@ -343,39 +474,27 @@ impl Drop for SendJob {
     }
 }
 
-impl JobChannel {
-    /// Removes the blocked send with `ticket`, if it is still blocked (no receiver took
-    /// its value). Returns whether it was.
-    fn take_back_blocked(&self, ticket: u64) -> bool {
-        let mut state = self.lock();
-        let blocked = state
-            .blocked_send
-            .as_ref()
-            .is_some_and(|b| b.ticket == ticket);
-        if blocked {
-            state.blocked_send = None;
-        }
-        blocked
-    }
-}
-
-struct RecvSlot {
-    value: Mutex<Option<Received>>,
+struct RecvSlot<T> {
+    value: Mutex<Option<Received<T>>>,
     waker: AtomicWaker,
 }
 
-/// Future of [`JobChannel::recv`].
+/// Future of [`JobChannel::recv`] and [`JobChannel::recv_as`].
 #[must_use = "a receive does nothing unless awaited"]
-pub struct RecvJob {
-    channel: Arc<JobChannel>,
+pub struct RecvJob<T, F> {
+    channel: Arc<JobChannel<T>>,
+    worker: u32,
+    should_retire: F,
     /// While parked: our ticket and the slot the callback fills.
-    slot: Option<(u64, Arc<RecvSlot>)>,
+    slot: Option<(u64, Arc<RecvSlot<T>>)>,
 }
 
-impl Future for RecvJob {
-    type Output = Received;
+impl<T, F: Unpin> Unpin for RecvJob<T, F> {}
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Received> {
+impl<T: Send + 'static, F: Fn() -> bool + Unpin> Future for RecvJob<T, F> {
+    type Output = Received<T>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Received<T>> {
         if let Some((_, slot)) = &self.slot {
             slot.waker.register(cx.waker());
             let taken = slot.value.lock().unwrap_or_else(|p| p.into_inner()).take();
@@ -393,12 +512,16 @@ impl Future for RecvJob {
         });
         slot.waker.register(cx.waker());
         let filler = slot.clone();
-        let outcome = self.channel.recv_or_park_ticket(|| {
-            Box::new(move |value| {
-                *filler.value.lock().unwrap_or_else(|p| p.into_inner()) = Some(value);
-                filler.waker.wake();
-            })
-        });
+        let outcome = self.channel.recv_or_park_ticket(
+            self.worker,
+            || (self.should_retire)(),
+            || {
+                Box::new(move |value| {
+                    *filler.value.lock().unwrap_or_else(|p| p.into_inner()) = Some(value);
+                    filler.waker.wake();
+                })
+            },
+        );
         match outcome {
             RecvOutcome::Ready(value) => Poll::Ready(value),
             RecvOutcome::Parked(ticket) => {
@@ -409,7 +532,7 @@ impl Future for RecvJob {
     }
 }
 
-impl Drop for RecvJob {
+impl<T, F> Drop for RecvJob<T, F> {
     fn drop(&mut self) {
         // Already handed a value we will never use: put it back (invariant 3).
         if let Some((ticket, slot)) = self.slot.take()

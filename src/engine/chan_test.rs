@@ -2,19 +2,21 @@ use super::*;
 use futures::FutureExt;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-fn channel(capacity: usize) -> (Arc<JobChannel>, Arc<Mutex<Vec<u32>>>) {
+type Chan = JobChannel<u32>;
+
+fn channel(capacity: usize) -> (Arc<Chan>, Arc<Mutex<Vec<u32>>>) {
     let enqueued = Arc::new(Mutex::new(Vec::new()));
     let log = enqueued.clone();
     (
-        Arc::new(JobChannel::new(capacity, move |job| {
-            log.lock().unwrap().push(job)
+        Arc::new(JobChannel::new(capacity, move |job: &mut u32| {
+            log.lock().unwrap().push(*job)
         })),
         enqueued,
     )
 }
 
 /// A parked receiver that records what it got.
-fn recorder(into: &Arc<Mutex<Vec<Received>>>) -> impl FnOnce() -> Parked + use<> {
+fn recorder(into: &Arc<Mutex<Vec<Received<u32>>>>) -> impl FnOnce() -> Parked<u32> + use<> {
     let into = into.clone();
     move || Box::new(move |value| into.lock().unwrap().push(value))
 }
@@ -76,7 +78,7 @@ fn close_drains_the_buffer_first_then_reports_closed() {
     ch.close();
     assert!(ch.is_closed());
     assert_eq!(ch.send(9).now_or_never(), Some(Err(SendOnClosed)));
-    let received: Vec<Received> = (0..4)
+    let received: Vec<Received<u32>> = (0..4)
         .map(|_| ch.recv_or_park(|| unreachable!()).unwrap())
         .collect();
     assert_eq!(
@@ -137,7 +139,7 @@ fn every_value_is_delivered_exactly_once_across_threads() {
         .map(|_| {
             let (ch, counts, closed) = (ch.clone(), counts.clone(), closed.clone());
             std::thread::spawn(move || {
-                let (wake_tx, wake_rx) = std::sync::mpsc::channel::<Received>();
+                let (wake_tx, wake_rx) = std::sync::mpsc::channel::<Received<u32>>();
                 loop {
                     let tx = wake_tx.clone();
                     let value =
@@ -153,6 +155,7 @@ fn every_value_is_delivered_exactly_once_across_threads() {
                             closed.fetch_add(1, Ordering::SeqCst);
                             return;
                         }
+                        Received::Retire => unreachable!("no pool: nobody is retired"),
                     }
                 }
             })
@@ -181,7 +184,7 @@ fn withdrawing_a_send_takes_back_a_blocked_value_but_not_a_taken_one() {
     // Blocked on a full buffer, then given up: the value never entered.
     let mut blocked = ch.send(2);
     assert!(Pin::new(&mut blocked).poll(&mut noop_cx()).is_pending());
-    assert_eq!(blocked.withdraw(), SendFate::Withdrawn);
+    assert_eq!(blocked.withdraw(), SendFate::Withdrawn(2));
     assert!(!ch.has_blocked_send());
     assert_eq!(ch.recv_or_park(|| unreachable!()), Some(Received::Job(1)));
     assert_eq!(ch.len(), 0, "job 2 is not in the channel");
@@ -193,7 +196,7 @@ fn withdrawing_a_send_takes_back_a_blocked_value_but_not_a_taken_one() {
     assert_eq!(moved.withdraw(), SendFate::Sent);
     assert_eq!(ch.recv_or_park(|| unreachable!()), Some(Received::Job(4)));
     // A send never polled was never in the channel.
-    assert_eq!(ch.send(5).withdraw(), SendFate::Withdrawn);
+    assert_eq!(ch.send(5).withdraw(), SendFate::Withdrawn(5));
     assert_eq!(*enqueued.lock().unwrap(), vec![1, 3, 4]);
 }
 
@@ -203,7 +206,7 @@ fn noop_cx() -> Context<'static> {
 
 /// A receive future that was handed a value and then dropped, as a cancelled run's I/O
 /// worker is: returns the future (already parked and handed `job`).
-fn handed_and_dropped_later(ch: &Arc<JobChannel>, job: u32) -> RecvJob {
+fn handed_and_dropped_later(ch: &Arc<Chan>, job: u32) -> RecvJob<u32, fn() -> bool> {
     let mut recv = ch.recv();
     let waker = futures::task::noop_waker();
     assert!(
@@ -277,4 +280,49 @@ fn a_taken_send_stays_done_when_another_send_blocks() {
     assert!(ch.has_blocked_send(), "the second still waits");
     assert_eq!(ch.recv_or_park(|| unreachable!()), Some(Received::Job(2)));
     assert_eq!(second.now_or_never(), Some(Ok(())));
+}
+
+#[test]
+fn a_shrink_retires_the_parked_workers_it_names_and_no_others() {
+    let (ch, _) = channel(2);
+    let got: Vec<Arc<Mutex<Vec<Received<u32>>>>> =
+        (0..3).map(|_| Arc::new(Mutex::new(Vec::new()))).collect();
+    for (worker, into) in got.iter().enumerate() {
+        assert_eq!(
+            ch.recv_or_park_as(worker as u32, || false, recorder(into)),
+            None
+        );
+    }
+    let retired = ch.retire_parked(|w| w >= 1);
+    assert_eq!(retired.len(), 2);
+    assert_eq!(ch.waiting_receivers(), 1, "worker 0 still waits");
+    for parked in retired {
+        parked(Received::Retire);
+    }
+    assert_eq!(ch.send(8).now_or_never(), Some(Ok(())));
+    assert_eq!(*got[0].lock().unwrap(), vec![Received::Job(8)]);
+    assert_eq!(*got[1].lock().unwrap(), vec![Received::Retire]);
+    assert_eq!(*got[2].lock().unwrap(), vec![Received::Retire]);
+}
+
+#[test]
+fn a_worker_told_to_retire_does_not_park_but_still_takes_waiting_jobs() {
+    let (ch, _) = channel(2);
+    assert_eq!(
+        ch.recv_or_park_as(5, || true, || unreachable!()),
+        Some(Received::Retire),
+        "empty: it retires instead of parking"
+    );
+    assert_eq!(ch.waiting_receivers(), 0);
+    assert_eq!(ch.send(1).now_or_never(), Some(Ok(())));
+    assert_eq!(
+        ch.recv_or_park_as(5, || true, || unreachable!()),
+        Some(Received::Job(1)),
+        "a job already waiting is taken (the retire check is for parking)"
+    );
+    // The async receive of an I/O worker answers the same way.
+    assert_eq!(
+        ch.recv_as(5, || true).now_or_never(),
+        Some(Received::Retire)
+    );
 }

@@ -14,6 +14,8 @@ use serde::Serialize;
 
 use crate::settings::{GivenFields, Range, SettingValue, num};
 
+pub use super::pool::MAX_WORKERS;
+
 pub use crate::settings::{ConfigError, ConfigErrors, FieldKind, FieldSpec};
 
 crate::choices! {
@@ -47,13 +49,17 @@ crate::choices! {
         Spin = "spin",
         /// I/O-like: wait on a timer (the article's `time.Sleep`); cost = microseconds.
         Sleep = "sleep",
+        /// I/O-like: a call to a shared backend (an API or a database) with
+        /// `backendSlots` slots; calls beyond them queue there. Cost = the backend's
+        /// service time in microseconds.
+        Backend = "backend",
     }
 }
 
 impl WorkKind {
-    /// Whether jobs of this kind burn CPU on a pool thread (all but `Sleep`).
+    /// Whether jobs of this kind burn CPU on a pool thread (not `Sleep`, `Backend`).
     pub fn is_cpu(self) -> bool {
-        !matches!(self, WorkKind::Sleep)
+        !matches!(self, WorkKind::Sleep | WorkKind::Backend)
     }
 }
 
@@ -82,14 +88,30 @@ crate::choices! {
 }
 
 crate::choices! {
-    /// A deliberate channel leak, for the pitfalls lab.
-    pub enum Leak {
-        /// The channel is used correctly.
-        None = "none",
-        /// The producer sends every job but never closes the channel: workers wait forever.
-        NoClose = "noclose",
-        /// The consumers stop after half the jobs: the producer blocks forever on a send.
-        Stops = "stops",
+    /// How a pool's size is chosen while it runs (see `engine::scaling`).
+    pub enum Scaling {
+        /// `workers`, unless resized by hand.
+        Fixed = "fixed",
+        /// Between `minWorkers` and `maxWorkers`, holding the queue near `scaleTarget`
+        /// (jobs waiting, or ms of queue wait) with a `cooldown` between changes — the
+        /// way a Kubernetes autoscaler scales on a metric.
+        Queue = "queue",
+        /// Additive increase while latency stays under `scaleTarget` ms, multiplicative
+        /// decrease above it (Netflix concurrency-limits' AIMD).
+        Aimd = "aimd",
+        /// The limit follows the ratio of long-term to recent latency, plus
+        /// `scaleTarget` jobs of headroom (Netflix concurrency-limits' Gradient2).
+        Gradient2 = "gradient2",
+    }
+}
+
+crate::choices! {
+    /// What the queue policy holds near its target.
+    pub enum ScaleOn {
+        /// Jobs waiting in the queue.
+        Length = "length",
+        /// Mean time a job waits in the queue, in ms.
+        Wait = "wait",
     }
 }
 
@@ -110,18 +132,23 @@ crate::settings! {
     pattern "pattern": Pattern = Pattern::Pool, [],
         "Pattern", "",
         "worker pool, fan-out/fan-in, fail fast (errgroup), or rate-limited pipeline";
-    /// Pool workers, or errgroup's limit (ignored by fan-out).
-    workers "workers": u32 = 4, [1, 256],
+    /// Pool workers, or errgroup's limit (ignored by fan-out); where a scaling policy
+    /// runs, the count it starts from.
+    workers "workers": u32 = 4, [1, MAX_WORKERS],
         "Workers", "goroutines",
-        "pool workers, or errgroup's SetLimit; may exceed the core count";
+        "pool workers, or errgroup's SetLimit; may exceed the core count; change it while a run goes to resize the pool";
     /// Jobs channel capacity; 0 is an unbuffered channel.
     queue "queue": u32 = 16, [0, 100_000],
         "Queue capacity", "jobs",
         "buffer of the jobs channel; 0 is an unbuffered channel";
-    /// Jobs submitted.
-    jobs "jobs": u32 = 200, [1, 100_000],
+    /// Jobs submitted (the most, when a duration is set).
+    jobs "jobs": u32 = 200, [1, MAX_JOBS],
         "Jobs", "jobs",
-        "jobs the producer submits";
+        "jobs the producer submits (with a duration: at most this many)";
+    /// How long the producer submits jobs, in ms; 0 = until `jobs` are submitted.
+    duration_ms "duration": f64 = 0.0, [0, 3_600_000],
+        "Duration", "ms",
+        "submit jobs for this long, then let the queue drain; 0 = until all jobs are submitted";
     /// The work each job does.
     workload "workload": WorkKind = WorkKind::Primes, [],
         "Workload", "",
@@ -174,19 +201,41 @@ crate::settings! {
     timeout_ms "timeout": f64 = 0.0, [0, 600_000],
         "Timeout", "ms",
         "deadline for the whole run (context.WithTimeout); 0 = none";
-    /// Pitfalls lab: KiB each task holds while alive (like a goroutine's stack).
-    stack_kib "stack": u32 = 0, [0, 64],
-        "Memory per task", "KiB",
-        "pitfalls lab: memory each task holds while alive, like a goroutine's stack";
-    /// Pitfalls lab: whether jobs check for cancellation (false = they ignore it).
-    poll_cancel "poll": bool = true, [],
-        "Jobs check for cancellation", "",
-        "pitfalls lab: off = jobs ignore the context and run to the end";
-    /// Pitfalls lab: a deliberate channel leak.
-    leak "leak": Leak = Leak::None, [],
-        "Channel leak", "",
-        "pitfalls lab: the producer never closes the channel, or the consumers stop half-way";
+    /// How the pool's size is chosen while it runs.
+    scaling "scaling": Scaling = Scaling::Fixed, [],
+        "Scaling", "",
+        "fixed, or an autoscaler: queue target (like Kubernetes' HPA), AIMD or Gradient2 (adaptive concurrency)";
+    /// Fewest workers an autoscaler keeps (0 lets it pause the pool).
+    min_workers "minWorkers": u32 = 1, [0, MAX_WORKERS],
+        "Min workers", "goroutines",
+        "autoscalers never go below this";
+    /// Most workers an autoscaler may start.
+    max_workers "maxWorkers": u32 = 64, [1, MAX_WORKERS],
+        "Max workers", "goroutines",
+        "autoscalers never go above this";
+    /// The autoscaler's target: queue — jobs waiting (or ms of wait); aimd — the
+    /// latency in ms above which it cuts; gradient2 — jobs of headroom.
+    scale_target "scaleTarget": f64 = 10.0, [0.1, 1_000_000],
+        "Scale target", "",
+        "queue: jobs waiting (or ms of wait) to hold; aimd: latency (ms) above which the limit is cut; gradient2: extra jobs allowed in flight while latency holds";
+    /// What the queue policy measures.
+    scale_on "scaleOn": ScaleOn = ScaleOn::Length, [],
+        "Scale on", "",
+        "queue policy: the number of jobs waiting, or how long they wait";
+    /// Least time between two changes of the queue policy, in ms.
+    cooldown_ms "cooldown": f64 = 1000.0, [0, 600_000],
+        "Cooldown", "ms",
+        "queue policy: least time between two changes (a stabilization window)";
+    /// The simulated backend's concurrent slots (workload `backend`).
+    backend_slots "backendSlots": u32 = 8, [1, 1024],
+        "Backend slots", "calls",
+        "backend workload: calls the backend serves at once; more wait in its queue";
 }
+
+/// Most jobs one run may submit.
+pub const MAX_JOBS: u32 = 10_000_000;
+/// Most jobs a fan-out run may start (one goroutine, and one timeline row, per job).
+pub const MAX_FAN_OUT_JOBS: u32 = 100_000;
 
 /// Per-workload cost unit, default, limit, and a rough native cost per unit (used only
 /// to cap the total work one run may ask for).
@@ -210,7 +259,7 @@ pub struct WorkloadSpec {
 }
 
 /// The workloads and their cost ranges.
-pub const WORKLOADS: [WorkloadSpec; 5] = [
+pub const WORKLOADS: [WorkloadSpec; 6] = [
     WorkloadSpec {
         kind: WorkKind::Primes,
         unit: "numbers",
@@ -256,6 +305,15 @@ pub const WORKLOADS: [WorkloadSpec; 5] = [
         max_total: 0,
         description: "wait on a timer, like time.Sleep or a network call: no CPU",
     },
+    WorkloadSpec {
+        kind: WorkKind::Backend,
+        unit: "µs",
+        default_cost: 5_000,
+        min_cost: 0,
+        max_cost: 10_000_000,
+        max_total: 0,
+        description: "call a shared backend (an API, a database) that serves backendSlots calls at once; the rest queue there",
+    },
 ];
 
 /// The spec of a workload.
@@ -265,9 +323,6 @@ pub fn workload_spec(kind: WorkKind) -> &'static WorkloadSpec {
         .find(|w| w.kind == kind)
         .expect("every workload has a spec")
 }
-
-/// Most memory the tasks of one run may hold in all (`jobs x stack`), in KiB.
-pub const MAX_TASK_MEMORY_KIB: u64 = 256 * 1024;
 
 /// The schema of a run's settings, in declaration order (what `engineSchema()` gives
 /// the page).
@@ -292,9 +347,18 @@ impl RunConfig {
     }
 
     /// The schema's default text where it depends on another setting (`cost`: the
-    /// workload's; the page fills it in).
+    /// workload's; `scaleTarget`: the policy's; the page fills them in).
     fn default_text(&self, key: &str) -> Option<String> {
-        (key == "cost").then(String::new)
+        matches!(key, "cost" | "scaleTarget").then(String::new)
+    }
+
+    /// The scaling policy's default target: 10 jobs waiting (queue), 10 ms (aimd), one
+    /// job of headroom (gradient2).
+    pub fn default_scale_target(scaling: Scaling) -> f64 {
+        match scaling {
+            Scaling::Gradient2 => 1.0,
+            _ => 10.0,
+        }
     }
 
     /// The range `key` is checked against: the declared one, or for `cost` the
@@ -316,22 +380,8 @@ impl RunConfig {
     /// workload's cap). Returns every problem found, each naming field, value and range.
     pub fn validate(&self) -> Result<(), ConfigErrors> {
         let mut errors = self.check_ranges(&[], None);
-        if errors.is_empty()
-            && let Some(e) = self.total_work_error()
-        {
-            errors.push(e);
-        }
-        let task_memory = self.jobs as u64 * self.stack_kib as u64;
-        if errors.is_empty() && task_memory > MAX_TASK_MEMORY_KIB {
-            errors.push(ConfigError::new(
-                "stack",
-                &self.stack_kib.to_string(),
-                &format!(
-                    "KiB x {} jobs is {task_memory} KiB of task memory, too much for one run",
-                    self.jobs
-                ),
-                format!("jobs x memory per task up to {MAX_TASK_MEMORY_KIB} KiB (256 MiB)"),
-            ));
+        if errors.is_empty() {
+            errors.extend(self.cross_field_errors());
         }
         if errors.is_empty() {
             Ok(())
@@ -340,8 +390,49 @@ impl RunConfig {
         }
     }
 
+    /// The checks that involve more than one setting (once each is in its range).
+    fn cross_field_errors(&self) -> Vec<ConfigError> {
+        let mut errors = Vec::new();
+        if let Some(e) = self.total_work_error() {
+            errors.push(e);
+        }
+        if self.pattern == Pattern::FanOut && self.jobs > MAX_FAN_OUT_JOBS {
+            errors.push(ConfigError::new(
+                "jobs",
+                &self.jobs.to_string(),
+                "is too many for fan-out, which starts a goroutine per job",
+                format!("a whole number 1–{MAX_FAN_OUT_JOBS} jobs for fanout"),
+            ));
+        }
+        if self.min_workers > self.max_workers {
+            errors.push(ConfigError::new(
+                "minWorkers",
+                &self.min_workers.to_string(),
+                &format!("is above maxWorkers ({})", self.max_workers),
+                format!("a whole number 0–{} goroutines", self.max_workers),
+            ));
+        } else if self.scaling != Scaling::Fixed
+            && !(self.min_workers..=self.max_workers).contains(&self.workers)
+        {
+            errors.push(ConfigError::new(
+                "workers",
+                &self.workers.to_string(),
+                "is outside the autoscaler's range",
+                format!(
+                    "a whole number {}–{} goroutines (minWorkers–maxWorkers)",
+                    self.min_workers, self.max_workers
+                ),
+            ));
+        }
+        errors
+    }
+
     /// `jobs x cost` beyond the workload's cap (so no link can ask for hours of CPU).
+    /// A run with a duration is bounded by it instead.
     fn total_work_error(&self) -> Option<ConfigError> {
+        if self.duration_ms > 0.0 {
+            return None;
+        }
         let w = workload_spec(self.workload);
         let total = self.jobs as u64 * self.cost;
         if w.max_total == 0 || total <= w.max_total {
@@ -386,6 +477,9 @@ impl RunConfig {
         if !given.has("cost") {
             config.cost = workload_spec(config.workload).default_cost;
         }
+        if !given.has("scaleTarget") {
+            config.scale_target = Self::default_scale_target(config.scaling);
+        }
         let (mut errors, unreadable) = config.finish_parse(&mut given);
         errors.extend(config.check_ranges(&unreadable, Some(&given)));
         if !errors.is_empty() {
@@ -400,6 +494,18 @@ impl RunConfig {
     pub fn timeout(&self) -> Option<std::time::Duration> {
         (self.timeout_ms > 0.0)
             .then(|| std::time::Duration::from_secs_f64(self.timeout_ms / 1000.0))
+    }
+
+    /// How long the producer submits, if limited by time.
+    pub fn duration(&self) -> Option<std::time::Duration> {
+        (self.duration_ms > 0.0)
+            .then(|| std::time::Duration::from_secs_f64(self.duration_ms / 1000.0))
+    }
+
+    /// Whether the pattern runs a pool of workers (every pattern but fan-out), which can
+    /// be resized while it runs.
+    pub fn has_pool(&self) -> bool {
+        self.pattern != Pattern::FanOut
     }
 }
 

@@ -70,15 +70,15 @@ fn messages_name_field_value_and_range() {
     );
     assert_eq!(
         only_message(&[("jobs", "1e308")]),
-        "jobs: 1e308 is out of range; allowed: a whole number 1–100000 jobs"
+        "jobs: 1e308 is out of range; allowed: a whole number 1–10000000 jobs"
     );
     assert_eq!(
         only_message(&[("jobs", "ten")]),
-        "jobs: ten is not a number; allowed: a whole number 1–100000 jobs"
+        "jobs: ten is not a number; allowed: a whole number 1–10000000 jobs"
     );
     assert_eq!(
         only_message(&[("jobs", "")]),
-        "jobs: (empty) is empty; allowed: a whole number 1–100000 jobs"
+        "jobs: (empty) is empty; allowed: a whole number 1–10000000 jobs"
     );
     assert_eq!(
         only_message(&[("failure", "1.5")]),
@@ -194,12 +194,13 @@ fn union_members(decl: &str) -> Vec<String> {
 fn schema_parser_and_generated_types_agree_on_every_field() {
     use crate::settings::Choice;
     use tsify_next::Tsify;
-    let unions: [(&str, &str, &[&str]); 5] = [
+    let unions: [(&str, &str, &[&str]); 6] = [
         ("Pattern", Pattern::DECL, Pattern::NAMES),
         ("WorkKind", WorkKind::DECL, WorkKind::NAMES),
         ("Distribution", Distribution::DECL, Distribution::NAMES),
         ("Pacing", Pacing::DECL, Pacing::NAMES),
-        ("Leak", Leak::DECL, Leak::NAMES),
+        ("Scaling", Scaling::DECL, Scaling::NAMES),
+        ("ScaleOn", ScaleOn::DECL, ScaleOn::NAMES),
     ];
     let link: Vec<&str> = RunConfig::default()
         .to_fields()

@@ -1,35 +1,47 @@
 //! The coordinator: one async task that runs a whole run without ever blocking. It
 //! produces jobs (paced by the limiter in rate-limited runs), runs the I/O-like workers
-//! on timers, enforces the deadline, reacts to cancellation, streams [`Progress`]
-//! every [`FLUSH_INTERVAL`], and builds the [`RunReport`] once every job has an
-//! outcome and every worker has exited (Go's `wg.Wait()`).
+//! on timers, enforces the deadline and the duration, applies the scaling policy,
+//! reacts to cancellation, streams [`Progress`] every [`FLUSH_INTERVAL`], and builds
+//! the [`RunReport`] once every job has an outcome and every worker has exited (Go's
+//! `wg.Wait()`).
 //!
 //! It runs wherever its [`Runtime`] lives: in the browser on the engine worker's event
 //! loop, natively under `block_on`, in tests under simulated time.
 
 use std::cell::RefCell;
-use std::future::poll_fn;
+use std::collections::VecDeque;
+use std::future::{Future, poll_fn};
+use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::task::Poll;
 use std::time::Duration;
 
 use futures::future::{Either, join_all, select};
+use futures::stream::{FuturesUnordered, StreamExt};
 
 use super::abort_slot::ArmedSlot;
-use super::config::{ConfigErrors, Leak, Pacing, Pattern, RunConfig};
+use super::config::{ConfigErrors, Pacing, Pattern, RunConfig};
+use super::control::RunHandle;
+use super::job::Job;
+use super::pool::Shrink;
 use super::producer::InlineProducer;
-use super::report::{Grant, JobRecord, Progress, RunReport, Sample, build_report};
+use super::report::{
+    Grant, JobRecord, LimiterReport, Progress, RateChangeRecord, RunReport, Sample,
+};
 use super::runtime::Runtime;
+use super::scaling::{SCALE_INTERVAL, Signals, scaler_for};
 use super::state::RunShared;
-use super::workers::{io_worker, run_io_job, spawn_cpu_fan_out, start_cpu_worker, task_memory};
+use super::workers::{io_worker, run_io_job, spawn_cpu_fan_out};
 use crate::cancel::CancelToken;
 use crate::clock::{Clock, SleepFuture, Timer};
 use crate::limiter::{RateLimiter, Ticker, WaitError};
-use crate::workload::plan::plan;
+use crate::workload::plan::Planner;
 
 /// How often progress is streamed while a run goes.
 pub const FLUSH_INTERVAL: Duration = Duration::from_millis(50);
+/// Most limiter releases kept for the report (the latest; the rest are counted).
+pub const MAX_GRANTS: usize = 10_000;
 
 /// Validates `config`, then runs it (see [`execute`]).
 ///
@@ -89,74 +101,102 @@ pub async fn execute_with_slot<R: Runtime>(
     observer: &mut dyn FnMut(Progress),
     abort_slot: Option<ArmedSlot>,
 ) -> RunReport {
+    let (_handle, report) = start(rt, config, parent, observer, abort_slot);
+    report.await
+}
+
+/// Starts a validated configuration and returns at once: a [`RunHandle`] to resize the
+/// pool or change the rate while it goes, and the run itself, a future of its report
+/// (the run makes progress only while that future is polled).
+///
+/// ```
+/// use scalelab::cancel::CancelToken;
+/// use scalelab::engine::config::WorkKind;
+/// use scalelab::engine::pool::Shrink;
+/// use scalelab::engine::runtime::{RayonPool, Runtime, SimRuntime};
+/// use scalelab::engine::{RunConfig, start};
+///
+/// let rt = SimRuntime::new(RayonPool::global());
+/// let config = RunConfig {
+///     workload: WorkKind::Sleep,
+///     jobs: 400,
+///     workers: 2,
+///     cost: 1_000,
+///     ..RunConfig::default()
+/// };
+/// let report = rt
+///     .sim
+///     .run(async {
+///         let mut observer = |_| {};
+///         let (handle, report) = start(&rt, config, &CancelToken::new(), &mut observer, None);
+///         let steer = async {
+///             rt.sleep(std::time::Duration::from_millis(20)).await;
+///             handle.resize(8.0, Shrink::Graceful).unwrap(); // grow while it runs
+///         };
+///         futures::join!(report, steer).0
+///     })
+///     .unwrap();
+/// assert_eq!(report.resizes[0].to, 8);
+/// assert!(report.identity_holds);
+/// ```
+pub fn start<'a, R: Runtime>(
+    rt: &'a R,
+    config: RunConfig,
+    parent: &CancelToken,
+    observer: &'a mut dyn FnMut(Progress),
+    abort_slot: Option<ArmedSlot>,
+) -> (RunHandle, impl Future<Output = RunReport> + 'a) {
     let clock = rt.clock();
-    let pool = rt.pool();
-    let threads = pool.threads();
+    let cpu = rt.pool();
     let capacity = match config.pattern {
         Pattern::Pool | Pattern::RateLimit => Some(config.queue as usize),
         // errgroup.Go blocks until one of `limit` slots is free: an unbuffered hand-off.
         Pattern::FailFast => Some(0),
         Pattern::FanOut => None,
     };
-    let jobs = plan(&config);
     let watch = abort_slot.as_ref().map(ArmedSlot::watch);
-    // The timeout starts with the run's clock (planning a large run takes a while), so
-    // a 300 ms timeout reads as 300 ms on the run's timeline.
+    // The timeout starts with the run's clock, so a 300 ms timeout reads as 300 ms on
+    // the run's timeline.
     let token = match config.timeout() {
         Some(timeout) => parent.child_with_timeout(timeout, clock.clone()),
         None => parent.child(),
     };
-    let run = RunShared::new(
-        config.clone(),
-        jobs,
-        clock.clone(),
-        token,
-        pool,
-        capacity,
-        watch,
-    );
+    let run = RunShared::new(config, clock, token, cpu, capacity, watch);
+    let handle = RunHandle::new(&run);
+    (handle, coordinate(rt, run, observer, abort_slot))
+}
+
+async fn coordinate<R: Runtime>(
+    rt: &R,
+    run: Arc<RunShared>,
+    observer: &mut dyn FnMut(Progress),
+    abort_slot: Option<ArmedSlot>,
+) -> RunReport {
+    let threads = run.cpu.threads();
     let pacer = Pacer::new(rt, &run);
     let grants = RefCell::new(GrantLog::default());
-    let leak = RefCell::new(None);
-    let mut samples = Vec::new();
+    let mut samples = super::record::series::SampleLog::default();
     samples.push(sample(rt, &run, pacer.as_ref()));
-
-    let io = !config.workload.is_cpu();
-    let mut io_workers = Vec::new();
-    if capacity.is_some() {
-        for worker in 0..config.workers {
-            if io {
-                run.worker_started();
-                io_workers.push(io_worker(rt, &run, worker));
-            } else {
-                start_cpu_worker(&run, worker);
-            }
-        }
+    if run.config.has_pool() {
+        run.resize(run.config.workers, Shrink::Graceful, "start");
     }
-
+    let io = !run.config.workload.is_cpu();
     let producer = async {
-        match (capacity, pacer.as_ref()) {
-            (Some(_), None) => produce_inline(&run).await,
-            (Some(_), Some(pacer)) => produce_paced(&run, pacer, &grants).await,
-            (None, _) if io => fan_out_io(rt, &run).await,
-            (None, _) => fan_out_cpu(&run).await,
+        match (run.config.has_pool(), pacer.as_ref()) {
+            (true, None) => produce_inline(rt, &run).await,
+            (true, Some(pacer)) => produce_paced(rt, &run, pacer, &grants).await,
+            (false, _) if io => fan_out_io(rt, &run).await,
+            (false, _) => fan_out_cpu(&run).await,
         }
     };
     let everything = async {
         futures::join!(
             producer,
-            join_all(io_workers),
+            io_workers(rt, &run),
             enforce_deadline(rt, &run),
             on_cancel(&run),
-            stream_progress(
-                rt,
-                &run,
-                pacer.as_ref(),
-                &grants,
-                &leak,
-                &mut samples,
-                observer
-            ),
+            autoscale(rt, &run),
+            stream_progress(rt, &run, pacer.as_ref(), &grants, &mut samples, observer),
         )
     };
     // A crashed pool thread never finishes its job: stop waiting and say so.
@@ -167,12 +207,14 @@ pub async fn execute_with_slot<R: Runtime>(
             Some(message)
         }
     };
-
+    run.end_run();
     let wall_ms = run.now() as f64 / 1e6;
-    samples.push(sample(rt, &run, pacer.as_ref()));
-    let log = grants.into_inner();
-    let mut report = build_report(&run, threads, wall_ms, samples, log.all, log.stopped);
-    report.leak = leak.into_inner();
+    samples.push_last(sample(rt, &run, pacer.as_ref()));
+    let limiter = pacer
+        .as_ref()
+        .map(|pacer| grants.into_inner().report(pacer.pacing(), run.config.rate));
+    let mut report =
+        super::report::build_report(&run, threads, wall_ms, samples.into_vec(), limiter);
     report.crash = crash;
     drop(abort_slot);
     report
@@ -190,11 +232,11 @@ async fn crash_reported() -> String {
     .await
 }
 
-/// Resolves once every job has an outcome and every worker has exited.
+/// Resolves once the run is done (see [`RunShared::is_done`]).
 async fn run_done(run: &RunShared) {
     poll_fn(|cx| {
         run.register_coordinator(cx.waker());
-        if run.remaining() == 0 && run.live_workers() == 0 {
+        if run.is_done() {
             Poll::Ready(())
         } else {
             Poll::Pending
@@ -203,36 +245,43 @@ async fn run_done(run: &RunShared) {
     .await
 }
 
+/// Resolves when the run's producing time is up (never, without a duration).
+async fn duration_up<R: Runtime>(rt: &R, run: &RunShared) {
+    let Some(duration) = run.config.duration() else {
+        return std::future::pending().await;
+    };
+    loop {
+        let now = Duration::from_nanos(run.now());
+        if now >= duration {
+            return;
+        }
+        rt.sleep(duration - now).await;
+    }
+}
+
 /// The producer of unpaced channel runs (see [`super::producer`]): started here, it
 /// then runs on whichever thread's receive makes room; the coordinator waits until it
-/// is done or the run is cancelled, then finishes the jobs it never sent.
-async fn produce_inline(run: &Arc<RunShared>) {
+/// is done, the run is cancelled or its duration is up.
+async fn produce_inline<R: Runtime>(rt: &R, run: &Arc<RunShared>) {
     let producer = InlineProducer::start(run);
-    let sent = poll_fn(|cx| {
+    let done_or_cancelled = poll_fn(|cx| {
         run.register_coordinator(cx.waker());
-        if let Some(sent) = producer.sent_when_done() {
-            Poll::Ready(sent)
-        } else if run.check_cancelled() {
-            Poll::Ready(producer.stop())
+        if producer.is_done() || run.check_cancelled() {
+            Poll::Ready(())
         } else {
             Poll::Pending
         }
-    })
-    .await;
-    let jobs = run.plan.len() as u32;
-    if sent == jobs && run.config.leak == Leak::NoClose {
-        // The pitfall: every job sent, and the channel left open. The workers will wait
-        // on it forever; `stream_progress` detects that and reports the leak.
-        return;
-    }
-    settle_after_cancel(run).await;
-    run.finish_unstarted(sent..jobs, run.now());
+    });
+    select(Box::pin(done_or_cancelled), Box::pin(duration_up(rt, run))).await;
+    producer.stop(); // a no-op once it is done
 }
 
 /// The producer of paced runs: sends every job when the limiter releases it, then
-/// closes the channel. Stops at cancellation; jobs it never sent are not started.
+/// closes the channel. Stops at cancellation or when its duration is up; applies rate
+/// changes as they come.
 async fn produce_paced<R: Runtime>(
-    run: &RunShared,
+    rt: &R,
+    run: &Arc<RunShared>,
     pacer: &Pacer<'_, R>,
     grants: &RefCell<GrantLog>,
 ) {
@@ -240,42 +289,68 @@ async fn produce_paced<R: Runtime>(
         .channel
         .clone()
         .expect("channel patterns have a channel");
-    let jobs = run.plan.len() as u32;
-    let mut next = 0;
-    while next < jobs && !run.check_cancelled() {
-        let asked = run.now();
-        let waited = match pacer.wait(&run.token).await {
-            Ok(waited) => waited,
-            Err(stopped) => {
-                grants.borrow_mut().stopped = stopped;
-                break;
+    let mut planner = Planner::new(&run.config);
+    let produce = async {
+        while planner.planned() < run.config.jobs && !run.check_cancelled() {
+            let asked = run.now();
+            let waited = loop {
+                match select(
+                    Box::pin(pacer.wait(&run.token)),
+                    Box::pin(run.rate_control.changed()),
+                )
+                .await
+                {
+                    Either::Left((result, _)) => break result,
+                    Either::Right(_) => {
+                        // The wait was given up (its reservation cancelled): apply the
+                        // change, and wait again under the new rate.
+                        if let Some(change) = run.rate_control.take() {
+                            pacer.apply(change);
+                            grants.borrow_mut().changes.push(RateChangeRecord {
+                                t_ms: run.now() as f64 / 1e6,
+                                rate: change.rate,
+                                burst: change.burst,
+                            });
+                        }
+                    }
+                }
+            };
+            let waited = match waited {
+                Ok(waited) => waited,
+                Err(stopped) => {
+                    grants.borrow_mut().stopped = stopped;
+                    break;
+                }
+            };
+            let now = run.now();
+            grants.borrow_mut().push(Grant {
+                t_ms: now as f64 / 1e6,
+                // Zero when the release needed no wait (a token was there, a tick was due).
+                waited_ms: if waited {
+                    (now - asked) as f64 / 1e6
+                } else {
+                    0.0
+                },
+                tokens: pacer.tokens(),
+            });
+            let job = Job::new(planner.next_job(), now);
+            match select(channel.send(job), run.token.cancelled()).await {
+                Either::Left((Ok(()), _)) => {}
+                _ => break,
             }
-        };
-        let now = run.now();
-        grants.borrow_mut().push(Grant {
-            t_ms: now as f64 / 1e6,
-            // Zero when the release needed no wait (a token was there, a tick was due).
-            waited_ms: if waited {
-                (now - asked) as f64 / 1e6
-            } else {
-                0.0
-            },
-            tokens: pacer.tokens(),
-        });
-        match select(channel.send(next), run.token.cancelled()).await {
-            Either::Left((Ok(()), _)) => next += 1,
-            _ => break,
         }
-    }
-    if next == jobs && run.config.leak == Leak::NoClose {
-        return; // the pitfall: see `produce_inline`
-    }
+    };
+    select(Box::pin(produce), Box::pin(duration_up(rt, run))).await;
     channel.close();
-    settle_after_cancel(run).await;
-    run.finish_unstarted(next..jobs, run.now());
+    let unsent = if run.config.duration().is_some() {
+        0
+    } else {
+        run.config.jobs.saturating_sub(run.submitted())
+    };
+    run.producer_done(unsent);
 }
 
-/// After a cancel, waits until no job is running (state invariant 5) so that the
+/// After a cancel, waits until no job is running (state invariant 4) so that the
 /// bookkeeping that follows does not slow the jobs still stopping.
 async fn settle_after_cancel(run: &RunShared) {
     if !run.check_cancelled() {
@@ -294,27 +369,52 @@ async fn settle_after_cancel(run: &RunShared) {
 
 /// Fan-out of CPU jobs: a pool task per job, all at once.
 async fn fan_out_cpu(run: &Arc<RunShared>) {
-    let jobs = run.plan.len() as u32;
-    let mut next = 0;
-    while next < jobs && !run.check_cancelled() {
-        spawn_cpu_fan_out(run, next);
-        next += 1;
+    let mut planner = Planner::new(&run.config);
+    while planner.planned() < run.config.jobs && !run.check_cancelled() {
+        let job = Job::new(planner.next_job(), run.now());
+        spawn_cpu_fan_out(run, job);
     }
-    settle_after_cancel(run).await;
-    run.finish_unstarted(next..jobs, run.now());
+    run.producer_done(run.config.jobs - run.submitted());
 }
 
 /// Fan-out of I/O-like jobs: every job's timer started at once.
-async fn fan_out_io<R: Runtime>(rt: &R, run: &RunShared) {
-    join_all((0..run.plan.len() as u32).map(|job| async move {
-        run.mark_queued(job);
-        run.task_spawned();
-        let stack = task_memory(run); // held for the task's whole life
-        run_io_job(rt, run, job, job).await;
-        drop(stack);
+async fn fan_out_io<R: Runtime>(rt: &R, run: &Arc<RunShared>) {
+    let mut planner = Planner::new(&run.config);
+    let now = run.now();
+    let jobs: Vec<Job> = (0..run.config.jobs)
+        .map(|_| {
+            let mut job = Job::new(planner.next_job(), now);
+            run.spawned(&mut job);
+            run.task_spawned();
+            job
+        })
+        .collect();
+    run.producer_done(0);
+    join_all(jobs.into_iter().map(|job| async move {
+        let id = job.spec.id;
+        run_io_job(rt, run, job, id).await;
         run.task_ended();
     }))
     .await;
+}
+
+/// The I/O workers of the pool: tasks on the coordinator, started as the pool asks
+/// (at the start and on every grow), each until it leaves.
+async fn io_workers<R: Runtime>(rt: &R, run: &Arc<RunShared>) {
+    let mut running = FuturesUnordered::new();
+    poll_fn(|cx| {
+        run.register_coordinator(cx.waker());
+        for index in run.take_io_starts() {
+            running.push(io_worker(rt, run, index));
+        }
+        while let Poll::Ready(Some(())) = running.poll_next_unpin(cx) {}
+        if running.is_empty() && run.is_done() {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    })
+    .await
 }
 
 /// Cancels the run's token when its deadline passes (the core records deadlines; this
@@ -336,14 +436,41 @@ async fn enforce_deadline<R: Runtime>(rt: &R, run: &RunShared) {
 }
 
 /// On cancellation: close the channel (parked workers exit) and, once the running jobs
-/// have stopped, finish the jobs still buffered in it as not started.
+/// have stopped, end the jobs still waiting in it as not started.
 async fn on_cancel(run: &RunShared) {
     if let Either::Left(_) = select(run.token.cancelled(), Box::pin(run_done(run))).await
         && let Some(channel) = &run.channel
     {
         channel.close();
         settle_after_cancel(run).await;
-        run.finish_unstarted(channel.drain(), run.now());
+        for job in channel.drain() {
+            run.finish_unstarted(job);
+        }
+    }
+}
+
+/// Applies the scaling policy every [`SCALE_INTERVAL`] until the run is done.
+async fn autoscale<R: Runtime>(rt: &R, run: &Arc<RunShared>) {
+    let Some(mut scaler) = scaler_for(&run.config).filter(|_| run.config.has_pool()) else {
+        return;
+    };
+    loop {
+        if let Either::Right(_) = select(rt.sleep(SCALE_INTERVAL), Box::pin(run_done(run))).await {
+            return;
+        }
+        if run.check_cancelled() {
+            return;
+        }
+        let signals = Signals {
+            t_ms: run.now() as f64 / 1e6,
+            limit: run.workers.target(),
+            queued: run.channel.as_ref().map_or(0, |c| c.len() as u32),
+            running: run.running(),
+            interval: run.recorder.take_interval(),
+        };
+        if let Some(decision) = scaler.decide(&signals) {
+            run.resize(decision.to, Shrink::Graceful, decision.cause);
+        }
     }
 }
 
@@ -354,8 +481,7 @@ async fn stream_progress<R: Runtime>(
     run: &RunShared,
     pacer: Option<&Pacer<'_, R>>,
     grants: &RefCell<GrantLog>,
-    leak: &RefCell<Option<String>>,
-    samples: &mut Vec<Sample>,
+    samples: &mut super::record::series::SampleLog<Sample>,
     observer: &mut dyn FnMut(Progress),
 ) {
     loop {
@@ -366,25 +492,19 @@ async fn stream_progress<R: Runtime>(
         // Picks up an abort requested through the run's slot even when no job polls
         // (all of them waiting on timers or the limiter).
         run.apply_requested_abort();
-        if !done && leak.borrow().is_none() {
-            let found = detect_leak(run);
-            if found.is_some() {
-                *leak.borrow_mut() = found;
-            }
-        }
         let s = sample(rt, run, pacer);
         samples.push(s);
-        let jobs = run
-            .take_changed()
-            .iter()
-            .map(|&id| JobRecord::from_view(&run.view(id), run))
-            .collect();
+        let fresh = run.recorder.take_fresh();
+        let mut jobs: Vec<JobRecord> = fresh.started.iter().map(JobRecord::from_started).collect();
+        jobs.extend(fresh.ended.iter().map(JobRecord::from_finished));
         observer(Progress {
             sample: s,
             counts: run.counts(),
             started: run.started(),
             jobs,
+            jobs_skipped: fresh.skipped,
             grants: grants.borrow_mut().take_new(),
+            resizes: run.take_resizes(),
             cancelled_ms: run.cancelled_at().map(|ns| ns as f64 / 1e6),
         });
         if done {
@@ -393,72 +513,83 @@ async fn stream_progress<R: Runtime>(
     }
 }
 
-/// The pitfalls lab's channel leaks, found the way Go's runtime finds a deadlock: every
-/// goroutine is blocked on a channel nobody will ever use again. Once found, the leak is
-/// described, and the run is cleaned up (the channel closed, or the run cancelled) so it
-/// can end and report — a Go program would hang, or die with "all goroutines are asleep".
-fn detect_leak(run: &RunShared) -> Option<String> {
-    let channel = run.channel.as_ref()?;
-    match run.config.leak {
-        Leak::None => None,
-        Leak::NoClose => {
-            let waiting = channel.waiting_receivers() as u32;
-            let live = run.live_workers();
-            (run.remaining() == 0 && live > 0 && waiting == live && !channel.is_closed()).then(|| {
-                channel.close();
-                format!(
-                    "every job is done, but the producer never closed the channel: {live} workers wait forever \
-                     in `for job := range jobs`, and wg.Wait() never returns (Go: \"all goroutines are asleep - \
-                     deadlock!\"). The lab closed the channel to end the run."
-                )
-            })
-        }
-        Leak::Stops => (run.live_workers() == 0 && run.remaining() > 0 && channel.has_blocked_send()).then(|| {
-            let left = run.remaining();
-            run.token.cancel_with("channel leak: nobody receives");
-            format!(
-                "the consumers stopped after {} jobs: the producer is blocked forever on `jobs <- job`, \
-                 and {left} jobs will never run. The lab cancelled the run to end it.",
-                run.started()
-            )
-        }),
-    }
-}
-
 fn sample<R: Runtime>(rt: &R, run: &RunShared, pacer: Option<&Pacer<'_, R>>) -> Sample {
     let counts = run.counts();
     Sample {
         t_ms: run.now() as f64 / 1e6,
         done: counts.done(),
-        running: run
-            .started()
-            .saturating_sub(counts.completed + counts.failed + counts.cancelled),
+        completed: counts.completed,
+        running: run.running(),
         queued: run.channel.as_ref().map_or(0, |c| c.len() as u32),
         tasks: run.tasks_alive(),
+        workers: run.workers.live(),
+        limit: run.workers.target(),
         memory_bytes: rt.memory_bytes(),
         heap_bytes: rt.heap_bytes(),
         tokens: pacer.and_then(Pacer::tokens),
     }
 }
 
-/// Every grant, how many the progress stream has sent, and why the producer stopped
-/// early (if the limiter refused to wait).
+/// The limiter's releases: the latest [`MAX_GRANTS`], those the progress stream has not
+/// sent yet, and running totals (so the achieved rate covers the whole run).
 #[derive(Default)]
 struct GrantLog {
-    all: Vec<Grant>,
-    sent: usize,
+    recent: VecDeque<Grant>,
+    fresh: Vec<Grant>,
+    grants: u32,
+    waits: u32,
+    /// The first release that had to wait (the steady rate is measured from it) and the
+    /// releases since.
+    first_wait_ms: Option<f64>,
+    since_first_wait: u32,
+    last_ms: f64,
     stopped: Option<String>,
+    changes: Vec<RateChangeRecord>,
 }
 
 impl GrantLog {
     fn push(&mut self, grant: Grant) {
-        self.all.push(grant);
+        self.grants += 1;
+        if grant.waited_ms > 0.0 {
+            self.waits += 1;
+            self.first_wait_ms.get_or_insert(grant.t_ms);
+        }
+        if self.first_wait_ms.is_some() {
+            self.since_first_wait += 1;
+        }
+        self.last_ms = grant.t_ms;
+        if self.recent.len() == MAX_GRANTS {
+            self.recent.pop_front();
+        }
+        self.recent.push_back(grant);
+        if self.fresh.len() < MAX_GRANTS {
+            self.fresh.push(grant);
+        }
     }
 
     fn take_new(&mut self) -> Vec<Grant> {
-        let new = self.all[self.sent..].to_vec();
-        self.sent = self.all.len();
-        new
+        std::mem::take(&mut self.fresh)
+    }
+
+    /// The limiter's report. The steady rate runs from the first release that had to
+    /// wait (a bucket's initial burst goes at once and would flatter it) to the last.
+    fn report(self, pacing: Pacing, configured_rate: f64) -> LimiterReport {
+        let achieved_rate = match self.first_wait_ms {
+            Some(first) if self.since_first_wait > 1 && self.last_ms > first => {
+                (self.since_first_wait - 1) as f64 / ((self.last_ms - first) / 1000.0)
+            }
+            _ => 0.0,
+        };
+        LimiterReport {
+            pacing,
+            configured_rate,
+            achieved_rate,
+            grants: self.grants,
+            waits: self.waits,
+            grant_log: self.recent.into(),
+            stopped: self.stopped,
+            changes: self.changes,
+        }
     }
 }
 
@@ -494,8 +625,7 @@ impl<'a, R: Runtime> Pacer<'a, R> {
                 .expect("validated rate"),
             ),
             Pacing::Ticker => {
-                let period = Duration::from_secs_f64(1.0 / config.rate);
-                let ticker = Ticker::new(period, run.clock.now());
+                let ticker = Ticker::new(period_of(config.rate), run.clock.now());
                 Pacer::Ticker(
                     Rc::new(RefCell::new(ticker)),
                     run.clock.clone(),
@@ -505,38 +635,67 @@ impl<'a, R: Runtime> Pacer<'a, R> {
         })
     }
 
-    /// Waits for the next release; `Ok(true)` if it had to wait (no token, no tick due).
-    /// An error means the producer must stop: the run was
-    /// cancelled (`None`: the cancellation speaks for itself), or — as x/time/rate's
-    /// `Wait` does — the wait would outlast the deadline (`Some(message)`).
-    async fn wait(&self, token: &CancelToken) -> Result<bool, Option<String>> {
+    fn pacing(&self) -> Pacing {
+        match self {
+            Pacer::Bucket(_) => Pacing::Bucket,
+            Pacer::Ticker(..) => Pacing::Ticker,
+        }
+    }
+
+    /// Applies a rate change from now on: x/time/rate's `SetLimit` and `SetBurst`, or
+    /// the ticker's `Reset`.
+    fn apply(&self, change: super::control::RateChange) {
         match self {
             Pacer::Bucket(limiter) => {
-                // The coordinator is the bucket's only user: a token there now means
-                // the wait returns at once.
-                let waits = limiter.tokens() < 1.0;
-                match limiter.wait(token).await {
-                    Ok(()) => Ok(waits),
-                    Err(WaitError::Cancelled { .. }) => Err(None),
-                    Err(other) => Err(Some(other.to_string())),
-                }
+                let _ = limiter.set_limit(change.rate);
+                limiter.set_burst(change.burst);
             }
-            Pacer::Ticker(ticker, clock, timer) => {
-                let due = clock.now() >= ticker.borrow().next_tick();
-                // Only the producer waits on the ticker; work on a copy so no borrow is
-                // held across the await.
-                let tick = async {
-                    let mut copy = ticker.borrow().clone();
-                    let at = copy.tick(&**clock, timer).await;
-                    *ticker.borrow_mut() = copy;
-                    at
-                };
-                match select(Box::pin(tick), token.cancelled()).await {
-                    Either::Left(_) => Ok(!due),
-                    Either::Right(_) => Err(None),
-                }
+            Pacer::Ticker(ticker, clock, _) => {
+                ticker
+                    .borrow_mut()
+                    .reset(period_of(change.rate), clock.now());
             }
         }
+    }
+
+    /// Waits for the next release; `Ok(true)` if it had to wait (no token, no tick due).
+    /// An error means the producer must stop: the run was cancelled (`None`: the
+    /// cancellation speaks for itself), or — as x/time/rate's `Wait` does — the wait
+    /// would outlast the deadline (`Some(message)`). Dropped before it resolves, it
+    /// gives its reservation back.
+    fn wait<'b>(
+        &'b self,
+        token: &'b CancelToken,
+    ) -> Pin<Box<dyn Future<Output = Result<bool, Option<String>>> + 'b>> {
+        Box::pin(async move {
+            match self {
+                Pacer::Bucket(limiter) => {
+                    // The coordinator is the bucket's only user: a token there now means
+                    // the wait returns at once.
+                    let waits = limiter.tokens() < 1.0;
+                    match limiter.wait(token).await {
+                        Ok(()) => Ok(waits),
+                        Err(WaitError::Cancelled { .. }) => Err(None),
+                        Err(other) => Err(Some(other.to_string())),
+                    }
+                }
+                Pacer::Ticker(ticker, clock, timer) => {
+                    let due = clock.now() >= ticker.borrow().next_tick();
+                    // Only the producer waits on the ticker; work on a copy so no borrow
+                    // is held across the await.
+                    let tick = async {
+                        let mut copy = ticker.borrow().clone();
+                        let at = copy.tick(&**clock, timer).await;
+                        *ticker.borrow_mut() = copy;
+                        at
+                    };
+                    match select(Box::pin(tick), token.cancelled()).await {
+                        Either::Left(_) => Ok(!due),
+                        Either::Right(_) => Err(None),
+                    }
+                }
+            }
+        })
     }
 
     fn tokens(&self) -> Option<f64> {
@@ -545,4 +704,9 @@ impl<'a, R: Runtime> Pacer<'a, R> {
             Pacer::Ticker(..) => None,
         }
     }
+}
+
+/// One tick per `1 / rate` seconds.
+fn period_of(rate: f64) -> Duration {
+    Duration::from_secs_f64(1.0 / rate)
 }

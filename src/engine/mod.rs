@@ -1,11 +1,17 @@
 //! The engine: Go's scaling patterns run on real threads, with full reports.
 //!
 //! - [`config`]: what a run is asked to do, validated in one place;
-//! - [`chan`]: a Go channel of job ids (buffered or unbuffered, closable);
+//! - [`chan`]: a Go channel (buffered or unbuffered, closable; its parked receivers
+//!   can be retired by a shrinking pool);
+//! - [`job`]: a job as it travels through a run, and the record it leaves;
+//! - [`pool`]: the elastic pool's protocol (resize while it runs, graceful or not);
+//! - [`scaling`]: the autoscalers (queue target, AIMD, Gradient2);
+//! - [`control`]: steering a run while it goes (resize, rate);
+//! - [`record`]: counts, HDR latency histograms and a bounded window of job records;
 //! - [`outcome`]: how a job can end, declared once (enum, counts, the page's table);
 //! - [`fan_in`]: the fan-out pattern's result stage (completion or input order);
 //! - [`run_import`]: reading an exported run back in, checked field by field;
-//! - [`state`]: the per-job slots and counters the pool threads share;
+//! - [`state`]: what the coordinator, the producer and the workers share;
 //! - [`producer`]: the unpaced producer, stepped by the receivers that make room;
 //! - [`workers`]: CPU workers (continuations on the pool), I/O workers (timers);
 //! - [`coordinator`]: the async task that produces, paces, cancels and reports;
@@ -15,20 +21,25 @@
 //! - [`abort_slot`]: cancelling a run through shared memory, without a message.
 
 pub mod abort_slot;
-pub(crate) mod chan;
+pub mod chan;
 pub mod config;
+pub mod control;
 pub(crate) mod coordinator;
 pub(crate) mod fan_in;
 pub mod fault;
+pub mod job;
 pub mod outcome;
+pub mod pool;
 pub(crate) mod producer;
+pub mod record;
 pub mod report;
 pub mod run_import;
 pub mod runtime;
-mod slot;
+pub mod scaling;
 pub(crate) mod state;
 pub(crate) mod workers;
 
 pub use config::{ConfigError, ConfigErrors, RunConfig};
-pub use coordinator::{execute, execute_with_slot, run};
+pub use control::{ControlError, RunHandle};
+pub use coordinator::{execute, execute_with_slot, run, start};
 pub use report::{Progress, RunReport};

@@ -63,6 +63,7 @@ macro_rules! outcomes {
             }
 
             /// The outcome with this code.
+            #[cfg(test)]
             pub(crate) fn from_code(code: u8) -> Option<Outcome> {
                 match code {
                     $($code => Some(Outcome::$variant),)+

@@ -12,15 +12,19 @@
 //! The producer becomes runnable exactly when Go's would; only the thread differs.
 //! Paced runs (rate limiting) keep the coordinator's producer: they wait on timers.
 //!
+//! The producer plans each job as it sends it ([`Planner`]), so a run of any length
+//! holds no list of jobs; it stops after `jobs` jobs, when the run's `duration` is up,
+//! or at cancellation.
+//!
 //! # Invariants
 //! 1. One step at a time: `state` is locked for a whole step, so steps woken on two
 //!    threads run one after the other. Lock order: `state`, then the channel's lock;
 //!    the channel wakes the producer only after releasing its lock (its invariant 1),
 //!    so the order is never reversed.
-//! 2. At most one send is in flight (`pending`), holding job `next`; `next` counts the
-//!    jobs whose send completed, so jobs `next..` were never in the channel.
-//! 3. `done` is set once, under `state`, after which no send is made; the coordinator
-//!    is woken then, and reads `next` to finish the unsent jobs as not started.
+//! 2. At most one send is in flight (`pending`). A job enters the run when the channel
+//!    takes it (the channel counts it); a send given up is withdrawn and never counted.
+//! 3. `done` is set once, under `state`, after which no send is made; the run is told
+//!    then ([`RunShared::producer_done`]), with the jobs a job-count run never sent.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -28,12 +32,13 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Wake, Waker};
 
 use super::chan::{SendFate, SendJob};
-use super::config::Leak;
+use super::job::Job;
 use super::state::RunShared;
+use crate::workload::plan::Planner;
 
 struct State {
-    next: u32,
-    pending: Option<SendJob>,
+    planner: Planner,
+    pending: Option<SendJob<Job>>,
     done: bool,
 }
 
@@ -50,7 +55,7 @@ impl InlineProducer {
         let producer = Arc::new(InlineProducer {
             run: run.clone(),
             state: Mutex::new(State {
-                next: 0,
+                planner: Planner::new(&run.config),
                 pending: None,
                 done: false,
             }),
@@ -59,25 +64,22 @@ impl InlineProducer {
         Producing(producer)
     }
 
-    /// Jobs whose send completed, once the producer is done (`None` while it runs).
-    pub fn sent_when_done(&self) -> Option<u32> {
-        let state = self.lock();
-        state.done.then_some(state.next)
+    /// Whether the producer is done.
+    pub fn is_done(&self) -> bool {
+        self.lock().done
     }
 
-    /// Stops a producer blocked on a send (the run was cancelled): the blocked job is
-    /// withdrawn unless a receiver already took it. Returns the jobs sent.
-    pub fn stop(&self) -> u32 {
+    /// Stops the producer (the run was cancelled, or its duration is up): a blocked send
+    /// is withdrawn unless a receiver already took it.
+    pub fn stop(&self) {
         let mut state = self.lock();
         if !state.done {
-            if let Some(send) = state.pending.take()
-                && send.withdraw() == SendFate::Sent
-            {
-                state.next += 1;
+            // A withdrawn job never entered the run: it is simply forgotten.
+            if let Some(send) = state.pending.take() {
+                let _fate: SendFate<Job> = send.withdraw();
             }
-            self.finish(&mut state, false);
+            self.finish(&mut state);
         }
-        state.next
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
@@ -95,45 +97,50 @@ impl InlineProducer {
             .channel
             .as_ref()
             .expect("channel patterns have a channel");
-        let jobs = self.run.plan.len() as u32;
+        let jobs = self.run.config.jobs;
+        let duration = self.run.config.duration().map(|d| d.as_nanos() as u64);
         let waker = Waker::from(self.clone());
         let mut cx = Context::from_waker(&waker);
         loop {
             if state.pending.is_none() {
-                if self.run.check_cancelled() {
-                    return self.finish(&mut state, false);
+                let now = self.run.now();
+                if self.run.check_cancelled()
+                    || state.planner.planned() == jobs
+                    || duration.is_some_and(|d| now >= d)
+                {
+                    return self.finish(&mut state);
                 }
-                if state.next == jobs {
-                    return self.finish(&mut state, true);
-                }
-                state.pending = Some(channel.send(state.next));
+                // Closed loop: the job "should" go now, when the producer tries.
+                let job = Job::new(state.planner.next_job(), now);
+                state.pending = Some(channel.send(job));
             }
             let send = state.pending.as_mut().expect("set above");
             match Pin::new(send).poll(&mut cx) {
                 Poll::Pending => return,
-                Poll::Ready(Ok(())) => {
-                    state.pending = None;
-                    state.next += 1;
-                }
-                // Closed under us (a cancel): the job was never in the channel.
+                Poll::Ready(Ok(())) => state.pending = None,
+                // Closed under us (a cancel): the job never entered the run.
                 Poll::Ready(Err(_)) => {
                     state.pending = None;
-                    return self.finish(&mut state, false);
+                    return self.finish(&mut state);
                 }
             }
         }
     }
 
     /// Ends production (invariant 3) and closes the channel, as the producer's
-    /// `close(jobs)` would — except in the pitfalls lab's "producer never closes" leak.
-    fn finish(&self, state: &mut State, all_sent: bool) {
+    /// `close(jobs)` would.
+    fn finish(&self, state: &mut State) {
         state.done = true;
-        if !(all_sent && self.run.config.leak == Leak::NoClose)
-            && let Some(channel) = &self.run.channel
-        {
+        if let Some(channel) = &self.run.channel {
             channel.close();
         }
-        self.run.wake_coordinator();
+        // A job-count run stopped early: the jobs never made count as not started.
+        let unsent = if self.run.config.duration().is_some() {
+            0
+        } else {
+            self.run.config.jobs.saturating_sub(self.run.submitted())
+        };
+        self.run.producer_done(unsent);
     }
 }
 

@@ -5,8 +5,10 @@
 use serde::Serialize;
 
 use super::config::{Pacing, Pattern, RunConfig};
-use super::state::{Counts, Outcome, RunShared, SlotView};
-use crate::stats::{Summary, bucket_width_for, occupancy, rate_per_second, summarize};
+use super::job::{Finished, NONE, UNSET};
+use super::record::Started;
+use super::state::{Counts, Outcome, ResizeRecord, RunShared};
+use crate::stats::{Summary, bucket_width_for, occupancy, rate_per_second};
 
 /// One job as reported.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -20,6 +22,8 @@ pub struct JobRecord {
     pub thread: Option<u32>,
     /// Its planned cost.
     pub cost: u64,
+    /// When it should have been sent (its intended start).
+    pub intended_ms: Option<f64>,
     /// Entered the channel / was spawned.
     pub queued_ms: Option<f64>,
     /// Started.
@@ -38,23 +42,47 @@ fn ms(ns: u64) -> f64 {
     ns as f64 / 1e6
 }
 
+fn opt_ms(ns: u64) -> Option<f64> {
+    (ns != UNSET).then(|| ms(ns))
+}
+
+fn opt(id: u32) -> Option<u32> {
+    (id != NONE).then_some(id)
+}
+
 impl JobRecord {
-    /// The record of a slot snapshot.
-    pub fn from_view(view: &SlotView, run: &RunShared) -> JobRecord {
-        let outcome = view.outcome;
+    /// The record of a job that ended.
+    pub fn from_finished(f: &Finished) -> JobRecord {
         JobRecord {
-            id: view.id,
-            worker: view.worker,
-            thread: view.thread,
-            cost: run.plan[view.id as usize].cost,
-            queued_ms: view.queued.map(ms),
-            started_ms: view.started.map(ms),
-            finished_ms: view.finished.map(ms),
-            outcome,
-            result: matches!(outcome, Some(Outcome::Completed | Outcome::Failed))
-                .then_some(view.result),
-            error: (outcome == Some(Outcome::Failed))
-                .then(|| super::workers::JobFailed { job: view.id }.to_string()),
+            id: f.id,
+            worker: opt(f.worker),
+            thread: opt(f.thread),
+            cost: f.cost,
+            intended_ms: opt_ms(f.intended),
+            queued_ms: opt_ms(f.queued),
+            started_ms: opt_ms(f.started),
+            finished_ms: opt_ms(f.finished),
+            outcome: Some(f.outcome),
+            result: f.outcome.has_result().then_some(f.result),
+            error: (f.outcome == Outcome::Failed)
+                .then(|| super::workers::JobFailed { job: f.id }.to_string()),
+        }
+    }
+
+    /// The record of a job still running.
+    pub fn from_started(s: &Started) -> JobRecord {
+        JobRecord {
+            id: s.id,
+            worker: opt(s.worker),
+            thread: opt(s.thread),
+            cost: s.cost,
+            intended_ms: opt_ms(s.intended),
+            queued_ms: opt_ms(s.queued),
+            started_ms: opt_ms(s.started),
+            finished_ms: None,
+            outcome: None,
+            result: None,
+            error: None,
         }
     }
 
@@ -82,12 +110,18 @@ pub struct Sample {
     pub t_ms: f64,
     /// Jobs with a final outcome.
     pub done: u32,
+    /// Jobs completed.
+    pub completed: u32,
     /// Jobs running.
     pub running: u32,
     /// Jobs waiting in the channel.
     pub queued: u32,
     /// Goroutines alive: pool workers, or fan-out tasks not yet ended.
     pub tasks: u32,
+    /// Pool workers alive.
+    pub workers: u32,
+    /// The pool's target (the limit an autoscaler or a resize set).
+    pub limit: u32,
     /// Program memory (wasm linear memory), if known.
     pub memory_bytes: Option<u64>,
     /// Heap in use (allocated, not freed), if known.
@@ -119,12 +153,17 @@ pub struct Progress {
     pub counts: Counts,
     /// Jobs started so far.
     pub started: u32,
-    /// Jobs whose record changed since the last batch. Not serialized: the web glue
-    /// sends job records as typed-array columns.
+    /// Jobs that started or ended since the last batch (a job that did both appears
+    /// twice, the ended record last). Not serialized: the web glue sends job records as
+    /// typed-array columns.
     #[serde(skip)]
     pub jobs: Vec<JobRecord>,
+    /// Job events left out of this batch (more than a batch holds).
+    pub jobs_skipped: u64,
     /// Releases since the last batch (rate-limited runs).
     pub grants: Vec<Grant>,
+    /// Changes of the pool's size since the last batch.
+    pub resizes: Vec<ResizeRecord>,
     /// When the run was cancelled, once it is.
     pub cancelled_ms: Option<f64>,
 }
@@ -139,6 +178,9 @@ pub struct Latency {
     pub service: Summary,
     /// Queued to finished (jobs that ran).
     pub total: Summary,
+    /// From the intended start to finished (jobs that ran): without coordinated
+    /// omission. In a closed loop the intended start is when the producer began to send.
+    pub from_intended: Summary,
 }
 
 /// Time series on fixed buckets, for charts.
@@ -155,6 +197,8 @@ pub struct Series {
     pub busy: Vec<f64>,
     /// Mean jobs waiting in the channel in each bucket.
     pub queued: Vec<f64>,
+    /// Mean pool workers alive in each bucket.
+    pub workers: Vec<f64>,
 }
 
 /// What the rate limiter did.
@@ -172,14 +216,30 @@ pub struct LimiterReport {
     pub grants: u32,
     /// Releases that had to wait.
     pub waits: u32,
-    /// Every release.
+    /// The latest releases (up to 10 000).
     pub grant_log: Vec<Grant>,
     /// Why the producer stopped early, if the limiter refused to wait (x/time/rate:
     /// "would exceed context deadline").
     pub stopped: Option<String>,
+    /// Rate changes made while the run went.
+    pub changes: Vec<RateChangeRecord>,
 }
 
-/// What cancellation did.
+/// A change of rate (and burst) while the run went.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, tsify_next::Tsify)]
+#[serde(rename_all = "camelCase")]
+pub struct RateChangeRecord {
+    /// When it took effect.
+    pub t_ms: f64,
+    /// The new rate, jobs/s.
+    pub rate: f64,
+    /// The new burst.
+    pub burst: u32,
+}
+
+/// What cancellation did. Figures about the jobs come from the kept window, which
+/// holds every job that ran past the cancel unless more than [`super::record::RECENT`]
+/// did so on one thread.
 #[derive(Debug, Clone, PartialEq, Serialize, tsify_next::Tsify)]
 #[serde(rename_all = "camelCase")]
 pub struct CancellationReport {
@@ -238,8 +298,6 @@ pub struct RunReport {
     pub cancellation: Option<CancellationReport>,
     /// Fail fast: the first error (what errgroup's `Wait` returns).
     pub error: Option<String>,
-    /// Pitfalls lab: the channel leak found, and what it would have done.
-    pub leak: Option<String>,
     /// The engine crashed during the run (a pool thread died); the run was abandoned.
     pub crash: Option<String>,
     /// Fan-out: job ids in the order the fan-in stage handed their results on.
@@ -251,8 +309,15 @@ pub struct RunReport {
     pub memory: Option<MemoryReport>,
     /// The most goroutines (fan-out tasks or pool workers) alive at once.
     pub peak_goroutines: u32,
-    /// Every job. Not serialized: the web glue sends job records as typed-array
-    /// columns.
+    /// Every change of the pool's size (up to 10 000), with its cause.
+    pub resizes: Vec<ResizeRecord>,
+    /// Changes beyond those listed.
+    pub resizes_dropped: u32,
+    /// Job records kept in `jobs`: the most recent jobs that ran, and those that failed,
+    /// were cancelled or never started, up to a cap (all of them in a small run).
+    pub jobs_kept: u32,
+    /// The kept job records. Not serialized: the web glue sends job records as
+    /// typed-array columns.
     #[serde(skip)]
     pub jobs: Vec<JobRecord>,
 }
@@ -281,29 +346,32 @@ pub fn build_report(
     threads: usize,
     wall_ms: f64,
     samples: Vec<Sample>,
-    grant_log: Vec<Grant>,
-    producer_stopped: Option<String>,
+    limiter: Option<LimiterReport>,
 ) -> RunReport {
-    let jobs: Vec<JobRecord> = (0..run.plan.len() as u32)
-        .map(|id| JobRecord::from_view(&run.view(id), run))
-        .collect();
+    let kept = run.recorder.kept();
+    let jobs: Vec<JobRecord> = kept.iter().map(JobRecord::from_finished).collect();
     let counts = run.counts();
     let deliveries = run
         .fan_in
         .as_ref()
         .map(|fan_in| fan_in.delivered())
         .unwrap_or_default();
-    let ran = || {
-        jobs.iter()
-            .filter(|j| j.started_ms.is_some() && j.finished_ms.is_some())
-    };
+    let latencies = run.recorder.latencies();
     let latency = Latency {
-        queue_wait: summarize(jobs.iter().filter_map(JobRecord::queue_wait_ms)),
-        service: summarize(ran().filter_map(JobRecord::service_ms)),
-        total: summarize(ran().filter_map(JobRecord::total_ms)),
+        queue_wait: latencies.queue_wait.summary(),
+        service: latencies.service.summary(),
+        total: latencies.total.summary(),
+        from_intended: latencies.from_intended.summary(),
     };
-    let series = build_series(&jobs, wall_ms);
+    // Every job is in the window: the series come from the records themselves, exact;
+    // otherwise from the flush samples.
+    let series = if jobs.len() as u32 == counts.submitted {
+        series_from_jobs(&jobs, &samples, wall_ms)
+    } else {
+        series_from_samples(&samples, wall_ms)
+    };
     let memory = memory_report(&samples);
+    let (resizes, resizes_dropped) = run.resizes();
     RunReport {
         peak_goroutines: run.tasks_peak(),
         config: run.config.clone(),
@@ -319,23 +387,31 @@ pub fn build_report(
         },
         latency,
         series,
-        limiter: limiter_report(&run.config, grant_log, producer_stopped),
+        limiter,
         cancellation: cancellation_report(run, &jobs),
         error: first_error(run),
-        leak: None,
         crash: None,
         delivery_order: deliveries.iter().map(|d| d.job).collect(),
         delivery_ms: deliveries.iter().map(|d| ms(d.at)).collect(),
         memory,
         samples,
+        resizes,
+        resizes_dropped,
+        jobs_kept: jobs.len() as u32,
         jobs,
     }
 }
 
-/// Throughput, busy workers and channel occupancy on round buckets.
-pub fn build_series(jobs: &[JobRecord], wall_ms: f64) -> Series {
+/// The buckets of a run of `wall_ms`: their width and count.
+fn buckets_of(wall_ms: f64) -> (f64, usize) {
     let width = bucket_width_for(wall_ms, MAX_BUCKETS);
-    let buckets = ((wall_ms / width).ceil() as usize).max(1);
+    (width, ((wall_ms / width).ceil() as usize).max(1))
+}
+
+/// Throughput, busy workers and channel occupancy on round buckets, exact from every
+/// job's record (the worker count from the samples).
+pub fn series_from_jobs(jobs: &[JobRecord], samples: &[Sample], wall_ms: f64) -> Series {
+    let (width, buckets) = buckets_of(wall_ms);
     let completions = jobs
         .iter()
         .filter(|j| j.outcome == Some(Outcome::Completed))
@@ -355,7 +431,63 @@ pub fn build_series(jobs: &[JobRecord], wall_ms: f64) -> Series {
         throughput: rate_per_second(completions, width, buckets),
         busy: occupancy(running, width, buckets),
         queued: occupancy(waiting, width, buckets),
+        workers: sampled_mean(samples, width, buckets, |s| s.workers as f64),
     }
+}
+
+/// The same series from the flush samples (a long run whose jobs were not all kept):
+/// throughput from the completions counted between samples, the rest averaged.
+pub fn series_from_samples(samples: &[Sample], wall_ms: f64) -> Series {
+    let (width, buckets) = buckets_of(wall_ms);
+    let mut completed = vec![0.0; buckets];
+    for pair in samples.windows(2) {
+        let (a, b) = (pair[0], pair[1]);
+        let n = b.completed.saturating_sub(a.completed) as f64;
+        // Spread over the buckets the interval covers, in proportion.
+        let span = (b.t_ms - a.t_ms).max(1e-9);
+        let first = (a.t_ms / width).floor().max(0.0) as usize;
+        let last = ((b.t_ms / width).ceil() as usize).min(buckets);
+        for (index, slot) in completed.iter_mut().enumerate().take(last).skip(first) {
+            let lo = index as f64 * width;
+            let overlap = b.t_ms.min(lo + width) - a.t_ms.max(lo);
+            if overlap > 0.0 {
+                *slot += n * overlap / span;
+            }
+        }
+    }
+    Series {
+        bucket_ms: width,
+        t_ms: (0..buckets).map(|b| b as f64 * width).collect(),
+        throughput: completed.iter().map(|n| n / (width / 1000.0)).collect(),
+        busy: sampled_mean(samples, width, buckets, |s| s.running as f64),
+        queued: sampled_mean(samples, width, buckets, |s| s.queued as f64),
+        workers: sampled_mean(samples, width, buckets, |s| s.workers as f64),
+    }
+}
+
+/// The mean of `value` over the samples in each bucket (the previous bucket's mean
+/// where one has no sample).
+fn sampled_mean(
+    samples: &[Sample],
+    width: f64,
+    buckets: usize,
+    value: impl Fn(&Sample) -> f64,
+) -> Vec<f64> {
+    let mut sums = vec![(0.0, 0u32); buckets];
+    for s in samples {
+        let index = ((s.t_ms / width) as usize).min(buckets - 1);
+        sums[index].0 += value(s);
+        sums[index].1 += 1;
+    }
+    let mut last = 0.0;
+    sums.into_iter()
+        .map(|(sum, n)| {
+            if n > 0 {
+                last = sum / n as f64;
+            }
+            last
+        })
+        .collect()
 }
 
 fn memory_report(samples: &[Sample]) -> Option<MemoryReport> {
@@ -369,39 +501,6 @@ fn memory_report(samples: &[Sample]) -> Option<MemoryReport> {
             .filter_map(|s| s.heap_bytes)
             .max()
             .unwrap_or(0),
-    })
-}
-
-fn limiter_report(
-    config: &RunConfig,
-    grant_log: Vec<Grant>,
-    stopped: Option<String>,
-) -> Option<LimiterReport> {
-    if config.pattern != Pattern::RateLimit {
-        return None;
-    }
-    // The steady rate: from the first release that had to wait (the bucket's initial
-    // burst goes at once and would flatter it) to the last release.
-    let waits = grant_log.iter().filter(|g| g.waited_ms > 0.0).count() as u32;
-    let first_wait = grant_log
-        .iter()
-        .position(|g| g.waited_ms > 0.0)
-        .unwrap_or(0);
-    let span = &grant_log[first_wait..];
-    let achieved_rate = match (span.first(), span.last()) {
-        (Some(first), Some(last)) if span.len() > 1 && last.t_ms > first.t_ms => {
-            (span.len() - 1) as f64 / ((last.t_ms - first.t_ms) / 1000.0)
-        }
-        _ => 0.0,
-    };
-    Some(LimiterReport {
-        pacing: config.pacing,
-        configured_rate: config.rate,
-        achieved_rate,
-        grants: grant_log.len() as u32,
-        waits,
-        grant_log,
-        stopped,
     })
 }
 

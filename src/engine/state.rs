@@ -1,79 +1,91 @@
-//! The state a run shares between its coordinator and the pool threads: one slot per
-//! job (see [`super::slot`] for a slot's finish protocol), the run's counters, and the
+//! The state a run shares between its coordinator, its producer and its workers: the
+//! jobs channel, the elastic pool, the recorder, the run's counters and the
 //! coordinator's waker.
 //!
+//! A job is a value ([`Job`]) that moves from the producer to the channel to one worker,
+//! which ends it; so every job ends exactly once by construction, and the only shared
+//! bookkeeping is counting.
+//!
 //! # Invariants and orderings
-//! 1. Every job ends in exactly one outcome: [`RunShared::finish`] and
-//!    [`RunShared::finish_unstarted`] go through the slot's claim (invariant 1 of
-//!    [`super::slot`]); only the winner writes the record and updates the counters, so
-//!    the accounting identity `submitted = completed + failed + cancelled + not_started`
-//!    holds by construction, and a losing finisher changes nothing.
-//! 2. A final outcome is published after its time and result (slot invariant 2), so a
-//!    reader that sees it sees its data. A started-but-running slot is read the same way
-//!    through `started` (slot invariant 3).
-//! 3. A job is started only after reading the clock and *then* finding the run token
-//!    not cancelled, so every started job's start time precedes the cancellation (whose
+//! 1. `submitted` counts jobs that entered the run (entered the channel, or were
+//!    spawned, or — a job-count run stopped early — were counted as never sent);
+//!    `outstanding` counts those without an outcome yet. Both are raised before the job
+//!    can be seen by a worker (under the channel's lock, or before the spawn), so
+//!    `outstanding` never underflows.
+//! 2. A job is started only after reading the clock and *then* finding the run not
+//!    cancelled, so every started job's start time precedes the cancellation (whose
 //!    time is read after the token's flag is set): no job starts after a cancel.
-//! 4. `remaining` counts jobs without a final outcome; `live_workers` counts workers
-//!    that have not exited. The coordinator is woken (`AtomicWaker`) when either
-//!    reaches zero; it re-checks both after registering, so no wake is lost.
-//! 5. `running` counts jobs between `try_start` and their end (it is raised before the
-//!    token check, so it never misses a job that is just starting). Once the token is
-//!    cancelled it only falls, and reaching zero wakes the coordinator, which waits for
-//!    that before doing the O(jobs) bookkeeping of a cancel — so the bookkeeping never
-//!    competes for a core with the jobs that still have to notice the cancel.
+//! 3. The coordinator is woken (`AtomicWaker`) when `outstanding` reaches zero, when the
+//!    last worker leaves, when the producer finishes, when the last running job stops
+//!    after a cancel, and when I/O workers are to be started; it re-checks every
+//!    condition after registering, so no wake is lost.
+//! 4. `running` counts jobs between [`RunShared::try_start`] and their end (raised before
+//!    the cancellation check, so it never misses a job that is just starting). Once the
+//!    token is cancelled it only falls, and reaching zero wakes the coordinator, which
+//!    waits for that before draining the queue — so the bookkeeping of a cancel never
+//!    competes for a core with the jobs that still have to notice it.
+//! 5. Resizes go through [`RunShared::resize`] only: the pool's protocol (see
+//!    [`super::pool`]) and then the retirement of parked workers, in that order.
 
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering::*};
+use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures::task::AtomicWaker;
+use serde::Serialize;
 
 use super::abort_slot::SlotWatch;
-use super::chan::JobChannel;
+use super::chan::{JobChannel, Received};
 use super::config::{Pattern, RunConfig};
+use super::control::RateControl;
 use super::fan_in::FanIn;
+use super::job::{Finished, Job, NONE, UNSET};
+use super::pool::{ElasticPool, MAX_WORKERS, Resized, Shrink};
+use super::record::{Recorder, started_record};
 use super::runtime::CpuPool;
-use super::slot::JobSlot;
 use crate::cancel::CancelToken;
 use crate::clock::Clock;
-use crate::workload::plan::JobSpec;
+use crate::semaphore::Weighted;
 
 pub use super::outcome::{Counts, Outcome};
 
 /// "Not cancelled yet" in `cancelled_at`.
-const UNSET: u64 = u64::MAX;
+const NOT_CANCELLED: u64 = u64::MAX;
+/// Most resizes a run's report lists (a storm of more keeps the first ones and counts
+/// the rest).
+pub const MAX_RESIZES: usize = 10_000;
 
-/// A snapshot of one job, in nanoseconds since the run's start.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SlotView {
-    /// Job id.
-    pub id: u32,
-    /// When it entered the channel (or was spawned).
-    pub queued: Option<u64>,
-    /// When it started.
-    pub started: Option<u64>,
-    /// When it ended (or was found not to start).
-    pub finished: Option<u64>,
-    /// The worker (pool/errgroup slot) that ran it.
-    pub worker: Option<u32>,
-    /// The pool thread it ran on (CPU jobs).
-    pub thread: Option<u32>,
-    /// Its outcome, once final.
-    pub outcome: Option<Outcome>,
-    /// Its result (completed and failed jobs).
-    pub result: u64,
+/// One change of the pool's size.
+#[derive(Debug, Clone, PartialEq, Serialize, tsify_next::Tsify)]
+#[serde(rename_all = "camelCase")]
+pub struct ResizeRecord {
+    /// When (ms since the start).
+    pub t_ms: f64,
+    /// Target before.
+    pub from: u32,
+    /// Target after.
+    pub to: u32,
+    /// Why: `manual`, `manual (stop now)`, or the autoscaler's reading.
+    pub cause: String,
+}
+
+#[derive(Default)]
+struct ResizeLog {
+    all: Vec<ResizeRecord>,
+    sent: usize,
+    dropped: u32,
 }
 
 /// The CPU workers ready for a turn, oldest first (Go's run queue). Invariant: every
 /// `push` is followed by exactly one pool task that `pop`s, so a task always finds a
 /// worker.
 #[derive(Default)]
-pub struct ReadyQueue(Mutex<std::collections::VecDeque<(u32, Option<u32>)>>);
+pub struct ReadyQueue(Mutex<std::collections::VecDeque<(u32, Option<Job>)>>);
 
 impl ReadyQueue {
     /// `worker` is ready, with `job` already handed to it (or none).
-    pub fn push(&self, worker: u32, job: Option<u32>) {
+    pub fn push(&self, worker: u32, job: Option<Job>) {
         self.0
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -86,108 +98,139 @@ impl ReadyQueue {
     }
 
     /// The worker that has been ready longest.
-    pub fn pop(&self) -> Option<(u32, Option<u32>)> {
+    pub fn pop(&self) -> Option<(u32, Option<Job>)> {
         self.0.lock().unwrap_or_else(|p| p.into_inner()).pop_front()
     }
+}
+
+/// What starts a worker of the pool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WorkerKind {
+    /// A continuation on the CPU pool.
+    Cpu,
+    /// A task on the coordinator (I/O-like jobs).
+    Io,
 }
 
 /// Everything the pool threads and the coordinator share during a run.
 pub struct RunShared {
     /// The validated configuration.
     pub config: RunConfig,
-    /// The jobs.
-    pub plan: Vec<JobSpec>,
     /// The run's clock and its reading at the start.
     pub clock: Arc<dyn Clock>,
     epoch: u64,
     /// Cancelled on Cancel, on the deadline, or (fail fast) on the first error.
     pub token: CancelToken,
     /// Where a page may request an abort through shared memory (see
-    /// [`super::abort_slot`]); polled with the token by [`RunShared::is_cancelled`].
+    /// [`super::abort_slot`]); polled with the token by [`RunShared::check_cancelled`].
     abort_slot: Option<SlotWatch>,
     /// Where CPU jobs run.
-    pub pool: Arc<dyn CpuPool>,
-    /// The jobs channel (pool, fail fast, rate limit).
-    pub channel: Option<Arc<JobChannel>>,
+    pub cpu: Arc<dyn CpuPool>,
+    /// The jobs channel (every pattern with a pool).
+    pub channel: Option<Arc<JobChannel<Job>>>,
     /// CPU workers waiting for a turn on a pool thread.
     pub ready: ReadyQueue,
-    slots: Vec<JobSlot>,
-    /// Ids whose slot changed since the coordinator last looked.
-    changed: Mutex<Vec<u32>>,
-    /// Final outcomes so far, indexed by code - 1.
-    counts: [AtomicU32; Outcome::ALL.len()],
+    /// The pool's workers and their target.
+    pub workers: ElasticPool,
+    /// How workers run.
+    pub worker_kind: WorkerKind,
+    /// I/O workers the coordinator is to start.
+    io_starts: Mutex<Vec<u32>>,
+    /// Counts, latencies, the kept window.
+    pub recorder: Recorder,
+    submitted: AtomicU32,
+    outstanding: AtomicU32,
+    producing: AtomicBool,
     started: AtomicU32,
     running: AtomicU32,
-    remaining: AtomicU32,
-    live_workers: AtomicU32,
     tasks_alive: AtomicU32,
     /// The most goroutines (fan-out tasks + pool workers) alive at once: raised after
     /// every spawn and worker start, so no burst between samples is missed.
     tasks_peak: AtomicU32,
-    /// When the token was cancelled (ns since start), `UNSET` while not.
+    /// When the token was cancelled (ns since start), `NOT_CANCELLED` while not.
     cancelled_at: AtomicU64,
     coordinator: AtomicWaker,
     /// Fan-out runs: the stage results come back through.
     pub fan_in: Option<FanIn>,
+    /// The simulated backend (workload `backend`).
+    pub backend: Option<Weighted>,
+    resizes: Mutex<ResizeLog>,
+    /// Rate changes asked for while the run goes (rate-limited runs).
+    pub rate_control: RateControl,
+    /// Set once the run is over: resizes are refused from then on.
+    ended: AtomicBool,
 }
 
 impl RunShared {
-    /// Shared state for a run of `plan` (one slot per job; the clock's `now` is t = 0),
-    /// with a jobs channel of `channel_capacity` if given.
+    /// Shared state for a run (the clock's `now` is t = 0), with a jobs channel of
+    /// `channel_capacity` if given. Starts no worker (see [`RunShared::resize`]).
     pub fn new(
         config: RunConfig,
-        plan: Vec<JobSpec>,
         clock: Arc<dyn Clock>,
         token: CancelToken,
-        pool: Arc<dyn CpuPool>,
+        cpu: Arc<dyn CpuPool>,
         channel_capacity: Option<usize>,
         abort_slot: Option<SlotWatch>,
     ) -> Arc<RunShared> {
         let epoch = clock.now_nanos();
-        let jobs = plan.len();
-        let fan_in = (config.pattern == Pattern::FanOut).then(|| FanIn::new(jobs, config.ordered));
+        let threads = cpu.threads();
+        let fan_in = (config.pattern == Pattern::FanOut)
+            .then(|| FanIn::new(config.jobs as usize, config.ordered));
+        let backend = (config.workload == super::config::WorkKind::Backend)
+            .then(|| Weighted::new(config.backend_slots as i64));
+        let worker_kind = if config.workload.is_cpu() {
+            WorkerKind::Cpu
+        } else {
+            WorkerKind::Io
+        };
         let shared = Arc::new_cyclic(|weak: &std::sync::Weak<RunShared>| {
             let channel = channel_capacity.map(|capacity| {
                 let run = weak.clone();
-                Arc::new(JobChannel::new(capacity, move |job| {
+                Arc::new(JobChannel::new(capacity, move |job: &mut Job| {
                     if let Some(run) = run.upgrade() {
-                        run.mark_queued(job);
+                        job.queued = run.now();
+                        run.submitted_one();
                     }
                 }))
             });
             RunShared {
                 config,
-                slots: (0..jobs).map(|_| JobSlot::new()).collect(),
-                plan,
                 clock,
                 epoch,
                 token,
                 abort_slot,
-                pool,
+                cpu,
                 channel,
                 ready: ReadyQueue::default(),
-                changed: Mutex::new(Vec::new()),
-                counts: Default::default(),
+                workers: ElasticPool::new(MAX_WORKERS),
+                worker_kind,
+                io_starts: Mutex::new(Vec::new()),
+                recorder: Recorder::new(threads),
+                submitted: AtomicU32::new(0),
+                outstanding: AtomicU32::new(0),
+                producing: AtomicBool::new(true),
                 started: AtomicU32::new(0),
                 running: AtomicU32::new(0),
-                remaining: AtomicU32::new(jobs as u32),
-                live_workers: AtomicU32::new(0),
                 tasks_alive: AtomicU32::new(0),
                 tasks_peak: AtomicU32::new(0),
-                cancelled_at: AtomicU64::new(UNSET),
+                cancelled_at: AtomicU64::new(NOT_CANCELLED),
                 coordinator: AtomicWaker::new(),
                 fan_in,
+                backend,
+                resizes: Mutex::new(ResizeLog::default()),
+                rate_control: RateControl::default(),
+                ended: AtomicBool::new(false),
             }
         });
-        // Record when the token is cancelled, whoever cancels it (invariant 3: this
+        // Record when the token is cancelled, whoever cancels it (invariant 2: this
         // reads the clock after the flag is set). It stays registered for the run's
         // life (as Go's AfterFunc); a weak reference keeps it from holding the run.
         let weak = Arc::downgrade(&shared);
         let _registered = shared.token.after_cancel(move || {
             if let Some(run) = weak.upgrade() {
-                let _ = run
-                    .cancelled_at
-                    .compare_exchange(UNSET, run.now(), AcqRel, Acquire);
+                let _ =
+                    run.cancelled_at
+                        .compare_exchange(NOT_CANCELLED, run.now(), AcqRel, Acquire);
                 run.wake_coordinator();
             }
         });
@@ -207,6 +250,12 @@ impl RunShared {
         self.abort_slot.is_some_and(|s| s.check(&self.token))
     }
 
+    /// Whether worker `worker`'s running job should stop: the run was cancelled, or the
+    /// worker was removed with "stop now".
+    pub fn job_should_stop(&self, worker: u32) -> bool {
+        self.check_cancelled() || self.workers.stop_requested(worker)
+    }
+
     /// Nanoseconds since the run started.
     pub fn now(&self) -> u64 {
         self.clock.now_nanos().saturating_sub(self.epoch)
@@ -217,73 +266,99 @@ impl RunShared {
         Duration::from_nanos(self.epoch)
     }
 
-    fn slot(&self, job: u32) -> &JobSlot {
-        &self.slots[job as usize]
+    /// A job entered the run (invariant 1).
+    fn submitted_one(&self) {
+        self.submitted.fetch_add(1, AcqRel);
+        self.outstanding.fetch_add(1, AcqRel);
     }
 
-    fn mark_changed(&self, job: u32) {
-        self.changed
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push(job);
+    /// A fan-out task was made for `job` now (it entered the run).
+    pub fn spawned(&self, job: &mut Job) {
+        job.queued = self.now();
+        self.submitted_one();
     }
 
-    /// Takes the ids changed since the last call (each at most once, ascending).
-    pub fn take_changed(&self) -> Vec<u32> {
-        let mut ids = std::mem::take(&mut *self.changed.lock().unwrap_or_else(|p| p.into_inner()));
-        ids.sort_unstable();
-        ids.dedup();
-        ids
+    /// Jobs that entered the run.
+    pub fn submitted(&self) -> u32 {
+        self.submitted.load(Acquire)
     }
 
-    /// Records that `job` entered the channel (or was spawned) now.
-    pub fn mark_queued(&self, job: u32) {
-        self.slot(job).mark_queued(self.now());
+    /// The producer is done: `unsent` jobs it never made count as not started (a
+    /// job-count run stopped early).
+    pub fn producer_done(&self, unsent: u32) {
+        if unsent > 0 {
+            self.submitted.fetch_add(unsent, AcqRel);
+            self.recorder.count_unsent(unsent);
+        }
+        self.producing.store(false, Release);
+        self.wake_coordinator();
+    }
+
+    /// Whether the producer is still producing.
+    pub fn producing(&self) -> bool {
+        self.producing.load(Acquire)
     }
 
     /// Tries to start `job` on `worker` (and pool thread `thread`). Reads the clock,
-    /// then checks the token (invariant 3): if the run is cancelled, the job is
-    /// finished as not started and `None` is returned; otherwise its start time.
-    pub fn try_start(&self, job: u32, worker: u32, thread: Option<usize>) -> Option<u64> {
+    /// then checks for cancellation (invariant 2): if the run is cancelled, the job is
+    /// ended as not started and `None` returned; otherwise its start time.
+    pub fn try_start(&self, job: &Job, worker: u32, thread: Option<usize>) -> Option<u64> {
         let now = self.now();
         // Counted as running before the check, so a coordinator waiting for the running
         // jobs to stop (after a cancel) cannot miss one that is just starting.
         self.running.fetch_add(1, AcqRel);
-        // (The pitfalls lab's jobs that ignore their context start regardless.)
-        if self.config.poll_cancel && self.check_cancelled() {
-            self.finish(job, Outcome::NotStarted, now, 0);
+        if self.check_cancelled() {
             self.stopped_running();
             return None;
         }
-        self.slot(job).mark_started(now, worker, thread);
         self.started.fetch_add(1, Relaxed);
-        self.mark_changed(job);
+        self.recorder.started(started_record(
+            job.spec.id,
+            (worker != NONE).then_some(worker),
+            thread,
+            job.spec.cost,
+            job.intended,
+            job.queued,
+            now,
+        ));
         Some(now)
     }
 
-    /// Gives `job` its final outcome at time `at` (invariant 1). Returns `false` (and
-    /// changes nothing) if it already had one.
-    pub fn finish(&self, job: u32, outcome: Outcome, at: u64, result: u64) -> bool {
-        if !self.slot(job).finish(outcome, at, result) {
-            debug_assert!(false, "job {job} finished twice");
-            return false;
-        }
-        self.counts[outcome.code() as usize - 1].fetch_add(1, AcqRel);
+    /// Ends a job that ran (started at `started`) with `outcome` now.
+    pub fn finish(
+        &self,
+        job: Job,
+        outcome: Outcome,
+        started: u64,
+        worker: u32,
+        thread: Option<usize>,
+        result: u64,
+    ) {
+        let at = self.now();
+        let thread = thread.map_or(NONE, |t| t as u32);
+        self.end(job.ended(outcome, started, at, worker, thread, result));
+        self.stopped_running();
+    }
+
+    /// Ends a job that never started (the run was cancelled, or it was drained from the
+    /// queue) as not started.
+    pub fn finish_unstarted(&self, job: Job) {
+        let at = self.now();
+        self.end(job.ended(Outcome::NotStarted, UNSET, at, NONE, NONE, 0));
+    }
+
+    fn end(&self, record: Finished) {
         if let Some(fan_in) = &self.fan_in {
-            fan_in.job_ended(job, outcome.has_result(), at);
+            fan_in.job_ended(record.id, record.outcome.has_result(), record.finished);
         }
-        self.mark_changed(job);
-        if outcome != Outcome::NotStarted {
-            self.stopped_running();
-        }
-        if self.remaining.fetch_sub(1, AcqRel) == 1 {
+        self.recorder.record(record);
+        if self.outstanding.fetch_sub(1, AcqRel) == 1 {
             self.wake_coordinator();
         }
-        true
     }
 
     /// A started job ended; after a cancel, the last one to stop wakes the coordinator
-    /// (invariant 5).
+    /// (invariant 4).
     fn stopped_running(&self) {
         if self.running.fetch_sub(1, AcqRel) == 1 && self.token.is_cancelled() {
             self.wake_coordinator();
@@ -295,34 +370,9 @@ impl RunShared {
         self.running.load(Acquire)
     }
 
-    /// Finishes every job that has no outcome and never started (the producer stopped
-    /// or the channel was drained) as not started, at time `at`.
-    /// In bulk (one lock, one counter update): a cancelled run may leave tens of
-    /// thousands of jobs to account for.
-    pub fn finish_unstarted(&self, jobs: impl IntoIterator<Item = u32>, at: u64) {
-        let code = Outcome::NotStarted.code();
-        let mut finished = Vec::new();
-        for job in jobs {
-            let slot = self.slot(job);
-            if !slot.was_started() && slot.finish(Outcome::NotStarted, at, 0) {
-                if let Some(fan_in) = &self.fan_in {
-                    fan_in.job_ended(job, false, at);
-                }
-                finished.push(job);
-            }
-        }
-        if finished.is_empty() {
-            return;
-        }
-        let count = finished.len() as u32;
-        self.counts[code as usize - 1].fetch_add(count, AcqRel);
-        self.changed
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .extend(finished);
-        if self.remaining.fetch_sub(count, AcqRel) == count {
-            self.wake_coordinator();
-        }
+    /// Jobs without an outcome yet.
+    pub fn outstanding(&self) -> u32 {
+        self.outstanding.load(Acquire)
     }
 
     /// A fan-out task was spawned (it is alive until [`task_ended`](Self::task_ended)).
@@ -333,12 +383,14 @@ impl RunShared {
 
     /// A fan-out task ended.
     pub fn task_ended(&self) {
-        self.tasks_alive.fetch_sub(1, AcqRel);
+        if self.tasks_alive.fetch_sub(1, AcqRel) == 1 {
+            self.wake_coordinator();
+        }
     }
 
-    /// Goroutines alive: fan-out tasks spawned and not ended, or pool workers.
+    /// Goroutines alive: fan-out tasks spawned and not ended, and pool workers.
     pub fn tasks_alive(&self) -> u32 {
-        self.tasks_alive.load(Acquire) + self.live_workers()
+        self.tasks_alive.load(Acquire) + self.workers.live()
     }
 
     /// The most goroutines alive at once so far.
@@ -350,33 +402,90 @@ impl RunShared {
         self.tasks_peak.fetch_max(self.tasks_alive(), AcqRel);
     }
 
-    /// Pitfalls lab (`leak = stops`): the consumers stop once half the jobs started.
-    pub fn consumers_stop(&self) -> bool {
-        self.config.leak == super::config::Leak::Stops
-            && self.started() >= self.plan.len() as u32 / 2
-    }
-
-    /// A worker starts (wg.Add(1)).
-    pub fn worker_started(&self) {
-        self.live_workers.fetch_add(1, AcqRel);
+    /// Resizes the pool to `to` workers (invariant 5): starts workers in the slots it
+    /// activates, retires parked workers above the target, and logs the change with
+    /// `cause`. Does nothing (and logs nothing) if the target does not change.
+    pub fn resize(self: &Arc<Self>, to: u32, shrink: Shrink, cause: impl Into<String>) -> Resized {
+        let resized = self.workers.resize(to, shrink);
+        for &index in &resized.start {
+            self.start_worker(index);
+        }
+        if resized.start.is_empty() && resized.to < resized.from {
+            self.retire_parked();
+        }
         self.note_peak();
+        if resized.from != resized.to {
+            let mut log = self.resizes.lock().unwrap_or_else(|p| p.into_inner());
+            if log.all.len() < MAX_RESIZES {
+                log.all.push(ResizeRecord {
+                    t_ms: self.now() as f64 / 1e6,
+                    from: resized.from,
+                    to: resized.to,
+                    cause: cause.into(),
+                });
+            } else {
+                log.dropped += 1;
+            }
+        }
+        resized
     }
 
-    /// A worker exits (wg.Done()).
-    pub fn worker_exited(&self) {
-        if self.live_workers.fetch_sub(1, AcqRel) == 1 {
+    /// Wakes the parked workers at or above the target so that they retire.
+    fn retire_parked(&self) {
+        if let Some(channel) = &self.channel {
+            for parked in channel.retire_parked(|w| self.workers.should_retire(w)) {
+                parked(Received::Retire);
+            }
+        }
+    }
+
+    fn start_worker(self: &Arc<Self>, index: u32) {
+        match self.worker_kind {
+            WorkerKind::Cpu => super::workers::start_cpu_worker(self, index),
+            WorkerKind::Io => {
+                self.io_starts
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .push(index);
+                self.wake_coordinator();
+            }
+        }
+    }
+
+    /// I/O workers waiting to be started by the coordinator.
+    pub fn take_io_starts(&self) -> Vec<u32> {
+        std::mem::take(&mut *self.io_starts.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    /// A worker left the pool; the last one wakes the coordinator (wg.Wait()).
+    pub fn worker_left(&self, exit: super::pool::Exit) {
+        if exit == (super::pool::Exit::Exited { last: true }) {
             self.wake_coordinator();
         }
     }
 
-    /// Workers that have not exited.
-    pub fn live_workers(&self) -> u32 {
-        self.live_workers.load(Acquire)
+    /// Resizes since the last call, and how many were not logged at all.
+    pub fn take_resizes(&self) -> Vec<ResizeRecord> {
+        let mut log = self.resizes.lock().unwrap_or_else(|p| p.into_inner());
+        let new = log.all[log.sent..].to_vec();
+        log.sent = log.all.len();
+        new
     }
 
-    /// Jobs without a final outcome.
-    pub fn remaining(&self) -> u32 {
-        self.remaining.load(Acquire)
+    /// Every logged resize, and how many more were not logged.
+    pub fn resizes(&self) -> (Vec<ResizeRecord>, u32) {
+        let log = self.resizes.lock().unwrap_or_else(|p| p.into_inner());
+        (log.all.clone(), log.dropped)
+    }
+
+    /// Marks the run as over (resizes are refused from now on).
+    pub fn end_run(&self) {
+        self.ended.store(true, Release);
+    }
+
+    /// Whether the run is over.
+    pub fn has_ended(&self) -> bool {
+        self.ended.load(Acquire)
     }
 
     /// Jobs started so far.
@@ -386,15 +495,22 @@ impl RunShared {
 
     /// Final outcomes so far.
     pub fn counts(&self) -> Counts {
-        Counts::from_fn(self.plan.len() as u32, |o| {
-            self.counts[o.code() as usize - 1].load(Acquire)
-        })
+        self.recorder.counts(self.submitted())
+    }
+
+    /// Whether every job has an outcome, the producer is done and every worker and task
+    /// has left (Go's `wg.Wait()` returning).
+    pub fn is_done(&self) -> bool {
+        !self.producing()
+            && self.outstanding() == 0
+            && self.workers.live() == 0
+            && self.tasks_alive.load(Acquire) == 0
     }
 
     /// When the token was cancelled, in ns since the start.
     pub fn cancelled_at(&self) -> Option<u64> {
         let at = self.cancelled_at.load(Acquire);
-        (at != UNSET).then_some(at)
+        (at != NOT_CANCELLED).then_some(at)
     }
 
     /// Wakes the coordinator's task.
@@ -402,24 +518,9 @@ impl RunShared {
         self.coordinator.wake();
     }
 
-    /// Registers the coordinator's waker (then re-check the condition: invariant 4).
+    /// Registers the coordinator's waker (then re-check the condition: invariant 3).
     pub fn register_coordinator(&self, waker: &std::task::Waker) {
         self.coordinator.register(waker);
-    }
-
-    /// A snapshot of `job`'s slot.
-    pub fn view(&self, job: u32) -> SlotView {
-        let read = self.slot(job).read();
-        SlotView {
-            id: job,
-            queued: read.queued,
-            started: read.started,
-            finished: read.finished,
-            worker: read.worker,
-            thread: read.thread,
-            outcome: read.outcome,
-            result: read.result,
-        }
     }
 }
 
@@ -428,6 +529,7 @@ mod tests {
     use super::*;
     use crate::clock::ManualClock;
     use crate::engine::runtime::RayonPool;
+    use crate::workload::plan::Planner;
     use std::task::{Wake, Waker};
 
     #[derive(Default)]
@@ -439,26 +541,40 @@ mod tests {
         }
     }
 
-    /// A run of `jobs` jobs on a manual clock at 5 s, with a counting coordinator waker.
-    fn shared(jobs: u32) -> (Arc<RunShared>, Arc<CountingWaker>, Arc<ManualClock>) {
+    /// A run on a manual clock at 5 s, with a counting coordinator waker, and `jobs`
+    /// jobs sent into its channel.
+    fn shared(
+        jobs: u32,
+    ) -> (
+        Arc<RunShared>,
+        Arc<CountingWaker>,
+        Arc<ManualClock>,
+        Vec<Job>,
+    ) {
         let config = RunConfig {
             jobs,
             ..RunConfig::default()
         };
-        let plan = crate::workload::plan::plan(&config);
+        let mut planner = Planner::new(&config);
         let clock = ManualClock::starting_at(Duration::from_secs(5));
         let run = RunShared::new(
             config,
-            plan,
             clock.clone(),
             CancelToken::new(),
             Arc::new(RayonPool::global()),
-            Some(4),
+            None,
             None,
         );
         let wakes = Arc::new(CountingWaker::default());
         run.register_coordinator(&Waker::from(wakes.clone()));
-        (run, wakes, clock)
+        let made = (0..jobs)
+            .map(|_| {
+                let mut job = Job::new(planner.next_job(), run.now());
+                run.spawned(&mut job);
+                job
+            })
+            .collect();
+        (run, wakes, clock, made)
     }
 
     fn woken(wakes: &CountingWaker) -> u32 {
@@ -467,7 +583,7 @@ mod tests {
 
     #[test]
     fn the_coordinator_is_woken_when_the_last_job_ends() {
-        let (run, wakes, clock) = shared(3);
+        let (run, wakes, clock, jobs) = shared(3);
         assert_eq!(
             run.epoch(),
             Duration::from_secs(5),
@@ -475,42 +591,57 @@ mod tests {
         );
         clock.advance(Duration::from_millis(2));
         assert_eq!(run.now(), 2_000_000);
-        for job in 0..2 {
-            assert!(run.try_start(job, 0, None).is_some());
-            assert!(run.finish(job, Outcome::Completed, run.now(), 1));
+        let mut jobs = jobs.into_iter();
+        for job in jobs.by_ref().take(2) {
+            let started = run.try_start(&job, 0, None).unwrap();
+            run.finish(job, Outcome::Completed, started, 0, None, 1);
         }
         assert_eq!(woken(&wakes), 0, "jobs remain: nothing to do yet");
-        run.finish_unstarted([2], run.now());
+        run.finish_unstarted(jobs.next().unwrap());
         assert_eq!(woken(&wakes), 1, "the last outcome wakes it, once");
-        assert_eq!(run.remaining(), 0);
+        assert_eq!(run.outstanding(), 0);
+        assert!(!run.is_done(), "the producer has not said it is done");
+        run.producer_done(0);
+        assert!(run.is_done());
+        assert!(run.counts().identity_holds());
     }
 
     #[test]
     fn after_a_cancel_the_last_running_job_to_stop_wakes_the_coordinator() {
-        let (run, wakes, _) = shared(4);
-        assert!(run.try_start(0, 0, None).is_some());
-        assert!(run.try_start(1, 1, None).is_some());
+        let (run, wakes, _, jobs) = shared(4);
+        let mut jobs = jobs.into_iter();
+        let (a, b, c) = (
+            jobs.next().unwrap(),
+            jobs.next().unwrap(),
+            jobs.next().unwrap(),
+        );
+        run.finish_unstarted(jobs.next().unwrap()); // drained from the queue
+        let sa = run.try_start(&a, 0, None).unwrap();
+        let sb = run.try_start(&b, 1, None).unwrap();
         assert_eq!(run.running(), 2);
-        assert!(run.finish(0, Outcome::Completed, run.now(), 1));
+        run.finish(a, Outcome::Completed, sa, 0, None, 1);
         assert_eq!((run.running(), woken(&wakes)), (1, 0), "no cancel: no wake");
         run.token.cancel();
         assert_eq!(woken(&wakes), 1, "the cancel itself wakes it");
-        // Woken, the coordinator polls again and re-registers (an AtomicWaker holds one
-        // registration per wake).
         run.register_coordinator(&Waker::from(wakes.clone()));
-        assert!(run.finish(1, Outcome::Cancelled, run.now(), 0));
+        run.finish(b, Outcome::Cancelled, sb, 1, None, 0);
         assert_eq!(run.running(), 0);
         assert_eq!(woken(&wakes), 2, "the last one stopping wakes it");
         assert!(
-            run.try_start(2, 0, None).is_none(),
+            run.try_start(&c, 0, None).is_none(),
             "nothing starts after the cancel"
         );
+        run.finish_unstarted(c);
         assert_eq!((run.running(), run.started()), (0, 2));
         assert_eq!(
             run.counts().not_started,
-            1,
+            2,
             "the refused job is accounted for"
         );
+        run.producer_done(1); // and one the producer never sent
+        let counts = run.counts();
+        assert_eq!((counts.submitted, counts.not_started), (5, 3));
+        assert!(counts.identity_holds());
     }
 
     #[test]
@@ -518,35 +649,34 @@ mod tests {
         let ready = ReadyQueue::default();
         assert!(ready.is_empty());
         ready.push(3, None);
-        ready.push(1, Some(7));
+        ready.push(1, None);
         assert!(!ready.is_empty());
-        assert_eq!(ready.pop(), Some((3, None)));
-        assert_eq!(ready.pop(), Some((1, Some(7))));
+        assert_eq!(ready.pop().map(|(w, _)| w), Some(3));
+        assert_eq!(ready.pop().map(|(w, _)| w), Some(1));
         assert!(ready.is_empty());
-        assert_eq!(ready.pop(), None);
+        assert!(ready.pop().is_none());
     }
 
     #[test]
     fn goroutines_alive_and_their_peak_count_tasks_and_workers() {
-        let (run, wakes, _) = shared(2);
+        let (run, wakes, _, _) = shared(0);
         run.task_spawned();
         run.task_spawned();
         run.task_ended();
-        run.worker_started();
-        assert_eq!((run.tasks_alive(), run.tasks_peak()), (2, 2));
-        run.worker_started();
-        assert_eq!((run.tasks_alive(), run.tasks_peak()), (3, 3));
-        run.worker_exited();
-        assert_eq!(woken(&wakes), 0, "a worker is still alive");
-        run.worker_exited();
-        assert_eq!(
-            woken(&wakes),
-            1,
-            "the last worker's exit (wg.Wait) wakes it"
-        );
-        assert_eq!(
-            (run.live_workers(), run.tasks_alive(), run.tasks_peak()),
-            (0, 1, 3)
-        );
+        assert_eq!((run.tasks_alive(), run.tasks_peak()), (1, 2));
+        run.task_ended();
+        assert_eq!(woken(&wakes), 1, "the last task ending wakes it");
+        assert_eq!(run.tasks_alive(), 0);
+    }
+
+    #[test]
+    fn resizes_are_logged_with_their_cause_and_bounded() {
+        let (run, _, clock, _) = shared(0);
+        // An I/O-less run with no channel: workers are CPU continuations; keep the
+        // target at 0 so nothing is spawned, and log target changes only.
+        clock.advance(Duration::from_millis(3));
+        run.resize(0, Shrink::Graceful, "manual");
+        assert!(run.take_resizes().is_empty(), "no change, no entry");
+        assert_eq!(run.resizes().1, 0);
     }
 }

@@ -9,7 +9,11 @@
 //! own FIFO: rayon would run a task a thread spawns for itself before anything else,
 //! letting two workers hog two threads.
 //! Finding the channel empty, a worker parks a callback on the channel and gives its
-//! thread back; a send or the close makes it ready again.
+//! thread back; a send, the close or a shrink of the pool makes it ready again.
+//!
+//! Between jobs every worker checks the run's cancellation and the pool's target
+//! (see [`super::pool`]): a worker removed by a shrink finishes the job it holds and
+//! exits; with "stop now" its job is asked to stop as well.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -17,8 +21,11 @@ use std::time::Duration;
 use futures::future::{Either, select};
 
 use super::chan::Received;
+use super::job::{Job, NONE};
+use super::pool::Exit;
 use super::runtime::Runtime;
 use super::state::{Outcome, RunShared};
+use crate::semaphore::Weighted;
 use crate::workload::execute::{run_cpu, sleep_result};
 
 /// Why a failed job failed (the error errgroup's `Wait` returns in fail-fast runs).
@@ -36,58 +43,61 @@ impl std::fmt::Display for JobFailed {
 
 impl std::error::Error for JobFailed {}
 
-/// Ends `job` as completed or failed (a failure in a fail-fast run cancels the run
-/// with the error as cause: errgroup's behaviour).
-fn finish_ran(run: &RunShared, job: u32, result: u64) {
-    let at = run.now();
-    if run.plan[job as usize].fails {
-        run.finish(job, Outcome::Failed, at, result);
+/// Ends a job that ran to the end as completed or failed (a failure in a fail-fast run
+/// cancels the run with the error as cause: errgroup's behaviour).
+fn finish_ran(
+    run: &RunShared,
+    job: Job,
+    started: u64,
+    worker: u32,
+    thread: Option<usize>,
+    result: u64,
+) {
+    let id = job.spec.id;
+    if job.spec.fails {
+        run.finish(job, Outcome::Failed, started, worker, thread, result);
         if run.config.pattern == super::config::Pattern::FailFast {
-            run.token.cancel_with(JobFailed { job });
+            run.token.cancel_with(JobFailed { job: id });
         }
     } else {
-        run.finish(job, Outcome::Completed, at, result);
+        run.finish(job, Outcome::Completed, started, worker, thread, result);
     }
 }
 
 /// Runs CPU job `job` on this pool thread as `worker`. Returns `false` if the run was
-/// cancelled before it could start (it is then finished as not started).
-pub fn run_cpu_job(run: &RunShared, job: u32, worker: u32) -> bool {
+/// cancelled before it could start (it is then ended as not started).
+pub fn run_cpu_job(run: &RunShared, job: Job, worker: u32) -> bool {
     let thread = rayon::current_thread_index();
-    if run.try_start(job, worker, thread).is_none() {
+    let Some(started) = run.try_start(&job, worker, thread) else {
+        run.finish_unstarted(job);
         return false;
-    }
-    let _stack = task_memory(run); // a pool worker's "stack" while it runs a job
+    };
     #[cfg(feature = "test-hooks")]
-    super::fault::panic_if_injected(job);
-    let spec = &run.plan[job as usize];
-    let poll = run.config.poll_cancel;
-    match run_cpu(
+    super::fault::panic_if_injected(job.spec.id);
+    let outcome = run_cpu(
         run.config.workload,
-        spec,
+        &job.spec,
         run.config.seed,
         &*run.clock,
-        &|| poll && run.check_cancelled(),
-    ) {
-        Ok(result) => finish_ran(run, job, result),
-        Err(_interrupted) => {
-            run.finish(job, Outcome::Cancelled, run.now(), 0);
-        }
+        &|| run.job_should_stop(worker),
+    );
+    match outcome {
+        Ok(result) => finish_ran(run, job, started, worker, thread, result),
+        Err(_interrupted) => run.finish(job, Outcome::Cancelled, started, worker, thread, 0),
     }
     true
 }
 
 /// Starts CPU worker `worker` on the pool (wg.Add(1); go worker()).
 pub fn start_cpu_worker(run: &Arc<RunShared>, worker: u32) {
-    run.worker_started();
     respawn_cpu_worker(run.clone(), worker, None);
 }
 
 /// Makes `worker` ready (with a job handed over, or none) and queues one pool task,
 /// which runs whichever worker has been ready longest.
-fn respawn_cpu_worker(run: Arc<RunShared>, worker: u32, job: Option<u32>) {
+fn respawn_cpu_worker(run: Arc<RunShared>, worker: u32, job: Option<Job>) {
     run.ready.push(worker, job);
-    let pool = run.pool.clone();
+    let pool = run.cpu.clone();
     pool.spawn(Box::new(move || {
         let (worker, job) = run.ready.pop().expect("one ready worker per queued task");
         cpu_worker_turn(run, worker, job)
@@ -97,8 +107,8 @@ fn respawn_cpu_worker(run: Arc<RunShared>, worker: u32, job: Option<u32>) {
 /// A CPU worker's turns on this pool thread: take a job (or use the one handed over),
 /// run it, and go on with the next while no other worker waits for a thread (as a
 /// goroutine keeps its P until another is runnable); otherwise go to the back of the
-/// ready queue. Exits (wg.Done) on a closed channel or a cancelled run.
-fn cpu_worker_turn(run: Arc<RunShared>, worker: u32, handed: Option<u32>) {
+/// ready queue. Exits (wg.Done) on a closed channel, a cancelled run, or a shrink.
+fn cpu_worker_turn(run: Arc<RunShared>, worker: u32, handed: Option<Job>) {
     let mut handed = handed;
     loop {
         let job = match handed.take() {
@@ -109,7 +119,7 @@ fn cpu_worker_turn(run: Arc<RunShared>, worker: u32, handed: Option<u32>) {
             },
         };
         if !run_cpu_job(&run, job, worker) {
-            run.worker_exited();
+            run.worker_left(run.workers.leave(worker));
             return;
         }
         if !run.ready.is_empty() {
@@ -118,93 +128,158 @@ fn cpu_worker_turn(run: Arc<RunShared>, worker: u32, handed: Option<u32>) {
     }
 }
 
-/// Receives `worker`'s next job. `None` when the worker exited (closed channel,
-/// cancelled run, or the leak pitfall's consumers stopping) or parked a callback on
-/// the empty channel, which will re-spawn it.
-fn take_job(run: &Arc<RunShared>, worker: u32) -> Option<u32> {
-    // Workers that honour the context leave on a cancel; the pitfalls lab's leaking
-    // consumers simply stop half-way, without closing anything.
-    if (run.config.poll_cancel && run.check_cancelled()) || run.consumers_stop() {
-        run.worker_exited();
-        return None;
-    }
-    let channel = run.channel.as_ref().expect("pool runs have a channel");
-    let parked_run = run.clone();
-    let received = channel.recv_or_park(move || {
-        Box::new(move |received| match received {
-            Received::Job(job) => respawn_cpu_worker(parked_run, worker, Some(job)),
-            Received::Closed => parked_run.worker_exited(),
-        })
-    });
-    match received {
-        None => None,
-        Some(Received::Closed) => {
-            run.worker_exited();
-            None
-        }
-        Some(Received::Job(job)) => Some(job),
-    }
-}
-
-/// Runs I/O-like job `job` as `worker`: waits its cost in microseconds on a timer,
-/// or until the run is cancelled.
-pub async fn run_io_job<R: Runtime>(rt: &R, run: &RunShared, job: u32, worker: u32) -> bool {
-    if run.try_start(job, worker, None).is_none() {
+/// What a worker between jobs does before taking the next: `false` if it left (the run
+/// was cancelled, or the pool shrank below it).
+fn carry_on(run: &RunShared, worker: u32) -> bool {
+    if run.check_cancelled() {
+        run.worker_left(run.workers.leave(worker));
         return false;
     }
-    let _stack = task_memory(run);
-    let spec = run.plan[job as usize];
-    let wait = rt.sleep(Duration::from_micros(spec.cost));
-    if !run.config.poll_cancel {
-        // A job that ignores its context waits out its time whatever happens.
-        wait.await;
-        finish_ran(run, job, sleep_result(&spec));
-        return true;
-    }
-    match select(wait, run.token.cancelled()).await {
-        Either::Left(_) => finish_ran(run, job, sleep_result(&spec)),
-        Either::Right(_) => {
-            run.finish(job, Outcome::Cancelled, run.now(), 0);
+    if run.workers.should_retire(worker) {
+        let exit = run.workers.try_retire(worker);
+        if exit != Exit::Stay {
+            run.worker_left(exit);
+            return false;
         }
     }
     true
 }
 
-/// The memory a task holds while it is alive (`stack` KiB; nothing by default): the
-/// pitfalls lab's stand-in for a goroutine's stack, so unbounded fan-out shows its cost.
-pub fn task_memory(run: &RunShared) -> Vec<u8> {
-    vec![1u8; run.config.stack_kib as usize * 1024]
+/// Receives `worker`'s next job. `None` when the worker left (closed channel, cancelled
+/// run, a shrink) or parked a callback on the empty channel, which will re-spawn it.
+fn take_job(run: &Arc<RunShared>, worker: u32) -> Option<Job> {
+    let channel = run.channel.as_ref().expect("pool runs have a channel");
+    loop {
+        if !carry_on(run, worker) {
+            return None;
+        }
+        let parked_run = run.clone();
+        let received = channel.recv_or_park_as(
+            worker,
+            || run.workers.should_retire(worker),
+            move || Box::new(move |received| on_wake(parked_run, worker, received)),
+        );
+        match received {
+            None => return None,
+            Some(Received::Job(job)) => return Some(job),
+            Some(Received::Closed) => {
+                run.worker_left(run.workers.leave(worker));
+                return None;
+            }
+            // Retire: go round, so `carry_on` settles it (the target may have risen).
+            Some(Received::Retire) => {}
+        }
+    }
+}
+
+/// A parked CPU worker is handed a job, the close, or its retirement.
+fn on_wake(run: Arc<RunShared>, worker: u32, received: Received<Job>) {
+    match received {
+        Received::Job(job) => respawn_cpu_worker(run, worker, Some(job)),
+        Received::Closed => run.worker_left(run.workers.leave(worker)),
+        Received::Retire => match run.workers.try_retire(worker) {
+            Exit::Stay => respawn_cpu_worker(run, worker, None),
+            exit => run.worker_left(exit),
+        },
+    }
+}
+
+/// A unit of weight held on the backend, given back when dropped.
+struct Held<'a>(&'a Weighted);
+
+impl Drop for Held<'_> {
+    fn drop(&mut self) {
+        let _ = self.0.release(1);
+    }
+}
+
+/// Runs I/O-like job `job` as `worker` (or, fan-out, as its own task): waits its cost
+/// in microseconds on a timer — or, for the backend workload, for a slot of the backend
+/// and then its service time — unless the run is cancelled or the worker is stopped.
+/// Returns `false` if the run was cancelled before the job could start.
+pub async fn run_io_job<R: Runtime>(rt: &R, run: &RunShared, job: Job, worker: u32) -> bool {
+    let Some(started) = run.try_start(&job, worker, None) else {
+        run.finish_unstarted(job);
+        return false;
+    };
+    let service = Duration::from_micros(job.spec.cost);
+    let work = async {
+        match &run.backend {
+            Some(backend) => {
+                if backend.acquire(1, &run.token).await.is_err() {
+                    return false;
+                }
+                let _held = Held(backend);
+                rt.sleep(service).await;
+                true
+            }
+            None => {
+                rt.sleep(service).await;
+                true
+            }
+        }
+    };
+    let stop = async {
+        if worker == NONE || worker >= run.workers.capacity() || !run.config.has_pool() {
+            run.token.cancelled().await
+        } else {
+            select(
+                run.token.cancelled(),
+                Box::pin(run.workers.stop_request(worker)),
+            )
+            .await;
+        }
+    };
+    let done = match select(Box::pin(work), Box::pin(stop)).await {
+        Either::Left((done, _)) => done,
+        Either::Right(_) => false,
+    };
+    if done {
+        let result = sleep_result(&job.spec);
+        finish_ran(run, job, started, worker, None, result);
+    } else {
+        run.finish(job, Outcome::Cancelled, started, worker, None, 0);
+    }
+    true
 }
 
 /// An I/O worker: receives from the channel and waits out each job, until the channel
-/// closes or the run is cancelled.
+/// closes, the run is cancelled or the pool shrinks below it.
 pub async fn io_worker<R: Runtime>(rt: &R, run: &Arc<RunShared>, worker: u32) {
     let channel = run.channel.clone().expect("pool runs have a channel");
-    while !(run.config.poll_cancel && run.check_cancelled()) && !run.consumers_stop() {
-        let job = match channel.recv().await {
-            Received::Job(job) => job,
-            Received::Closed => break,
-        };
-        if !run_io_job(rt, run, job, worker).await {
-            break;
+    loop {
+        if !carry_on(run, worker) {
+            return;
+        }
+        let retire_run = run.clone();
+        let received = channel
+            .recv_as(worker, move || retire_run.workers.should_retire(worker))
+            .await;
+        match received {
+            Received::Job(job) => {
+                if !run_io_job(rt, run, job, worker).await {
+                    run.worker_left(run.workers.leave(worker));
+                    return;
+                }
+            }
+            Received::Closed => {
+                run.worker_left(run.workers.leave(worker));
+                return;
+            }
+            Received::Retire => {} // settled by `carry_on`
         }
     }
-    run.worker_exited();
 }
 
 /// Fan-out of CPU jobs: one pool task per job (`go f(x)` for every x), spawned now.
 /// Its "worker" is the pool thread that runs it.
-pub fn spawn_cpu_fan_out(run: &Arc<RunShared>, job: u32) {
-    run.mark_queued(job);
+pub fn spawn_cpu_fan_out(run: &Arc<RunShared>, mut job: Job) {
+    run.spawned(&mut job);
     run.task_spawned();
     let task_run = run.clone();
-    // The task's memory is taken when it is spawned and given back when it ends, as a
-    // goroutine's stack is.
-    let stack = task_memory(run);
-    run.pool.spawn(Box::new(move || {
-        let thread = rayon::current_thread_index().unwrap_or(0) as u32;
+    run.cpu.spawn(Box::new(move || {
+        let thread = rayon::current_thread_index().map_or(NONE, |t| t as u32);
         run_cpu_job(&task_run, job, thread);
-        drop(stack);
         task_run.task_ended();
     }));
 }

@@ -2,12 +2,13 @@
 //!
 //! - [`sweep`]: throughput at every worker count, fitted with the Universal
 //!   Scalability Law, with a recommended worker count;
-//! - [`race`]: lost updates from a read-modify-write split into a load and a store.
+//! - [`race`]: lost updates from a read-modify-write split into a load and a store;
+//! - [`pitfalls`]: unbounded goroutines, channel leaks and ignored cancellation, each a
+//!   small program built from the engine's public pieces, the wrong way and the right.
 //!
-//! The other pitfalls (unbounded fan-out, channel leaks, ignored cancellation, ticker
-//! pacing) are settings of an ordinary run — see `RunConfig::{stack_kib, leak,
-//! poll_cancel, pacing}` — so they run on the real engine and are measured by its
-//! report.
+//! (Ticker pacing is a setting of the rate-limited pattern itself: the engine's
+//! `time.Ticker` against its token bucket.)
 
+pub mod pitfalls;
 pub mod race;
 pub mod sweep;

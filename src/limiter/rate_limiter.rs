@@ -126,14 +126,37 @@ impl<C: Clock, T: Timer> RateLimiter<C, T> {
         if delay.is_zero() {
             return Ok(());
         }
+        // Given up before its time (cancelled, or this future dropped): the tokens go
+        // back, which may let other callers proceed sooner.
+        let mut pending = GiveBack {
+            limiter: self,
+            reservation: Some(reservation),
+        };
         match select(self.timer.sleep(delay), token.cancelled()).await {
-            Either::Left(((), _)) => Ok(()),
+            Either::Left(((), _)) => {
+                pending.reservation = None; // used
+                Ok(())
+            }
             Either::Right(((), _)) => {
-                // Cancelled before we could proceed: give the tokens back, which may
-                // let other callers proceed sooner.
-                self.bucket.cancel_at(&reservation, self.clock.now());
+                drop(pending);
                 Err(cancelled(token).expect("token is cancelled"))
             }
+        }
+    }
+}
+
+/// A reservation that is given back (`CancelAt` now) unless it was used.
+struct GiveBack<'a, C: Clock, T: Timer> {
+    limiter: &'a RateLimiter<C, T>,
+    reservation: Option<Reservation>,
+}
+
+impl<C: Clock, T: Timer> Drop for GiveBack<'_, C, T> {
+    fn drop(&mut self) {
+        if let Some(reservation) = self.reservation.take() {
+            self.limiter
+                .bucket
+                .cancel_at(&reservation, self.limiter.clock.now());
         }
     }
 }

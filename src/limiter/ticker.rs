@@ -34,6 +34,14 @@ impl Ticker {
         }
     }
 
+    /// Changes the period from `now` on: the next tick comes one new period later, as
+    /// Go's `Ticker.Reset` (a tick waiting in the buffer is dropped).
+    pub fn reset(&mut self, period: Duration, now: Duration) {
+        assert!(!period.is_zero(), "a ticker needs a non-zero period");
+        self.period = period;
+        self.next = now + period;
+    }
+
     /// The ticker's period.
     pub fn period(&self) -> Duration {
         self.period

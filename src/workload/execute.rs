@@ -13,8 +13,8 @@ pub const MANDEL_MAX_ITER: u32 = 256;
 
 /// Runs `job`'s kernel and returns its checkable result: the number of primes in its
 /// range, the first 8 bytes of its last SHA-256 digest, or its tile's iteration sum.
-/// Spin jobs return how many times they polled; `Sleep` jobs have no CPU work (they
-/// return their id x 2, the article's result).
+/// Spin jobs return how many times they polled; I/O-like jobs (`Sleep`, `Backend`)
+/// have no CPU work (they return their id x 2, the article's result).
 pub fn run_cpu(
     kind: WorkKind,
     job: &JobSpec,
@@ -35,7 +35,7 @@ pub fn run_cpu(
             mandelbrot_rows(&tile, 0..rows, should_stop)
         }
         WorkKind::Spin => spin(job.cost, clock, should_stop),
-        WorkKind::Sleep => Ok(sleep_result(job)),
+        WorkKind::Sleep | WorkKind::Backend => Ok(sleep_result(job)),
     }
 }
 

@@ -1,5 +1,4 @@
-//! The jobs of a run, decided up front from the seed: each job's cost and whether it
-//! fails. The same configuration and seed always give the same plan, natively and in
+//! The jobs of a run, decided from the seed: each job's cost and whether it fails. The same configuration and seed always give the same plan, natively and in
 //! wasm (the generator is xoshiro256++, and `rand_distr` without `std` uses the
 //! pure-Rust libm, so no platform maths differs).
 //!
@@ -32,41 +31,86 @@ pub struct JobSpec {
 /// probability never changes the costs.
 const FAILURE_STREAM: u64 = 0x9E37_79B9_7F4A_7C15;
 
-/// The plan of a validated configuration.
-pub fn plan(config: &RunConfig) -> Vec<JobSpec> {
-    let mut costs = Xoshiro256PlusPlus::seed_from_u64(config.seed);
-    let mut failures = Xoshiro256PlusPlus::seed_from_u64(config.seed ^ FAILURE_STREAM);
-    let mean = config.cost as f64;
-    let spec = workload_spec(config.workload);
-    let (min, max) = (spec.min_cost as f64, spec.max_cost as f64);
-    let pareto = Pareto::new(mean * (config.alpha - 1.0) / config.alpha, config.alpha).ok();
-    let lognormal =
-        LogNormal::new(mean.ln() - config.sigma * config.sigma / 2.0, config.sigma).ok();
-    let mut offset = 0u64;
-    (0..config.jobs)
-        .map(|id| {
-            let raw = match config.distribution {
-                Distribution::Fixed => mean,
-                Distribution::Uniform => {
-                    mean * (1.0 + config.spread * (2.0 * costs.random::<f64>() - 1.0))
-                }
-                Distribution::Pareto => pareto.map_or(mean, |d| d.sample(&mut costs)),
-                Distribution::LogNormal => lognormal.map_or(mean, |d| d.sample(&mut costs)),
-            };
-            let cost = raw.round().clamp(min, max) as u64;
-            let fails = config.failure > 0.0 && failures.random::<f64>() < config.failure;
-            let spec = JobSpec {
-                id,
-                cost,
-                fails,
-                offset,
-            };
-            if config.workload == WorkKind::Primes {
-                offset += cost;
+/// The jobs of a run, one at a time, in submission order: a run of any length plans
+/// each job as it is submitted and holds none of them (memory does not grow with the
+/// number of jobs). The same configuration gives the same sequence every time.
+#[derive(Debug, Clone)]
+pub struct Planner {
+    costs: Xoshiro256PlusPlus,
+    failures: Xoshiro256PlusPlus,
+    distribution: Distribution,
+    mean: f64,
+    spread: f64,
+    failure: f64,
+    min: f64,
+    max: f64,
+    pareto: Option<Pareto<f64>>,
+    lognormal: Option<LogNormal<f64>>,
+    contiguous: bool,
+    next_id: u32,
+    offset: u64,
+}
+
+impl Planner {
+    /// The planner of a validated configuration.
+    pub fn new(config: &RunConfig) -> Planner {
+        let mean = config.cost as f64;
+        let spec = workload_spec(config.workload);
+        Planner {
+            costs: Xoshiro256PlusPlus::seed_from_u64(config.seed),
+            failures: Xoshiro256PlusPlus::seed_from_u64(config.seed ^ FAILURE_STREAM),
+            distribution: config.distribution,
+            mean,
+            spread: config.spread,
+            failure: config.failure,
+            min: spec.min_cost as f64,
+            max: spec.max_cost as f64,
+            pareto: Pareto::new(mean * (config.alpha - 1.0) / config.alpha, config.alpha).ok(),
+            lognormal: LogNormal::new(mean.ln() - config.sigma * config.sigma / 2.0, config.sigma)
+                .ok(),
+            contiguous: config.workload == WorkKind::Primes,
+            next_id: 0,
+            offset: 0,
+        }
+    }
+
+    /// Jobs planned so far (the id the next job gets).
+    pub fn planned(&self) -> u32 {
+        self.next_id
+    }
+
+    /// Plans the next job.
+    pub fn next_job(&mut self) -> JobSpec {
+        let raw = match self.distribution {
+            Distribution::Fixed => self.mean,
+            Distribution::Uniform => {
+                self.mean * (1.0 + self.spread * (2.0 * self.costs.random::<f64>() - 1.0))
             }
-            spec
-        })
-        .collect()
+            Distribution::Pareto => self.pareto.map_or(self.mean, |d| d.sample(&mut self.costs)),
+            Distribution::LogNormal => self
+                .lognormal
+                .map_or(self.mean, |d| d.sample(&mut self.costs)),
+        };
+        let cost = raw.round().clamp(self.min, self.max) as u64;
+        let fails = self.failure > 0.0 && self.failures.random::<f64>() < self.failure;
+        let spec = JobSpec {
+            id: self.next_id,
+            cost,
+            fails,
+            offset: self.offset,
+        };
+        self.next_id += 1;
+        if self.contiguous {
+            self.offset += cost;
+        }
+        spec
+    }
+}
+
+/// The whole plan of a configuration's `jobs` at once (tests, small runs).
+pub fn plan(config: &RunConfig) -> Vec<JobSpec> {
+    let mut planner = Planner::new(config);
+    (0..config.jobs).map(|_| planner.next_job()).collect()
 }
 
 #[cfg(test)]
