@@ -162,6 +162,9 @@ pub fn start<'a, R: Runtime>(
         None => parent.child(),
     };
     let run = RunShared::new(config, clock, token, cpu, capacity, watch);
+    if run.config.has_pool() {
+        run.start_pool();
+    }
     let handle = RunHandle::new(&run);
     (handle, coordinate(rt, run, observer, abort_slot))
 }
@@ -177,9 +180,6 @@ async fn coordinate<R: Runtime>(
     let grants = RefCell::new(GrantLog::default());
     let mut samples = super::record::series::SampleLog::default();
     samples.push(sample(rt, &run, pacer.as_ref()));
-    if run.config.has_pool() {
-        run.resize(run.config.workers, Shrink::Graceful, "start");
-    }
     let io = !run.config.workload.is_cpu();
     let producer = async {
         match (run.config.has_pool(), pacer.as_ref()) {

@@ -402,10 +402,12 @@ impl RunShared {
         self.tasks_peak.fetch_max(self.tasks_alive(), AcqRel);
     }
 
-    /// Resizes the pool to `to` workers (invariant 5): starts workers in the slots it
-    /// activates, retires parked workers above the target, and logs the change with
-    /// `cause`. Does nothing (and logs nothing) if the target does not change.
-    pub fn resize(self: &Arc<Self>, to: u32, shrink: Shrink, cause: impl Into<String>) -> Resized {
+    /// Starts the pool at its configured size (not logged as a resize).
+    pub fn start_pool(self: &Arc<Self>) {
+        self.apply_resize(self.config.workers, Shrink::Graceful);
+    }
+
+    fn apply_resize(self: &Arc<Self>, to: u32, shrink: Shrink) -> Resized {
         let resized = self.workers.resize(to, shrink);
         for &index in &resized.start {
             self.start_worker(index);
@@ -414,6 +416,14 @@ impl RunShared {
             self.retire_parked();
         }
         self.note_peak();
+        resized
+    }
+
+    /// Resizes the pool to `to` workers (invariant 5): starts workers in the slots it
+    /// activates, retires parked workers above the target, and logs the change with
+    /// `cause`. Logs nothing if the target does not change.
+    pub fn resize(self: &Arc<Self>, to: u32, shrink: Shrink, cause: impl Into<String>) -> Resized {
+        let resized = self.apply_resize(to, shrink);
         if resized.from != resized.to {
             let mut log = self.resizes.lock().unwrap_or_else(|p| p.into_inner());
             if log.all.len() < MAX_RESIZES {
