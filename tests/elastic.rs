@@ -38,7 +38,10 @@ fn io_pool(workers: u32, jobs: u32) -> RunConfig {
 
 /// Runs `config` on simulated time, calling `steer` with the run's handle at each
 /// `(time, action)` of the script.
-fn steered(config: RunConfig, script: Vec<(Duration, Box<dyn Fn(&RunHandle)>)>) -> RunReport {
+/// Something done to a run at a moment of its script.
+type Action = Box<dyn Fn(&RunHandle)>;
+
+fn steered(config: RunConfig, script: Vec<(Duration, Action)>) -> RunReport {
     let rt = sim();
     let timer = rt.sim.clone();
     rt.sim
@@ -58,7 +61,7 @@ fn steered(config: RunConfig, script: Vec<(Duration, Box<dyn Fn(&RunHandle)>)>) 
         .expect("the run never stalls")
 }
 
-fn resize(to: f64, shrink: Shrink) -> Box<dyn Fn(&RunHandle)> {
+fn resize(to: f64, shrink: Shrink) -> Action {
     Box::new(move |h| h.resize(to, shrink).unwrap())
 }
 
@@ -311,7 +314,7 @@ proptest! {
         config.cost = 3_000;
         config.queue = 16;
         let last = script.last().unwrap().1;
-        let mut steps: Vec<(Duration, Box<dyn Fn(&RunHandle)>)> = script
+        let mut steps: Vec<(Duration, Action)> = script
             .iter()
             .map(|&(t, to, now)| {
                 let shrink = if now { Shrink::StopNow } else { Shrink::Graceful };
@@ -426,7 +429,7 @@ fn rate_and_burst_change_while_the_run_goes() {
         queue: 16,
         ..RunConfig::default()
     };
-    let faster: Box<dyn Fn(&RunHandle)> = Box::new(|h| h.set_rate(1_000.0, Some(5.0)).unwrap());
+    let faster: Action = Box::new(|h| h.set_rate(1_000.0, Some(5.0)).unwrap());
     let report = steered(config.clone(), vec![(ms(1_000), faster)]);
     exactly_once(&report);
     let limiter = report.limiter.unwrap();
