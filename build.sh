@@ -12,6 +12,8 @@
 #   ./build.sh test    setup, then every test: format + lint, native cargo tests, loom
 #                      models, wasm tests in headless Chromium (threads on), browser
 #                      end-to-end tests
+#   ./build.sh e2e     only the browser end-to-end tests (after a test build of the
+#                      page); extra arguments go to `node --test` (e.g. a file)
 #   ./build.sh bench   benchmarks (--quick for a smoke run); tables in bench/RESULTS.md
 #                      (browser) and benches/RESULTS.md (native limiter)
 #   ./build.sh mutants mutation testing of the concurrent core (cargo-mutants); a table
@@ -212,9 +214,20 @@ cmd_test() {
   log "JavaScript: format + lint (Biome), types (tsc --checkJs, strict: www/lib, www/app/model) against the generated www/pkg/scalelab.d.ts"
   node_modules/.bin/biome ci
   node_modules/.bin/tsc -p tsconfig.json
-  log "end-to-end tests (the served page in headless Chromium)"
-  node --test --test-reporter=spec tests/e2e/
+  run_e2e
   log "all tests passed"
+}
+
+run_e2e() {
+  log "end-to-end tests (the served page in headless Chromium)"
+  node --test --test-reporter=spec "${@:-tests/e2e/}"
+}
+
+cmd_e2e() {
+  setup_build
+  setup_chromium
+  WASM_FEATURES=test-hooks cmd_build
+  run_e2e "$@"
 }
 
 # loom models of the concurrent core (src/sync.rs): every interleaving of each
@@ -284,6 +297,7 @@ case "${1:-}" in
   serve) shift; cmd_serve "$@" ;;
   test) shift; cmd_test "$@" ;;
   bench) shift; cmd_bench "$@" ;;
+  e2e) shift; cmd_e2e "$@" ;;
   mutants) shift; cmd_mutants "$@" ;;
-  *) echo "usage: ./build.sh {setup|build|serve [--port N]|test|bench|mutants}" >&2; exit 2 ;;
+  *) echo "usage: ./build.sh {setup|build|serve [--port N]|test|e2e [files]|bench|mutants}" >&2; exit 2 ;;
 esac

@@ -316,6 +316,56 @@ pub const WORKLOADS: [WorkloadSpec; 6] = [
     },
 ];
 
+/// What `scaleTarget` means under each scaling policy: its unit and default.
+#[derive(Debug, Clone, Copy, Serialize, tsify_next::Tsify)]
+#[serde(rename_all = "camelCase")]
+pub struct ScalingSpec {
+    /// The policy.
+    pub policy: Scaling,
+    /// `scaleTarget`'s default.
+    pub default_target: f64,
+    /// `scaleTarget`'s unit ("" where the policy has no target).
+    pub target_unit: &'static str,
+    /// What `scaleTarget` is, in one line.
+    pub target_help: &'static str,
+}
+
+/// The scaling policies and what their target means.
+pub const SCALINGS: [ScalingSpec; 4] = [
+    ScalingSpec {
+        policy: Scaling::Fixed,
+        default_target: 10.0,
+        target_unit: "",
+        target_help: "not used: the pool keeps its size unless you resize it",
+    },
+    ScalingSpec {
+        policy: Scaling::Queue,
+        default_target: 10.0,
+        target_unit: "jobs or ms",
+        target_help: "the queue length (jobs waiting) to hold, or with scaleOn = wait, the queue wait in ms",
+    },
+    ScalingSpec {
+        policy: Scaling::Aimd,
+        default_target: 10.0,
+        target_unit: "ms",
+        target_help: "the latency above which the limit is cut by 10%; below it, the limit grows by one",
+    },
+    ScalingSpec {
+        policy: Scaling::Gradient2,
+        default_target: 1.0,
+        target_unit: "jobs",
+        target_help: "extra jobs allowed in flight while latency holds (concurrency-limits' queueSize)",
+    },
+];
+
+/// The spec of a scaling policy.
+pub fn scaling_spec(policy: Scaling) -> &'static ScalingSpec {
+    SCALINGS
+        .iter()
+        .find(|s| s.policy == policy)
+        .expect("every policy has a spec")
+}
+
 /// The spec of a workload.
 pub fn workload_spec(kind: WorkKind) -> &'static WorkloadSpec {
     WORKLOADS
@@ -352,13 +402,9 @@ impl RunConfig {
         matches!(key, "cost" | "scaleTarget").then(String::new)
     }
 
-    /// The scaling policy's default target: 10 jobs waiting (queue), 10 ms (aimd), one
-    /// job of headroom (gradient2).
+    /// The scaling policy's default target (see [`SCALINGS`]).
     pub fn default_scale_target(scaling: Scaling) -> f64 {
-        match scaling {
-            Scaling::Gradient2 => 1.0,
-            _ => 10.0,
-        }
+        scaling_spec(scaling).default_target
     }
 
     /// The range `key` is checked against: the declared one, or for `cost` the

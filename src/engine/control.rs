@@ -118,6 +118,21 @@ fn invalid(field: &str, value: f64, problem: &str, allowed: String) -> ControlEr
     ControlError::Invalid(ConfigError::new(field, &num(value), problem, allowed))
 }
 
+/// `given` read as a number in `range`, or the error naming `field`, the value as given
+/// and the range.
+fn number(field: &str, given: &str, range: &Range) -> Result<f64, ControlError> {
+    let value = given.trim().parse::<f64>().unwrap_or(f64::NAN);
+    let shown = if given.trim().is_empty() {
+        ""
+    } else {
+        given.trim()
+    };
+    range
+        .check(field, value, shown)
+        .map(|()| value)
+        .map_err(ControlError::Invalid)
+}
+
 impl RunHandle {
     pub(crate) fn new(run: &Arc<RunShared>) -> RunHandle {
         RunHandle {
@@ -147,14 +162,31 @@ impl RunHandle {
     /// stops those jobs ([`Shrink::StopNow`], counted as cancelled). With an autoscaler
     /// the new size must lie in its range, and it carries on from there.
     pub fn resize(&self, workers: f64, shrink: Shrink) -> Result<(), ControlError> {
+        self.resize_given(&num(workers), shrink)
+    }
+
+    /// [`set_rate`](Self::set_rate) with the values as given (text).
+    pub fn set_rate_given(&self, rate: &str, burst: Option<&str>) -> Result<(), ControlError> {
+        let run = self.live()?;
+        let range = |name: &str| run.config.ranges(name).expect("a numeric setting");
+        let rate = number("rate", rate, &range("rate"))?;
+        let burst = burst
+            .map(|b| number("burst", b, &range("burst")))
+            .transpose()?;
+        self.set_rate(rate, burst)
+    }
+
+    /// [`resize`](Self::resize) with the size as given (text from a form or a script):
+    /// an error shows it as it was given.
+    pub fn resize_given(&self, given: &str, shrink: Shrink) -> Result<(), ControlError> {
         let run = self.live()?;
         if !run.config.has_pool() {
-            return Err(invalid(
+            return Err(ControlError::Invalid(ConfigError::new(
                 "workers",
-                workers,
+                given,
                 "cannot be changed: fan-out starts a goroutine per job and has no pool",
                 "a pattern with a pool (pool, failfast, ratelimit)".to_owned(),
-            ));
+            )));
         }
         let (min, max) = Self::resize_range(&run);
         let range = Range {
@@ -163,9 +195,7 @@ impl RunHandle {
             whole: true,
             unit: "goroutines".to_owned(),
         };
-        range
-            .check("workers", workers, &num(workers))
-            .map_err(ControlError::Invalid)?;
+        let workers = number("workers", given, &range)?;
         let cause = match shrink {
             Shrink::Graceful => "manual",
             Shrink::StopNow => "manual (stop now)",
@@ -190,9 +220,7 @@ impl RunHandle {
         let check = |name: &str, value: f64| -> Result<(), ControlError> {
             let spec = field_spec(name).expect("a declared setting");
             let range = run.config.ranges(spec.name).expect("a numeric setting");
-            range
-                .check(name, value, &num(value))
-                .map_err(ControlError::Invalid)
+            number(name, &num(value), &range).map(|_| ())
         };
         check("rate", rate)?;
         if let Some(burst) = burst {

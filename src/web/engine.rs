@@ -1,7 +1,8 @@
 //! The engine's JavaScript API (call it in a dedicated worker after `initThreadPool`):
 //! `engineSchema()`, `validateConfig(settings)`,
-//! `runPattern(settings, signal, onProgress, abortSlot?, runId?)` and
-//! `abortSlotLayout()`. The `scalelab` engine worker
+//! `runPattern(settings, signal, onProgress, abortSlot?, runId?, control?)` (with a
+//! `RunControl` to resize the pool or change the rate while the run goes),
+//! `runPitfall(settings, signal)` and `abortSlotLayout()`. The `scalelab` engine worker
 //! (`www/lib/engine-worker.js`) wraps these for pages.
 //!
 //! Settings arrive as a plain object of numbers, strings and booleans; they are turned
@@ -10,6 +11,8 @@
 //! and the same messages. Job records travel as typed-array columns, so a run of
 //! 100 000 jobs costs the page a few array copies, not 100 000 objects.
 
+use std::cell::RefCell;
+use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use js_sys::{Float64Array, Int32Array, Object, Reflect, Uint8Array, Uint32Array};
@@ -22,8 +25,9 @@ use super::cancel::root_token;
 use super::runtime::WebRuntime;
 use crate::engine::config::{ConfigErrors, RunConfig, WORKLOADS, fields};
 use crate::engine::outcome::Outcome;
+use crate::engine::pool::Shrink;
 use crate::engine::report::JobRecord;
-use crate::engine::{abort_slot, execute_with_slot};
+use crate::engine::{RunHandle, abort_slot, start};
 
 #[wasm_bindgen(typescript_custom_section)]
 const TYPES: &str = r#"
@@ -39,11 +43,13 @@ export type FieldError = ConfigError;
  *  results are NaN; missing worker/thread is -1. */
 export interface JobColumns {
   length: number; id: Uint32Array; worker: Int32Array; thread: Int32Array; cost: Float64Array;
-  queuedMs: Float64Array; startedMs: Float64Array; finishedMs: Float64Array;
+  intendedMs: Float64Array; queuedMs: Float64Array; startedMs: Float64Array; finishedMs: Float64Array;
   outcome: Uint8Array; result: Float64Array; errors: Array<[number, string]>;
 }
-/** A batch streamed about every 50 ms while a run goes. A large batch arrives in parts
- *  that repeat its sample and counts (grants come with the first part only). */
+/** A batch streamed about every 50 ms while a run goes: the jobs that started or ended
+ *  since the last one (a job that did both appears twice, ended last). A large batch
+ *  arrives in parts that repeat its sample and counts (grants and resizes come with the
+ *  first part only). */
 export interface Progress { jobs: JobColumns }
 /** The final report of a run. */
 export interface RunReport { jobs: JobColumns }
@@ -136,6 +142,8 @@ pub fn engine_schema() -> Result<JsValue, JsError> {
         fields: fields(),
         workloads: &WORKLOADS,
         sweep_fields: crate::lab::sweep::sweep_fields(),
+        pitfall_fields: crate::lab::pitfalls::pitfall_fields(),
+        scalings: &crate::engine::config::SCALINGS,
         outcomes: crate::engine::outcome::OUTCOMES,
     })
 }
@@ -150,6 +158,10 @@ struct EngineSchema {
     workloads: &'static [crate::engine::config::WorkloadSpec],
     /// The sweep's own settings.
     sweep_fields: &'static [crate::engine::config::FieldSpec],
+    /// The pitfall programs' settings.
+    pitfall_fields: &'static [crate::engine::config::FieldSpec],
+    /// What `scaleTarget` means under each scaling policy.
+    scalings: &'static [crate::engine::config::ScalingSpec],
     /// How a job can end, in code order.
     outcomes: &'static [crate::engine::outcome::OutcomeSpec],
 }
@@ -184,6 +196,65 @@ pub fn read_run_export(content: &str, file_name: &str) -> Result<JsValue, JsErro
     to_js(&read)
 }
 
+/// Steers a run while it goes: pass one to `runPattern`, then call `resize` or
+/// `setRate` on it. Every call is checked like a setting (an `Error` names the field,
+/// the value and the allowed range, and the run goes on unchanged); after the run has
+/// ended, every call throws saying so.
+#[wasm_bindgen]
+#[derive(Default)]
+pub struct RunControl {
+    handle: Rc<RefCell<Option<RunHandle>>>,
+}
+
+#[wasm_bindgen]
+impl RunControl {
+    /// A control not yet tied to a run.
+    #[wasm_bindgen(constructor)]
+    pub fn new() -> RunControl {
+        RunControl::default()
+    }
+
+    /// Another handle on the same control: `runPattern` takes one (wasm-bindgen moves
+    /// an argument into Rust), the caller keeps the other to steer the run.
+    pub fn share(&self) -> RunControl {
+        RunControl {
+            handle: self.handle.clone(),
+        }
+    }
+
+    fn handle(&self) -> Result<RunHandle, JsError> {
+        self.handle.borrow().clone().ok_or_else(|| {
+            JsError::new("the run has not started yet: pass this control to runPattern first")
+        })
+    }
+
+    /// Resizes the pool to `workers` (0 pauses it). Removed workers finish the job they
+    /// hold, or with `stopNow` their jobs are cancelled.
+    pub fn resize(
+        &self,
+        workers: JsValue,
+        #[wasm_bindgen(js_name = stopNow)] stop_now: bool,
+    ) -> Result<(), JsError> {
+        let shrink = if stop_now {
+            Shrink::StopNow
+        } else {
+            Shrink::Graceful
+        };
+        self.handle()?
+            .resize_given(&setting_text(&workers), shrink)
+            .map_err(|e| JsError::new(&e.to_string()))
+    }
+
+    /// Changes the rate (jobs/s) and, if given, the burst of a rate-limited run.
+    #[wasm_bindgen(js_name = setRate)]
+    pub fn set_rate(&self, rate: JsValue, burst: JsValue) -> Result<(), JsError> {
+        let burst = (!burst.is_undefined() && !burst.is_null()).then(|| setting_text(&burst));
+        self.handle()?
+            .set_rate_given(&setting_text(&rate), burst.as_deref())
+            .map_err(|e| JsError::new(&e.to_string()))
+    }
+}
+
 /// Runs a pattern on the thread pool. Rejects at once, with an `Error` whose message
 /// names each bad field, its value and the allowed range, if the settings are invalid
 /// (nothing starts). `signal` cancels the run (its reason becomes the cause);
@@ -192,7 +263,8 @@ pub fn read_run_export(content: &str, file_name: &str) -> Result<JsValue, JsErro
 ///
 /// `abortSlot` and `runId` (both optional) arm that slot of the shared-memory abort
 /// table for this run (see `abortSlotLayout`): whoever holds the wasm memory can then
-/// cancel the run by writing to it, without a message to this thread.
+/// cancel the run by writing to it, without a message to this thread. `control` (a
+/// `RunControl`'s `share()`: this call takes it) steers the run while it goes.
 #[wasm_bindgen(js_name = runPattern, unchecked_return_type = "Promise<RunReport>")]
 pub async fn run_pattern(
     #[wasm_bindgen(unchecked_param_type = "RunSettings")] settings: JsValue,
@@ -201,6 +273,7 @@ pub async fn run_pattern(
     on_progress: Option<js_sys::Function>,
     #[wasm_bindgen(js_name = abortSlot)] abort_slot: Option<u32>,
     #[wasm_bindgen(js_name = runId)] run_id: Option<u32>,
+    control: Option<RunControl>,
 ) -> Result<JsValue, JsError> {
     let config = parse(&settings)?.map_err(|errors| JsError::new(&errors.to_string()))?;
     let _running = RunningGuard::claim()?;
@@ -223,7 +296,9 @@ pub async fn run_pattern(
         }
         for (index, part) in parts.into_iter().enumerate() {
             if index == 1 {
-                progress.grants.clear(); // grants travel with the first part only
+                // grants and resizes travel with the first part only
+                progress.grants.clear();
+                progress.resizes.clear();
             }
             if let Ok(batch) = to_js(&progress) {
                 let _ = Reflect::set(&batch, &"jobs".into(), &job_columns(part));
@@ -232,7 +307,14 @@ pub async fn run_pattern(
             }
         }
     };
-    let report = execute_with_slot(&rt, config, &token, &mut observer, armed).await;
+    let (handle, run) = start(&rt, config, &token, &mut observer, armed);
+    if let Some(control) = &control {
+        *control.handle.borrow_mut() = Some(handle);
+    }
+    let report = run.await;
+    if let Some(control) = &control {
+        control.handle.borrow_mut().take();
+    }
     if let Some(crash) = &report.crash {
         return Err(JsError::new(crash));
     }
@@ -246,6 +328,25 @@ pub async fn run_pattern(
         .and_then(|_| Reflect::set(&value, &"jobs".into(), &job_columns(&report.jobs)));
     attached.map_err(|_| JsError::new("engine: could not attach job records"))?;
     Ok(value)
+}
+
+/// Runs one of the lab's pitfall programs (`PitfallSettings`: the program and its work)
+/// and resolves to its `PitfallReport`. Bad settings reject with the usual messages;
+/// `signal` stops it early.
+#[wasm_bindgen(js_name = runPitfall, unchecked_return_type = "Promise<PitfallReport>")]
+pub async fn run_pitfall(
+    #[wasm_bindgen(unchecked_param_type = "PitfallSettings")] settings: JsValue,
+    signal: Option<AbortSignal>,
+) -> Result<JsValue, JsError> {
+    let fields = fields_of(&settings)?;
+    let config = crate::lab::pitfalls::PitfallConfig::from_fields(
+        fields.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+    )
+    .map_err(|errors| JsError::new(&errors.to_string()))?;
+    let _running = RunningGuard::claim()?;
+    let (token, _link) = root_token(signal.as_ref());
+    let report = crate::lab::pitfalls::run_pitfall(&WebRuntime::default(), &config, &token).await;
+    to_js(&report)
 }
 
 /// Runs a concurrency sweep of `settings` (as a worker pool) at every worker count from 1
@@ -340,6 +441,10 @@ pub fn job_columns(records: &[JobRecord]) -> JsValue {
     set("worker", &Int32Array::from(&worker[..]).into());
     set("thread", &Int32Array::from(&thread[..]).into());
     set("cost", &Float64Array::from(&cost[..]).into());
+    set(
+        "intendedMs",
+        &Float64Array::from(&ms(|r| r.intended_ms)[..]).into(),
+    );
     set(
         "queuedMs",
         &Float64Array::from(&ms(|r| r.queued_ms)[..]).into(),

@@ -75,7 +75,7 @@ test('bad settings reject with the field, value and range, and nothing starts', 
   });
   assert.deepEqual(result.errors, [
     'workers: 0 is out of range; allowed: a whole number 1–256 goroutines',
-    'jobs: lots is not a number; allowed: a whole number 1–100000 jobs',
+    'jobs: lots is not a number; allowed: a whole number 1–10000000 jobs',
     'pattern: pipeline is not one of the choices; allowed: pool, fanout, failfast, ratelimit',
     'rate: Infinity is out of range; allowed: 0.1–100000 jobs/s',
     'settings: expected an object such as { pattern: "pool", workers: 4 }',
@@ -187,4 +187,74 @@ test('200 short runs: worker count and wasm memory stay flat', async () => {
   );
   assert.equal(page.workers().length, workersBefore);
   assert.ok(r.end <= r.afterWarmup + 1024 * 1024, `memory grew from ${r.afterWarmup} to ${r.end}`);
+});
+
+test('a run is resized and re-paced while it goes; bad changes are refused and change nothing', async () => {
+  const out = await page.evaluate(async () => {
+    // 1 ms I/O-like jobs on 2 workers: grow to 8, pause, refuse bad sizes, shrink with
+    // stop now, and finish on 4.
+    const run = engine.start({ pattern: 'pool', workload: 'sleep', cost: 2000, jobs: 600, workers: 2, queue: 64 });
+    const wait = (ms) => new Promise((r) => setTimeout(r, ms));
+    const refused = async (p) => {
+      try {
+        await p;
+        return 'accepted';
+      } catch (err) {
+        return err.message;
+      }
+    };
+    await wait(60);
+    await run.resize(8);
+    const bad = [await refused(run.resize(300)), await refused(run.resize('lots')), await refused(run.setRate(10))];
+    await wait(60);
+    await run.resize(1, { stopNow: true });
+    await wait(40);
+    await run.resize(4);
+    const report = await run.report;
+    const after = await refused(run.resize(3));
+    // A rate-limited run re-paced from 50/s to 1000/s.
+    const paced = engine.start({
+      pattern: 'ratelimit',
+      workload: 'sleep',
+      cost: 100,
+      jobs: 120,
+      rate: 50,
+      burst: 1,
+      workers: 4,
+    });
+    await wait(200);
+    await paced.setRate(1000, 5);
+    const pacedReport = await paced.report;
+    return {
+      bad,
+      after,
+      resizes: report.resizes.map((r) => [r.from, r.to, r.cause]),
+      counts: report.counts,
+      identity: report.identityHolds,
+      kept: report.jobsKept,
+      jobs: report.jobs.length,
+      workersSeen: Math.max(...report.samples.map((s) => s.workers)),
+      changes: pacedReport.limiter.changes.map((c) => [c.rate, c.burst]),
+      pacedWall: pacedReport.wallMs,
+    };
+  });
+  assert.deepEqual(out.bad, [
+    'workers: 300 is out of range; allowed: a whole number 0–256 goroutines',
+    'workers: lots is not a number; allowed: a whole number 0–256 goroutines',
+    'rate: 10 cannot be changed: this run has no rate limiter; allowed: a rate-limited pipeline (pattern ratelimit)',
+  ]);
+  assert.equal(out.after, 'the run has ended: resize and setRate only change a run while it goes');
+  assert.deepEqual(out.resizes, [
+    [2, 8, 'manual'],
+    [8, 1, 'manual (stop now)'],
+    [1, 4, 'manual'],
+  ]);
+  assert.equal(out.identity, true);
+  assert.equal(out.counts.completed + out.counts.cancelled, 600, 'every job ran once');
+  assert.ok(out.counts.cancelled <= 7, `stop now cancelled the removed workers' jobs only: ${out.counts.cancelled}`);
+  assert.equal(out.workersSeen, 8);
+  assert.equal(out.kept, out.jobs);
+  assert.deepEqual(out.changes, [[1000, 5]]);
+  // 120 jobs at 50/s would take 2.4 s; re-paced after ~0.2 s they take well under that.
+  assert.ok(out.pacedWall < 1500, `re-paced run took ${out.pacedWall} ms`);
 });

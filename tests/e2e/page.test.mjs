@@ -64,7 +64,7 @@ const CASES = [
   {
     pattern: 'pool',
     fields: { jobs: 120, workers: 6 },
-    charts: ['timeline', 'throughput', 'load', 'latency', 'memory'],
+    charts: ['timeline', 'throughput', 'load', 'pool', 'latency', 'memory'],
   },
   {
     pattern: 'fanout',
@@ -146,6 +146,73 @@ for (const c of CASES) {
   });
 }
 
+test('the Workers field resizes a running pool; the pool chart and the timeline mark it; the policy rides in the link', async () => {
+  const { page, problems } = await open();
+  // 2 workers would take 5 s over these jobs; the resize to 10 makes it about 1 s.
+  await fill(page, 'workload', 'sleep');
+  await fill(page, 'cost', 5000);
+  await fill(page, 'jobs', 2000);
+  await fill(page, 'workers', 2);
+  await page.waitForFunction(() => !document.querySelector('[data-testid="run"]').disabled);
+  await page.click('[data-testid="run"]');
+  await page.waitForFunction(() => document.querySelector('[data-testid="progress-text"]').dataset.state === 'running');
+  assert.equal(await page.isDisabled('[data-testid="field-workers"]'), false, 'Workers stays live');
+  assert.equal(await page.isDisabled('[data-testid="field-jobs"]'), true, 'the rest is locked');
+  await fill(page, 'workers', 300);
+  await page.waitForFunction(() =>
+    document.querySelector('[data-testid="error-workers"]').textContent.includes('300 is out of range'),
+  );
+  assert.equal(
+    await page.textContent('[data-testid="error-workers"]'),
+    'workers: 300 is out of range; allowed: a whole number 0–256 goroutines',
+  );
+  await fill(page, 'workers', 10);
+  const state = await page.waitForFunction(
+    () => {
+      const s = document.querySelector('[data-testid="progress-text"]').dataset.state;
+      return s === 'done' && document.querySelector('[data-testid="summary"]').childElementCount > 0 && s;
+    },
+    null,
+    { timeout: 60_000 },
+  );
+  assert.equal(await state.jsonValue(), 'done');
+  assert.equal(await page.textContent('[data-testid="error-workers"]'), '', 'the accepted size cleared the error');
+  // The charts (and the note under the pool chart) catch up one per animation frame.
+  await page.waitForFunction(() => document.querySelector('[data-testid="pool-note"]').textContent !== '');
+  assert.match(await page.textContent('[data-testid="pool-note"]'), /1 resize; latest: [\d.]+ ms 2 → 10 \(manual\)/);
+  assert.match(await page.textContent('[data-testid="summary"]'), /resized 1 time\(s\); the last: 2 → 10 workers/);
+  await page.waitForFunction(() => document.querySelector('figure[data-chart="pool"]').dataset.empty === 'false');
+  await page.screenshot({ path: path.join(OUT, 'page-resize.png'), fullPage: true });
+  // An autoscaled run: the policy's fields appear, and the link keeps them.
+  await fill(page, 'scaling', 'aimd');
+  await fill(page, 'workload', 'backend');
+  await fill(page, 'cost', 10000);
+  await fill(page, 'backendSlots', 4);
+  await fill(page, 'scaleTarget', 11);
+  await fill(page, 'jobs', 300);
+  await fill(page, 'workers', 1);
+  await page.waitForFunction(() => !document.querySelector('[data-testid="run"]').disabled);
+  await page.waitForFunction(() => location.search.includes('scaling=aimd'));
+  const link = new URL(await page.evaluate(() => location.href));
+  assert.equal(link.searchParams.get('scaleTarget'), '11');
+  assert.equal(link.searchParams.get('backendSlots'), '4');
+  await page.click('[data-testid="run"]');
+  await page.waitForFunction(
+    () =>
+      document.querySelector('[data-testid="progress-text"]').dataset.state === 'done' &&
+      document.querySelector('[data-testid="summary"]').childElementCount > 0,
+    null,
+    { timeout: 60_000 },
+  );
+  await page.waitForFunction(() => document.querySelector('[data-testid="pool-note"]').textContent.includes('aimd'));
+  const note = await page.textContent('[data-testid="pool-note"]');
+  assert.match(note, /aimd: latency [\d.]+ ms (under|over) 11\.0 ms/, note);
+  console.log(`page-resize.png; autoscaled: ${note}`);
+  await page.screenshot({ path: path.join(OUT, 'page-aimd.png'), fullPage: true });
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
 test('Cancel mid-run: running jobs stop, the rest never start, the timeline marks it', async () => {
   const { page, problems } = await open();
   await fill(page, 'workload', 'spin');
@@ -219,7 +286,7 @@ test('a shared link restores the set-up; values from a link are validated like t
   );
   assert.equal(
     await bad.page.textContent('[data-testid="error-jobs"]'),
-    'jobs: <img src=x> is not a number; allowed: a whole number 1–100000 jobs',
+    'jobs: <img src=x> is not a number; allowed: a whole number 1–10000000 jobs',
   );
   assert.equal(await bad.page.locator('img').count(), 0, 'text from a link is never markup');
   assert.match(await bad.page.textContent('#link-banner'), /colour is not a known setting/);
@@ -269,7 +336,7 @@ test('compare, exports (JSON, CSV) and chart PNGs', async () => {
     .trim()
     .split('\n');
   assert.equal(lines.length, 81);
-  assert.equal(lines[0], 'id,worker,thread,cost,queuedMs,startedMs,finishedMs,outcome,result,error');
+  assert.equal(lines[0], 'id,worker,thread,cost,intendedMs,queuedMs,startedMs,finishedMs,outcome,result,error');
 
   const [png] = await Promise.all([page.waitForEvent('download'), page.click('button[data-png="timeline"]')]);
   const bytes = readFileSync(await png.path());

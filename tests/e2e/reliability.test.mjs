@@ -18,7 +18,8 @@ const ALWAYS_BAD = ['', 'NaN', 'Infinity', '-Infinity', '1e308', 'abc', LONG, '1
 const FIELDS = [
   { name: 'workers', pattern: 'pool', bad: ['0', '-1', '2.5', '257'] },
   { name: 'queue', pattern: 'pool', bad: ['-1', '1.5', '100001'] },
-  { name: 'jobs', pattern: 'pool', bad: ['0', '-5', '3.5', '100001'] },
+  { name: 'jobs', pattern: 'pool', bad: ['0', '-5', '3.5', '10000001'] },
+  { name: 'duration', pattern: 'pool', bad: ['-1', '3600001'] },
   { name: 'cost', pattern: 'pool', bad: ['0', '-1', '1.5', '10000001'] },
   { name: 'failure', pattern: 'pool', bad: ['-0.1', '1.5'] },
   { name: 'seed', pattern: 'pool', bad: ['-1', '0.5', '9007199254740992'] },
@@ -28,6 +29,11 @@ const FIELDS = [
   { name: 'sigma', pattern: 'pool', extra: { distribution: 'lognormal' }, bad: ['0', '-1', '4'] },
   { name: 'rate', pattern: 'ratelimit', bad: ['0', '-10', '100001'] },
   { name: 'burst', pattern: 'ratelimit', bad: ['0', '-1', '1.5', '100001'] },
+  { name: 'minWorkers', pattern: 'pool', extra: { scaling: 'queue' }, bad: ['-1', '1.5', '257'] },
+  { name: 'maxWorkers', pattern: 'pool', extra: { scaling: 'queue' }, bad: ['0', '257'] },
+  { name: 'scaleTarget', pattern: 'pool', extra: { scaling: 'aimd' }, bad: ['0', '1000001'] },
+  { name: 'cooldown', pattern: 'pool', extra: { scaling: 'queue' }, bad: ['-1', '600001'] },
+  { name: 'backendSlots', pattern: 'pool', extra: { workload: 'backend' }, bad: ['0', '1.5', '1025'] },
 ];
 
 /** The message's shape: "field: value problem; allowed: range". */

@@ -7,7 +7,7 @@ import { download, fileStem, runToCsv, runToJson } from './model/export.js';
 import { importRun, MAX_IMPORT_BYTES } from './model/import-run.js';
 import { LiveRun } from './model/live-run.js';
 import { readLink, writeLink } from './model/url-state.js';
-import { PATTERNS, PRESET_FIELDS, patternById } from './patterns.js';
+import { LIVE_FIELDS, PATTERNS, PRESET_FIELDS, patternById } from './patterns.js';
 import { PITFALLS } from './pitfalls.js';
 import { ChartsView } from './views/charts-view.js';
 import { CompareView } from './views/compare-view.js';
@@ -46,6 +46,8 @@ const state = {
   errors: [],
   /** @type {AbortController | null} */
   running: null,
+  /** The run in progress, to steer it. @type {import('../lib/engine.js').RunHandle | null} */
+  handle: null,
   /** @type {LiveRun | null} the run on screen */
   shown: null,
   /** @type {{label: string, settings: Record<string, string>, report: object, imported?: boolean}[]} */
@@ -71,7 +73,8 @@ function scheduleRender() {
     renderQueued = false;
     const run = state.shown;
     if (!run) return;
-    progress.show(run.done, run.jobs, runState(run));
+    const { value, max, unit } = run.progress;
+    progress.show(value, max, runState(run), unit);
     if (charts.render(run)) scheduleRender();
   });
 }
@@ -134,10 +137,12 @@ function scheduleValidation() {
 }
 
 async function validate() {
-  if (!state.engine) return;
+  // While a run goes the live fields answer for themselves (see `steer`), and the rest
+  // are locked: the form is checked again when the run ends.
+  if (!state.engine || state.activity === 'run') return;
   const ticket = ++state.validation;
   const errors = await state.engine.validate(currentSettings());
-  if (ticket !== state.validation) return;
+  if (ticket !== state.validation || state.activity === 'run') return;
   state.errors = errors;
   form.showErrors(errors);
   updateRunState();
@@ -163,8 +168,13 @@ function choosePattern(id, { preset = true } = {}) {
 }
 
 let lastWorkload = 'primes';
+let lastScaling = 'fixed';
 /** @param {string} name the field that changed */
 function onInput(name) {
+  if (state.activity === 'run' && LIVE_FIELDS.includes(name)) {
+    scheduleSteer(name);
+    return;
+  }
   const values = form.values();
   if (name === 'workload' && values.workload !== lastWorkload) {
     // Keep the cost sensible: a default cost follows the workload's own default.
@@ -172,9 +182,56 @@ function onInput(name) {
       form.setValues({ cost: form.defaultOf('cost', values.workload) });
     lastWorkload = values.workload;
   }
+  if (name === 'scaling' && values.scaling !== lastScaling) {
+    // The target means something else under another policy: follow its default.
+    if (values.scaleTarget === form.defaultOf('scaleTarget', values.workload, lastScaling))
+      form.setValues({ scaleTarget: form.defaultOf('scaleTarget', values.workload, values.scaling) });
+    lastScaling = values.scaling;
+  }
   form.showFor(state.pattern);
   scheduleValidation();
   syncLink();
+}
+
+// --- steering a run -------------------------------------------------------------------
+
+let steerTimer = 0;
+/** @type {Set<string>} */
+const steerPending = new Set();
+/** Applies a live change (debounced while typing). @param {string} name */
+function scheduleSteer(name) {
+  steerPending.add(name);
+  clearTimeout(steerTimer);
+  steerTimer = setTimeout(steer, 250);
+}
+
+/** Sends the pending live changes to the run; the engine's answer shows by the field. */
+async function steer() {
+  const handle = state.handle;
+  const names = [...steerPending];
+  steerPending.clear();
+  if (!handle) return;
+  const values = form.values();
+  if (names.includes('workers')) {
+    try {
+      await handle.resize(Number(values.workers === '' ? Number.NaN : values.workers), {
+        stopNow: form.shrinkStopsNow,
+      });
+      form.showLiveError('workers', '');
+    } catch (err) {
+      form.showLiveError('workers', err.message);
+    }
+  }
+  if (names.includes('rate') || names.includes('burst')) {
+    const bucket = values.pacing !== 'ticker';
+    try {
+      await handle.setRate(Number(values.rate), bucket ? Number(values.burst) : undefined);
+      form.showLiveError('rate', '');
+      form.showLiveError('burst', '');
+    } catch (err) {
+      form.showLiveError(/burst/.test(err.message.split(':')[0]) ? 'burst' : 'rate', err.message);
+    }
+  }
 }
 
 // --- runs -----------------------------------------------------------------------------
@@ -239,7 +296,7 @@ async function run(settings = currentSettings(), { label } = {}) {
     }
   }, 1000);
   try {
-    const report = await engine.run(settings, {
+    const handle = engine.start(settings, {
       signal: controller.signal,
       onProgress: (batch) => {
         lastBatch = performance.now();
@@ -247,6 +304,8 @@ async function run(settings = currentSettings(), { label } = {}) {
         scheduleRender();
       },
     });
+    state.handle = handle;
+    const report = await handle.report;
     live.finish(report);
     const workers = settings.workers ? ` · ${settings.workers} workers` : '';
     keep({
@@ -261,7 +320,11 @@ async function run(settings = currentSettings(), { label } = {}) {
     await recoverFrom(err);
   } finally {
     clearInterval(watchdog);
+    state.handle = null;
     endActivity();
+    // Live changes made during the run are the form's values now: check them again.
+    scheduleValidation();
+    syncLink();
   }
   if (state.shown === live) showRun(live);
   return live;
@@ -375,9 +438,10 @@ async function runPitfall(id) {
   try {
     for (const r of runs) {
       pitfallsView.running(id, r.label);
-      results.push(
-        r.race ? await state.engine.race(r.race) : await state.engine.run(r.settings, { signal: controller.signal }),
-      );
+      const signal = controller.signal;
+      if (r.race) results.push(await state.engine.race(r.race));
+      else if (r.program) results.push(await state.engine.pitfall(r.program, { signal }));
+      else results.push(await state.engine.run(r.settings ?? {}, { signal }));
     }
     pitfallsView.show(id, runs, results);
   } catch (err) {
@@ -413,6 +477,7 @@ form.bindCancel(cancel);
 form.bindReset(() => {
   form.setValues(form.defaults());
   lastWorkload = form.values().workload;
+  lastScaling = form.values().scaling;
   choosePattern(state.pattern.id, { preset: true });
 });
 summary.bindBaseline(measureBaseline);
@@ -519,6 +584,7 @@ async function start() {
   choosePattern(link.pattern ?? 'pool', { preset: true });
   form.setValues(link.values);
   lastWorkload = form.values().workload;
+  lastScaling = form.values().scaling;
   form.showFor(state.pattern);
   const problems = [];
   if (link.badPattern !== null) {

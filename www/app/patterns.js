@@ -14,7 +14,24 @@
  * @property {Record<string, string>} [labels] field labels specific to the pattern
  */
 
-const COMMON = ['jobs', 'workload', 'cost', 'distribution', 'spread', 'alpha', 'sigma', 'failure', 'seed', 'timeout'];
+const COMMON = [
+  'jobs',
+  'duration',
+  'workload',
+  'cost',
+  'backendSlots',
+  'distribution',
+  'spread',
+  'alpha',
+  'sigma',
+  'failure',
+  'seed',
+  'timeout',
+];
+/** How a pool's size is chosen while it runs (patterns with a pool). */
+const SCALING = ['scaling', 'minWorkers', 'maxWorkers', 'scaleTarget', 'scaleOn', 'cooldown'];
+/** Settings that stay live while a run goes: changing them steers the run. */
+export const LIVE_FIELDS = ['workers', 'rate', 'burst'];
 
 /** @type {PatternInfo[]} */
 export const PATTERNS = [
@@ -24,7 +41,7 @@ export const PATTERNS = [
     title: 'Worker pool',
     what: 'A fixed number of workers take jobs from a bounded queue that a producer fills; results flow back on one channel.',
     when: 'Choose it to cap concurrency — at the core count for CPU work, or at what a database or API can take — so a flood of jobs cannot exhaust memory or thrash the scheduler. Best when jobs are independent and of similar cost.',
-    fields: ['workers', 'queue', ...COMMON],
+    fields: ['workers', 'queue', ...SCALING, ...COMMON],
     preset: {},
   },
   {
@@ -42,7 +59,7 @@ export const PATTERNS = [
     title: 'Fail fast (errgroup)',
     what: 'Like errgroup with SetLimit: at most “limit” jobs at a time; the first error cancels everything else, and Wait returns that error.',
     when: 'Choose it when one failure makes the rest pointless — fetching the parts of one page, validating a batch — so you stop paying for work that will be thrown away.',
-    fields: ['workers', ...COMMON],
+    fields: ['workers', ...SCALING, ...COMMON],
     preset: { failure: '0.02' },
     labels: { workers: 'Limit (SetLimit)' },
   },
@@ -52,7 +69,7 @@ export const PATTERNS = [
     title: 'Rate-limited pipeline',
     what: 'A pool whose producer releases jobs at a set rate: a token bucket (golang.org/x/time/rate) that allows short bursts, or the article’s time.Ticker that releases one job per tick.',
     when: 'Choose it to stay under an API quota or to protect a backend. Prefer the token bucket: it tracks the rate from the clock and allows bursts; a ticker cannot go faster than its timer fires (browsers clamp timers to a few ms) and never catches up.',
-    fields: ['workers', 'queue', 'pacing', 'rate', 'burst', ...COMMON],
+    fields: ['workers', 'queue', 'pacing', 'rate', 'burst', ...SCALING, ...COMMON],
     preset: { workload: 'sleep', cost: '2000', jobs: '300' },
   },
   {
@@ -61,7 +78,7 @@ export const PATTERNS = [
     title: 'Cancellation & deadline',
     what: 'A worker pool under a context with a timeout: when the deadline passes (or you press Cancel) running jobs stop at their next check, and queued jobs never start.',
     when: 'Use a context in every pool or batch job, so a slow request, a shutdown or a user’s Cancel stops the work promptly and no goroutine is left behind. Watch the timeline: nothing starts after the cancel mark.',
-    fields: ['workers', 'queue', ...COMMON],
+    fields: ['workers', 'queue', ...SCALING, ...COMMON],
     preset: { timeout: '300', jobs: '3000' },
   },
 ];
@@ -92,6 +109,15 @@ export function fieldApplies(pattern, name, values) {
       return values.distribution === 'lognormal';
     case 'burst':
       return values.pacing !== 'ticker';
+    case 'backendSlots':
+      return values.workload === 'backend';
+    case 'minWorkers':
+    case 'maxWorkers':
+    case 'scaleTarget':
+      return values.scaling !== undefined && values.scaling !== 'fixed';
+    case 'scaleOn':
+    case 'cooldown':
+      return values.scaling === 'queue';
     default:
       return true;
   }

@@ -1,8 +1,15 @@
-// The article's "common pitfalls", each as a pair (or trio) of runs on the real engine:
-// the wrong way and the right way, with fixed settings so anyone gets comparable
-// numbers, a measure of the damage, and what to chart.
+// The article's "common pitfalls", each as a pair (or trio) of programs: the wrong way
+// and the right way, with fixed settings so anyone gets comparable numbers, a measure of
+// the damage, and what to chart. Goroutine, leak and cancellation pitfalls are the lab's
+// own programs (src/lab/pitfalls/, `engine.pitfall`); the ticker is the engine's own
+// rate-limited pattern (`engine.run`); the race counts on every thread (`engine.race`).
 
-/** @typedef {{label: string, settings?: Record<string, string>, race?: {increments: number, racy: boolean}}} PitfallRun */
+/**
+ * One program of a card: a lab program (`program`), an engine run (`settings`), or the
+ * shared-counter race (`race`).
+ * @typedef {{label: string, program?: Record<string, string>, settings?: Record<string, string>,
+ *   race?: {increments: number, racy: boolean}}} PitfallRun
+ */
 
 const ms = (x) => (Number.isFinite(x) ? `${x.toFixed(1)} ms` : '—');
 const mib = (x) => `${(x / 1048576).toFixed(1)} MiB`;
@@ -25,25 +32,22 @@ export const PITFALLS = [
     explain:
       'Starting a goroutine per job with no limit: every job holds its memory (here 8 KiB, like a goroutine stack) from the moment it is started, and the scheduler juggles all of them, for no gain once the cores are busy. A pool holds only its workers.',
     runs: (threads) => {
-      const job = { workload: 'spin', cost: '100', jobs: '10000', stack: '8' };
+      const job = { workload: 'spin', cost: '100', jobs: '10000', stack: '8', queue: '64' };
       return [
-        { label: 'wrong: a goroutine per job', settings: { pattern: 'fanout', ...job } },
-        {
-          label: `right: a pool of ${threads}`,
-          settings: { pattern: 'pool', workers: String(threads), queue: '64', ...job },
-        },
+        { label: 'wrong: a goroutine per job', program: { program: 'unbounded', ...job } },
+        { label: `right: a pool of ${threads}`, program: { program: 'pool', workers: String(threads), ...job } },
       ];
     },
     measure: ([wrong, right]) => ({
       rows: [
         ['goroutines alive at peak', String(wrong.peakGoroutines), String(right.peakGoroutines)],
-        ['heap in use at peak', mib(wrong.memory?.heapPeakBytes ?? 0), mib(right.memory?.heapPeakBytes ?? 0)],
+        ['heap in use at peak', mib(wrong.heapPeakBytes ?? 0), mib(right.heapPeakBytes ?? 0)],
         ['time to finish', ms(wrong.wallMs), ms(right.wallMs)],
       ],
       detected: wrong.peakGoroutines > 10 * Math.max(1, right.peakGoroutines),
       verdict:
-        `The unbounded version kept up to ${wrong.peakGoroutines} goroutines (${mib(wrong.memory?.heapPeakBytes ?? 0)} of heap) alive at once ` +
-        `against the pool's ${right.peakGoroutines} (${mib(right.memory?.heapPeakBytes ?? 0)}), and finished no sooner.`,
+        `The unbounded version kept up to ${wrong.peakGoroutines} goroutines (${mib(wrong.heapPeakBytes ?? 0)} of heap) alive at once ` +
+        `against the pool's ${right.peakGoroutines} (${mib(right.heapPeakBytes ?? 0)}), and finished no sooner.`,
     }),
     chart: { label: 'goroutines alive', value: (s) => s.tasks },
   },
@@ -53,11 +57,11 @@ export const PITFALLS = [
     explain:
       'A producer that never closes its channel leaves every worker blocked in "for job := range jobs", so wg.Wait() never returns; consumers that stop early leave the producer blocked on a send. Go reports "all goroutines are asleep - deadlock!" or simply hangs. The lab detects both, says why, and cleans up.',
     runs: () => {
-      const base = { pattern: 'pool', workload: 'sleep', cost: '2000', jobs: '200', workers: '4', queue: '8' };
+      const base = { workload: 'sleep', cost: '2000', jobs: '200', workers: '4', queue: '8' };
       return [
-        { label: 'wrong: never closes', settings: { ...base, leak: 'noclose' } },
-        { label: 'wrong: consumers stop early', settings: { ...base, leak: 'stops' } },
-        { label: 'right: close(jobs)', settings: { ...base, leak: 'none' } },
+        { label: 'wrong: never closes', program: { ...base, program: 'never-closes' } },
+        { label: 'wrong: consumers stop early', program: { ...base, program: 'consumers-stop' } },
+        { label: 'right: close(jobs)', program: { ...base, program: 'closes' } },
       ];
     },
     measure: ([noClose, stops, right]) => ({
@@ -82,7 +86,6 @@ export const PITFALLS = [
       'Workers that never look at ctx.Done() keep going after a cancel or a deadline: running jobs burn CPU to the end and queued jobs still start. Here a 110 ms deadline hits a pool of 20 ms CPU jobs.',
     runs: (threads) => {
       const base = {
-        pattern: 'pool',
         workload: 'spin',
         cost: '20000',
         jobs: '400',
@@ -91,8 +94,8 @@ export const PITFALLS = [
         timeout: '110',
       };
       return [
-        { label: 'wrong: jobs ignore the context', settings: { ...base, poll: 'false' } },
-        { label: 'right: jobs check it', settings: { ...base, poll: 'true' } },
+        { label: 'wrong: jobs ignore the context', program: { ...base, program: 'ignores-context' } },
+        { label: 'right: jobs check it', program: { ...base, program: 'checks-context' } },
       ];
     },
     measure: ([wrong, right]) => {

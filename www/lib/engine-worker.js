@@ -7,8 +7,11 @@
 // with their answers):
 //   page -> worker  {type: 'scalelab:start', threads}
 //                   {type: 'scalelab:run', id, settings, abortSlot}
+//                   {type: 'scalelab:resize', id, runId, workers, stopNow}   (while run runId goes)
+//                   {type: 'scalelab:set-rate', id, runId, rate, burst}
 //                   {type: 'scalelab:cancel', id, reason: {name, message}}
 //                   {type: 'scalelab:sweep', id, settings, sweep}
+//                   {type: 'scalelab:pitfall', id, settings}
 //                   {type: 'scalelab:race', id, increments, racy}
 //                   {type: 'scalelab:validate', id, settings}
 //                   {type: 'scalelab:selftest', id, limit, chunks}
@@ -27,9 +30,11 @@ import init, {
   engineSchema,
   initThreadPool,
   parallelPrimeCount,
+  RunControl,
   raceCounter,
   readRunExport,
   runPattern,
+  runPitfall,
   runSweep,
   validateConfig,
 } from '../pkg/scalelab.js';
@@ -50,8 +55,23 @@ let started = null;
  *   addEventListener: typeof globalThis.addEventListener }}
  */
 const scope = /** @type {any} */ (self);
-/** @type {Map<number, AbortController>} runs in progress, by request id */
+/** @type {Map<number, AbortController>} runs, sweeps and programs in progress, by request id */
 const runs = new Map();
+/** @type {Map<number, RunControl>} the controls of runs in progress, by request id */
+const controls = new Map();
+
+/** What a control call says once its run has ended (as the engine says it). */
+const ENDED = 'the run has ended: resize and setRate only change a run while it goes';
+
+/**
+ * The control of run `runId`, or an Error saying the run is over.
+ * @param {number} runId
+ */
+function controlOf(runId) {
+  const control = controls.get(runId);
+  if (!control) throw new Error(ENDED);
+  return control;
+}
 
 /**
  * Loads wasm and starts the pool once; later calls return the same promise.
@@ -106,7 +126,9 @@ function reasonFrom(reason) {
  */
 async function runCommand({ id, settings, abortSlot }) {
   const controller = new AbortController();
+  const control = new RunControl();
   runs.set(id, controller);
+  controls.set(id, control);
   try {
     const report = await runPattern(
       settings,
@@ -116,8 +138,24 @@ async function runCommand({ id, settings, abortSlot }) {
       },
       abortSlot,
       abortSlot === undefined ? undefined : id,
+      control.share(),
     );
     return { value: report, transfer: transferablesOf(report.jobs) };
+  } finally {
+    runs.delete(id);
+    controls.delete(id);
+    control.free();
+  }
+}
+
+/**
+ * @param {{ id: number, settings: import('../pkg/scalelab.js').PitfallSettings }} msg
+ */
+async function pitfallCommand({ id, settings }) {
+  const controller = new AbortController();
+  runs.set(id, controller);
+  try {
+    return { value: await runPitfall(settings, controller.signal) };
   } finally {
     runs.delete(id);
   }
@@ -145,7 +183,12 @@ async function sweepCommand({ id, settings, sweep }) {
  */
 const handlers = {
   'scalelab:run': runCommand,
+  'scalelab:resize': async ({ runId, workers, stopNow }) => ({
+    value: controlOf(runId).resize(workers, Boolean(stopNow)),
+  }),
+  'scalelab:set-rate': async ({ runId, rate, burst }) => ({ value: controlOf(runId).setRate(rate, burst) }),
   'scalelab:sweep': sweepCommand,
+  'scalelab:pitfall': pitfallCommand,
   'scalelab:race': async ({ increments, racy }) => ({ value: await raceCounter(increments, racy) }),
   'scalelab:validate': async ({ settings }) => ({ value: validateConfig(settings) }),
   'scalelab:read-export': async ({ content, fileName }) => ({ value: readRunExport(content, fileName) }),

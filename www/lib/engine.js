@@ -10,6 +10,11 @@
 //     { signal: controller.signal, onProgress: (batch) => draw(batch) },
 //   );
 //
+//   // Or steer it while it goes:
+//   const run = engine.start({ pattern: 'pool', workers: 2, jobs: 100000, workload: 'spin', cost: 100 });
+//   await run.resize(8);                     // grow now; run.resize(1, { stopNow: true }) to cut
+//   const report = await run.report;
+//
 // Bad settings reject with an Error naming each field, its value and the allowed range,
 // before anything starts. The page must be cross-origin isolated (COOP same-origin +
 // COEP require-corp), or the browser refuses the shared memory threads need;
@@ -23,6 +28,8 @@
 /** @typedef {import('../pkg/scalelab.js').Progress} Progress */
 /** @typedef {import('../pkg/scalelab.js').FieldError} FieldError */
 /** @typedef {import('../pkg/scalelab.js').EngineSchema} EngineSchema */
+/** @typedef {import('../pkg/scalelab.js').PitfallSettings} PitfallSettings */
+/** @typedef {import('../pkg/scalelab.js').PitfallReport} PitfallReport */
 
 import { outcomeName, useOutcomes } from './outcomes.js';
 
@@ -89,8 +96,37 @@ export class Engine {
    *   reads as a deadline); `onProgress` receives a batch about every 50 ms.
    * @returns {Promise<RunReport>} once every job is accounted for.
    */
-  run(settings, { signal, onProgress } = {}) {
-    return this.#cancellable({ type: 'scalelab:run', settings }, signal, onProgress, true);
+  run(settings, options) {
+    return this.start(settings, options).report;
+  }
+
+  /**
+   * Starts a pattern and returns at once with a handle to steer it while it goes:
+   * `resize(workers, {stopNow})` grows or shrinks its pool (0 pauses it; removed
+   * workers finish their job, or with `stopNow` their jobs are cancelled),
+   * `setRate(rate, burst)` changes a rate-limited run's limiter, and `report` resolves
+   * once every job is accounted for. A change out of range rejects with an Error naming
+   * the field, the value and the range, and the run goes on unchanged; a change after
+   * the run has ended rejects saying so.
+   * @param {RunSettings} settings
+   * @param {{signal?: AbortSignal, onProgress?: (batch: Progress) => void}} [options]
+   * @returns {RunHandle}
+   */
+  start(settings, { signal, onProgress } = {}) {
+    const id = this.nextId++;
+    const report = this.#cancellable({ type: 'scalelab:run', settings }, signal, onProgress, true, id);
+    return new RunHandle(id, /** @type {Promise<RunReport>} */ (report), (message) => this.#request(message));
+  }
+
+  /**
+   * Runs one of the lab's pitfall programs (`program`: unbounded, pool, never-closes,
+   * consumers-stop, closes, ignores-context, checks-context; and its work).
+   * @param {PitfallSettings} settings
+   * @param {{signal?: AbortSignal}} [options]
+   * @returns {Promise<PitfallReport>}
+   */
+  pitfall(settings, { signal } = {}) {
+    return this.#cancellable({ type: 'scalelab:pitfall', settings }, signal, undefined);
   }
 
   /**
@@ -121,11 +157,12 @@ export class Engine {
    * @param {object} message
    * @param {AbortSignal | undefined} signal
    * @param {Function | undefined} onProgress
+   * @param {boolean} [viaMemory] also cancel through the shared-memory abort table
+   * @param {number} [id] the request's id (default: the next one)
    * @returns {Promise<any>}
    */
-  #cancellable(message, signal, onProgress, viaMemory = false) {
+  #cancellable(message, signal, onProgress, viaMemory = false, id = this.nextId++) {
     if (this.dead) return Promise.reject(new Error(this.dead));
-    const id = this.nextId++;
     const done = new Promise((resolve, reject) => this.pending.set(id, { resolve, reject, onProgress }));
     // The engine runs one run at a time, so slot `id mod slots` is never shared.
     const abortSlot = viaMemory && this.#abortSlots && id <= 0x7fffffff ? id % this.#abortSlots.slots : undefined;
@@ -299,6 +336,45 @@ export class Engine {
   }
 }
 
+/** A run in progress (see `Engine.start`). */
+export class RunHandle {
+  /**
+   * @param {number} id the run's request id
+   * @param {Promise<RunReport>} report
+   * @param {(message: object) => Promise<any>} request sends a command to the engine
+   */
+  constructor(id, report, request) {
+    this.id = id;
+    /** Resolves to the report once every job is accounted for. */
+    this.report = report;
+    this.#request = request;
+  }
+
+  /** @type {(message: object) => Promise<any>} */
+  #request;
+
+  /**
+   * Resizes the pool to `workers` (0 pauses it).
+   * @param {number} workers
+   * @param {{stopNow?: boolean}} [options] cancel the removed workers' jobs instead of
+   *   letting them finish
+   * @returns {Promise<void>} rejects with the field, value and range if refused
+   */
+  resize(workers, { stopNow = false } = {}) {
+    return this.#request({ type: 'scalelab:resize', runId: this.id, workers, stopNow });
+  }
+
+  /**
+   * Changes a rate-limited run's rate (jobs/s) and, if given, its burst.
+   * @param {number} rate
+   * @param {number} [burst]
+   * @returns {Promise<void>}
+   */
+  setRate(rate, burst) {
+    return this.#request({ type: 'scalelab:set-rate', runId: this.id, rate, burst });
+  }
+}
+
 /**
  * The longest prefix of `text` in at most `capacity` bytes of UTF-8.
  * @param {string} text
@@ -325,6 +401,7 @@ export function jobRecords(jobs) {
     worker: jobs.worker[i] < 0 ? null : jobs.worker[i],
     thread: jobs.thread[i] < 0 ? null : jobs.thread[i],
     cost: jobs.cost[i],
+    intendedMs: num(jobs.intendedMs[i]),
     queuedMs: num(jobs.queuedMs[i]),
     startedMs: num(jobs.startedMs[i]),
     finishedMs: num(jobs.finishedMs[i]),

@@ -1,5 +1,6 @@
-// Exports of a finished run: JSON (settings, report, every job) and CSV (one row per
-// job), offered as downloads. Built from data, never from page markup.
+// Exports of a finished run: JSON (settings, report, the kept jobs) and CSV (one row per
+// kept job), offered as downloads. Built from data, never from page markup. A long run
+// keeps a window of its jobs (the report's `jobsKept`); its counts cover all of them.
 
 /** The run as a plain object for JSON. @param {import('./live-run.js').LiveRun} run */
 export function runToJson(run) {
@@ -18,6 +19,7 @@ const CSV_COLUMNS = [
   'worker',
   'thread',
   'cost',
+  'intendedMs',
   'queuedMs',
   'startedMs',
   'finishedMs',

@@ -1,14 +1,28 @@
-// One run as the page sees it: job records merged from the progress batches into
-// typed-array columns indexed by job id, the flush samples, the limiter's grants, and
-// (at the end) the engine's report. Charts read from here; nothing here draws.
+// One run as the page sees it, in memory that does not grow with the number of jobs:
+// a window of the latest job records (typed-array columns reused in arrival order, at
+// most WINDOW of them), the flush samples (decimated to at most MAX_SAMPLES), the
+// latest limiter releases, the pool's resizes, and (at the end) the engine's report.
+// Charts read from here; nothing here draws.
 
 import { doneOf, outcomeName, outcomeOf, zeroCounts } from '../../lib/outcomes.js';
+
+/** Job records the page keeps: the timeline, the inspector and a live run's CSV. */
+export const WINDOW = 20_000;
+/** Flush samples kept (every second one is dropped when full, as the engine does). */
+export const MAX_SAMPLES = 2_048;
+/** Limiter releases kept for the chart (the latest). */
+export const MAX_GRANTS = 10_000;
+
+/**
+ * A timeline row's job slots in arrival order; `head` skips the ones evicted.
+ * @typedef {{ items: number[], head: number }} RowList
+ */
 
 export class LiveRun {
   /**
    * @param {Record<string, string>} settings what was sent to the engine
    * @param {{id: string, engine: string, title: string}} pattern
-   * @param {number} jobs
+   * @param {number} jobs jobs asked for (the most, with a duration)
    * @param {number} threads pool threads
    */
   constructor(settings, pattern, jobs, threads) {
@@ -16,68 +30,119 @@ export class LiveRun {
     this.pattern = pattern;
     this.jobs = jobs;
     this.threads = threads;
-    this.seen = new Uint8Array(jobs); // 1 once a record arrived
-    this.worker = new Int32Array(jobs).fill(-1);
-    this.thread = new Int32Array(jobs).fill(-1);
-    this.cost = new Float64Array(jobs);
-    this.queuedMs = new Float64Array(jobs).fill(NaN);
-    this.startedMs = new Float64Array(jobs).fill(NaN);
-    this.finishedMs = new Float64Array(jobs).fill(NaN);
-    this.outcome = new Uint8Array(jobs);
-    this.result = new Float64Array(jobs).fill(NaN);
-    /** @type {Map<number, string>} */
+    /** Milliseconds the producer submits for (0: until `jobs` are submitted). */
+    this.durationMs = Number(settings.duration ?? 0);
+    const n = WINDOW;
+    this.id = new Float64Array(n).fill(-1);
+    this.worker = new Int32Array(n).fill(-1);
+    this.thread = new Int32Array(n).fill(-1);
+    this.cost = new Float64Array(n);
+    this.intendedMs = new Float64Array(n).fill(NaN);
+    this.queuedMs = new Float64Array(n).fill(NaN);
+    this.startedMs = new Float64Array(n).fill(NaN);
+    this.finishedMs = new Float64Array(n).fill(NaN);
+    this.outcome = new Uint8Array(n);
+    this.result = new Float64Array(n).fill(NaN);
+    /** @type {Map<number, string>} by job id, for jobs in the window */
     this.errors = new Map();
-    /** How many jobs have a start time (the timeline draws these). */
+    /** @type {Map<number, number>} job id → its slot in the columns */
+    this.slotOf = new Map();
+    /** Slots in use, and the next one to (re)use: the oldest record goes first. */
+    this.filled = 0;
+    this.next = 0;
+    /** Records dropped from the window (the engine's report still counts them). */
+    this.evicted = 0;
+    /** Job events the engine left out of its batches (more than a batch holds). */
+    this.skipped = 0;
+    /** How many slots hold a started job (the timeline draws these). */
     this.drawnCount = 0;
-    /** Jobs with a start time by timeline row, in arrival order. Kept here, as records
-     * arrive in message-sized chunks, so a frame never indexes a whole run at once.
-     * @type {Map<number, number[]>} */
+    /** Started jobs by timeline row, in arrival order (slots). @type {Map<number, RowList>} */
     this.rowJobs = new Map();
-    /** @type {{tMs: number, done: number, completed: number, running: number, queued: number, memoryBytes?: number, tokens?: number}[]} */
+    /** The most rows seen (workers come and go with resizes). */
+    this.maxRow = -1;
+    /** @type {import('../../pkg/scalelab.js').Sample[]} */
     this.samples = [];
+    this.sampleStride = 1;
+    this.samplesSeen = 0;
     /** @type {{tMs: number, waitedMs: number, tokens?: number}[]} */
     this.grants = [];
+    this.grantCount = 0;
+    /** @type {{tMs: number, from: number, to: number, cause: string}[]} */
+    this.resizes = [];
     this.counts = zeroCounts(jobs);
+    /** @type {number | null} */
     this.cancelledMs = null;
+    /** @type {any} */
     this.report = null;
+    /** @type {string | undefined} */
+    this.failure = undefined;
     this.version = 0; // bumped on every change, so views redraw only when needed
     // Fan-out of I/O jobs has one goroutine per job: pack them into lanes for display.
     /** @type {number[]} */
     this.laneEnds = [];
-    this.lane = new Int32Array(jobs).fill(-1);
+    this.lane = new Int32Array(n).fill(-1);
+  }
+
+  /** Whether jobs are I/O-like (they wait on timers, not threads). */
+  get ioLike() {
+    return this.settings.workload === 'sleep' || this.settings.workload === 'backend';
   }
 
   /** Rows the timeline shows, and what a row is. */
   get rowKind() {
     if (this.pattern.engine !== 'fanout') return 'worker';
-    return this.settings.workload === 'sleep' ? 'goroutine' : 'thread';
+    return this.ioLike ? 'goroutine' : 'thread';
   }
 
-  /** The timeline row of job `i`. @param {number} i */
+  /** The timeline row of slot `i`. @param {number} i */
   row(i) {
     if (this.pattern.engine !== 'fanout') return this.worker[i];
-    return this.settings.workload === 'sleep' ? this.lane[i] : this.thread[i];
+    return this.ioLike ? this.lane[i] : this.thread[i];
   }
 
   /** Number of timeline rows so far. */
   get rows() {
     if (this.pattern.engine === 'fanout') {
-      return this.settings.workload === 'sleep' ? Math.max(1, this.laneEnds.length) : Math.max(1, this.threads);
+      return this.ioLike ? Math.max(1, this.laneEnds.length) : Math.max(1, this.threads);
     }
-    return Math.max(1, Number(this.settings.workers ?? 4));
+    const widest = Math.max(...this.resizes.map((r) => r.to), Number(this.settings.workers ?? 4));
+    return Math.max(1, widest, this.maxRow + 1);
   }
 
   /** @param {import('../../pkg/scalelab.js').Progress} batch */
   apply(batch) {
     this.mergeJobs(batch.jobs);
     this.counts = batch.counts;
+    this.skipped += batch.jobsSkipped ?? 0;
     // The parts of one large batch repeat its sample: keep it once.
     const last = this.samples[this.samples.length - 1];
-    if (!last || last.tMs !== batch.sample.tMs)
-      this.samples.push({ ...batch.sample, completed: batch.counts.completed });
-    this.grants.push(...batch.grants);
+    if (!last || last.tMs !== batch.sample.tMs) this.addSample(batch.sample);
+    this.addGrants(batch.grants);
+    this.resizes.push(...(batch.resizes ?? []));
     if (batch.cancelledMs != null) this.cancelledMs = batch.cancelledMs;
     this.version++;
+  }
+
+  /**
+   * Keeps a sample, halving the resolution when full (the series keeps its span).
+   * @param {import('../../pkg/scalelab.js').Sample} sample
+   */
+  addSample(sample) {
+    const keep = this.samplesSeen % this.sampleStride === 0;
+    this.samplesSeen++;
+    if (!keep) return;
+    if (this.samples.length === MAX_SAMPLES) {
+      this.samples = this.samples.filter((_s, k) => k % 2 === 0);
+      this.sampleStride *= 2;
+    }
+    this.samples.push(sample);
+  }
+
+  /** @param {{tMs: number, waitedMs: number, tokens?: number}[]} grants */
+  addGrants(grants) {
+    this.grantCount += grants.length;
+    this.grants.push(...grants);
+    if (this.grants.length > MAX_GRANTS) this.grants.splice(0, this.grants.length - MAX_GRANTS);
   }
 
   /** @param {import('../../pkg/scalelab.js').RunReport} report */
@@ -86,6 +151,7 @@ export class LiveRun {
     this.report = report;
     this.counts = report.counts;
     this.threads = report.threads;
+    this.resizes = report.resizes;
     if (report.cancellation) this.cancelledMs = report.cancellation.atMs;
     this.version++;
   }
@@ -96,33 +162,72 @@ export class LiveRun {
     this.version++;
   }
 
+  /** A slot for job `id`: its own if it has one, else the oldest (evicted). @param {number} id */
+  slotFor(id) {
+    const known = this.slotOf.get(id);
+    if (known !== undefined) return known;
+    const i = this.next;
+    this.next = (this.next + 1) % WINDOW;
+    if (this.filled === WINDOW) this.evict(i);
+    else this.filled++;
+    this.slotOf.set(id, i);
+    this.id[i] = id;
+    this.startedMs[i] = NaN;
+    this.finishedMs[i] = NaN;
+    this.outcome[i] = 0;
+    this.lane[i] = -1;
+    return i;
+  }
+
+  /** Frees slot `i`, the oldest in the window. @param {number} i */
+  evict(i) {
+    const id = this.id[i];
+    this.slotOf.delete(id);
+    this.errors.delete(id);
+    this.evicted++;
+    if (Number.isNaN(this.startedMs[i])) return;
+    this.drawnCount--;
+    const list = this.rowJobs.get(this.row(i));
+    if (!list) return;
+    // Slots join their row in arrival order, and the oldest leaves first.
+    if (list.items[list.head] === i) list.head++;
+    else list.items.splice(list.items.indexOf(i, list.head), 1);
+    if (list.head > 1024 && list.head * 2 > list.items.length) {
+      list.items = list.items.slice(list.head);
+      list.head = 0;
+    }
+  }
+
   /** @param {import('../../pkg/scalelab.js').JobColumns} cols */
   mergeJobs(cols) {
     for (let k = 0; k < cols.length; k++) {
-      const i = cols.id[k];
-      if (i >= this.jobs) continue;
+      const i = this.slotFor(cols.id[k]);
       const hadStart = !Number.isNaN(this.startedMs[i]);
       this.worker[i] = cols.worker[k];
       this.thread[i] = cols.thread[k];
       this.cost[i] = cols.cost[k];
+      this.intendedMs[i] = cols.intendedMs[k];
       this.queuedMs[i] = cols.queuedMs[k];
       this.startedMs[i] = cols.startedMs[k];
-      this.finishedMs[i] = cols.finishedMs[k];
-      this.outcome[i] = cols.outcome[k];
-      this.result[i] = cols.result[k];
-      this.seen[i] = 1;
+      // A late "started" event never undoes an end seen already.
+      if (!Number.isNaN(cols.finishedMs[k]) || cols.outcome[k] !== 0) {
+        this.finishedMs[i] = cols.finishedMs[k];
+        this.outcome[i] = cols.outcome[k];
+        this.result[i] = cols.result[k];
+      }
       if (!hadStart && !Number.isNaN(this.startedMs[i])) {
-        if (this.pattern.engine === 'fanout' && this.settings.workload === 'sleep') this.assignLane(i);
+        if (this.pattern.engine === 'fanout' && this.ioLike) this.assignLane(i);
         this.drawnCount++;
         const row = this.row(i);
+        if (row > this.maxRow) this.maxRow = row;
         const list = this.rowJobs.get(row);
-        if (list) list.push(i);
-        else this.rowJobs.set(row, [i]);
+        if (list) list.items.push(i);
+        else this.rowJobs.set(row, { items: [i], head: 0 });
       } else if (this.lane[i] >= 0 && this.laneEnds[this.lane[i]] === Infinity && !Number.isNaN(this.finishedMs[i])) {
         this.laneEnds[this.lane[i]] = this.finishedMs[i]; // its lane frees when it ends
       }
     }
-    for (const [id, text] of cols.errors ?? []) this.errors.set(id, text);
+    for (const [id, text] of cols.errors ?? []) if (this.slotOf.has(id)) this.errors.set(id, text);
   }
 
   /** First lane free at the job's start (greedy interval packing). @param {number} i */
@@ -139,6 +244,13 @@ export class LiveRun {
     this.lane[i] = lane;
   }
 
+  /** The started jobs of a row, oldest first (slots). @param {number} row */
+  *jobsOnRow(row) {
+    const list = this.rowJobs.get(row);
+    if (!list) return;
+    for (let k = list.head; k < list.items.length; k++) yield list.items[k];
+  }
+
   /** Time of the latest event seen. */
   get nowMs() {
     if (this.report) return this.report.wallMs;
@@ -149,11 +261,21 @@ export class LiveRun {
     return doneOf(this.counts);
   }
 
-  /** Queue waits and service times (ms) of the jobs that ran. */
+  /** How far the run is: jobs done of jobs asked for, or (with a duration) the time. */
+  get progress() {
+    if (this.durationMs > 0 && !this.report) {
+      return { value: Math.min(this.nowMs, this.durationMs), max: this.durationMs, unit: 'ms' };
+    }
+    return { value: this.done, max: this.report ? this.counts.submitted : this.jobs, unit: 'jobs' };
+  }
+
+  /** Queue waits and service times (ms) of the jobs in the window that ran. */
   latencies() {
+    /** @type {number[]} */
     const wait = [];
+    /** @type {number[]} */
     const service = [];
-    for (let i = 0; i < this.jobs; i++) {
+    for (let i = 0; i < this.filled; i++) {
       if (outcomeOf(this.outcome[i])?.started) {
         const q = this.startedMs[i] - this.queuedMs[i];
         const s = this.finishedMs[i] - this.startedMs[i];
@@ -165,8 +287,8 @@ export class LiveRun {
   }
 
   /**
-   * The job drawn at time `tMs` on timeline row `row` (within `slackMs` of its bar, the
-   * nearest if several), or -1.
+   * The slot of the job drawn at time `tMs` on timeline row `row` (within `slackMs` of
+   * its bar, the nearest if several), or -1.
    * @param {number} row
    * @param {number} tMs
    * @param {number} slackMs
@@ -175,7 +297,7 @@ export class LiveRun {
     let best = -1;
     let bestGap = Infinity;
     const now = this.nowMs;
-    for (const i of this.rowJobs.get(row) ?? []) {
+    for (const i of this.jobsOnRow(row)) {
       const start = this.startedMs[i];
       const end = Number.isNaN(this.finishedMs[i]) ? now : this.finishedMs[i];
       const gap = tMs < start ? start - tMs : tMs > end ? tMs - end : 0;
@@ -188,10 +310,11 @@ export class LiveRun {
     return best;
   }
 
-  /** One line about job `i`: where and when it ran, and how it ended. @param {number} i */
+  /** One line about the job in slot `i`: where and when it ran, and how it ended. @param {number} i */
   describe(i) {
     const t = (/** @type {number} */ x) => `${x < 10 ? x.toFixed(2) : x.toFixed(1)} ms`;
-    const parts = [`job ${i}`];
+    const id = this.id[i];
+    const parts = [`job ${id}`];
     if (this.worker[i] >= 0)
       parts.push(`worker ${this.worker[i]}${this.thread[i] >= 0 ? ` on thread ${this.thread[i]}` : ''}`);
     else if (this.thread[i] >= 0) parts.push(`thread ${this.thread[i]}`);
@@ -206,29 +329,32 @@ export class LiveRun {
     if (!Number.isNaN(queued) && !Number.isNaN(started)) parts.push(`waited ${t(started - queued)}`);
     if (!Number.isNaN(started))
       parts.push(Number.isNaN(finished) ? `running for ${t(this.nowMs - started)}` : `ran ${t(finished - started)}`);
-    const outcome = this.seen[i] ? (outcomeOf(this.outcome[i])?.label ?? outcomeName(this.outcome[i])) : 'unknown';
-    const error = this.errors.get(i);
+    const outcome = outcomeOf(this.outcome[i])?.label ?? 'running';
+    const error = this.errors.get(id);
     const result = this.result[i];
     parts.push(error ? `${outcome}: ${error}` : Number.isNaN(result) ? outcome : `${outcome} (result ${result})`);
     return parts.join(' · ');
   }
 
-  /** Every job as a plain record (exports). */
+  /** The jobs in the window as plain records, in id order (exports). */
   records() {
     const out = [];
     const num = (/** @type {number} */ v) => (Number.isNaN(v) ? null : v);
-    for (let i = 0; i < this.jobs; i++) {
+    const slots = [...this.slotOf.values()].sort((a, b) => this.id[a] - this.id[b]);
+    for (const i of slots) {
+      const id = this.id[i];
       out.push({
-        id: i,
+        id,
         worker: this.worker[i] < 0 ? null : this.worker[i],
         thread: this.thread[i] < 0 ? null : this.thread[i],
         cost: this.cost[i],
+        intendedMs: num(this.intendedMs[i]),
         queuedMs: num(this.queuedMs[i]),
         startedMs: num(this.startedMs[i]),
         finishedMs: num(this.finishedMs[i]),
-        outcome: this.seen[i] ? outcomeName(this.outcome[i]) : 'unknown',
+        outcome: this.outcome[i] ? outcomeName(this.outcome[i]) : 'running',
         result: num(this.result[i]),
-        error: this.errors.get(i) ?? null,
+        error: this.errors.get(id) ?? null,
       });
     }
     return out;

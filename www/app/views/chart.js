@@ -11,6 +11,7 @@ export const COLORS = {
   failed: '#d55e00',
   cancelled: '#e69f00',
   cancelMark: '#cc79a7',
+  resize: '#56b4e9',
   line: '#0072b2',
   line2: '#e69f00',
   line3: '#009e73',

@@ -1,6 +1,7 @@
 // The charts of a run and when they redraw: the timeline (timeline-chart.js),
-// throughput, busy workers and queue, the latency histogram, the rate limiter and wasm
-// memory, each a Chart (chart.js). `render(run)` is cheap enough to call once per
+// throughput, busy workers and queue, the pool's size (target and live workers, with
+// each resize), the latency histogram, the rate limiter and wasm memory, each a Chart
+// (chart.js). `render(run)` is cheap enough to call once per
 // animation frame while a run streams in: it advances one chart per frame, and each
 // redraws only when its data changed.
 
@@ -10,7 +11,10 @@ import { Chart, COLORS, HEIGHT, lineOptions } from './chart.js';
 import { Timeline } from './timeline-chart.js';
 
 /** Chart updates, one per animation frame (see ChartsView.render). */
-const STEPS = ['timelineStep', 'linesStep', 'latencyStep', 'limiterStep'];
+const STEPS = ['timelineStep', 'linesStep', 'latencyStep', 'limiterStep', 'poolStep'];
+
+/** Decisions listed under the pool chart (the latest). */
+const DECISIONS_SHOWN = 6;
 
 export class ChartsView {
   constructor() {
@@ -30,9 +34,32 @@ export class ChartsView {
         series: [
           { label: 'busy (running)', stroke: COLORS.line, width: 2 },
           { label: 'queued', stroke: COLORS.line2, width: 2, dash: [6, 3] },
+          { label: 'workers', stroke: COLORS.line3, width: 1.5, paths: uPlot.paths.stepped({ align: 1 }) },
         ],
       }),
-      2,
+      3,
+    );
+    this.pool = new Chart(
+      'pool',
+      lineOptions({
+        yLabel: 'workers',
+        series: [
+          {
+            label: 'target (limit)',
+            stroke: COLORS.line,
+            width: 2,
+            paths: uPlot.paths.stepped({ align: 1 }),
+          },
+          { label: 'alive', stroke: COLORS.line3, width: 1.5, dash: [4, 3], paths: uPlot.paths.stepped({ align: 1 }) },
+          {
+            label: 'resize',
+            stroke: COLORS.resize,
+            width: 0,
+            points: { show: true, size: 7, fill: COLORS.resize },
+          },
+        ],
+      }),
+      3,
     );
     this.latency = new Chart(
       'latency',
@@ -100,7 +127,8 @@ export class ChartsView {
       2,
     );
     this.limiterNote = document.getElementById('limiter-note');
-    this.all = [this.timeline, this.throughput, this.load, this.latency, this.limiter, this.memory];
+    this.poolNote = document.getElementById('pool-note');
+    this.all = [this.timeline, this.throughput, this.load, this.pool, this.latency, this.limiter, this.memory];
     // Only the charts whose figure changed size (a redraw of the 100 000-job timeline is
     // not free).
     const byTarget = new Map(this.all.map((c) => [c.target, c]));
@@ -117,6 +145,7 @@ export class ChartsView {
   reset() {
     for (const c of this.all) c.reset();
     this.limiterNote.textContent = '';
+    this.poolNote.textContent = '';
     this.todo = [];
     this.run = null;
     this.timelineNext = 0;
@@ -161,7 +190,7 @@ export class ChartsView {
       const s = report.series;
       const mid = s.tMs.map((t) => t + s.bucketMs / 2);
       this.throughput.setData([mid, s.throughput]);
-      this.load.setData([mid, s.busy, s.queued]);
+      this.load.setData([mid, s.busy, s.queued, run.pattern.engine === 'fanout' ? s.busy.map(() => null) : s.workers]);
     } else {
       const t = [];
       const rate = [];
@@ -173,10 +202,12 @@ export class ChartsView {
         rate.push(((b.completed - a.completed) * 1000) / (b.tMs - a.tMs));
       }
       this.throughput.setData([t, rate]);
+      const pooled = run.pattern.engine !== 'fanout';
       this.load.setData([
         run.samples.map((s) => s.tMs),
         run.samples.map((s) => s.running),
         run.samples.map((s) => s.queued),
+        run.samples.map((s) => (pooled ? s.workers : null)),
       ]);
     }
     const memory = (report?.samples ?? run.samples).filter((s) => s.memoryBytes != null);
@@ -204,6 +235,34 @@ export class ChartsView {
     this.renderLimiter(run);
   }
 
+  /** The pool's size over time: its target, the workers alive, and each resize. */
+  poolStep(run) {
+    this.pool.figure.hidden = run.pattern.engine === 'fanout';
+    if (this.pool.figure.hidden) {
+      this.pool.setData(this.pool.empty());
+      return;
+    }
+    const samples = run.report?.samples ?? run.samples;
+    // One time axis: the samples and the resizes, merged in order.
+    const points = [
+      ...samples.map((s) => ({ t: s.tMs, limit: s.limit, alive: s.workers, mark: null })),
+      ...run.resizes.map((r) => ({ t: r.tMs, limit: r.to, alive: null, mark: r.to })),
+    ].sort((a, b) => a.t - b.t);
+    this.pool.setData([
+      points.map((p) => p.t),
+      points.map((p) => p.limit),
+      points.map((p) => p.alive),
+      points.map((p) => p.mark),
+    ]);
+    const shown = run.resizes.slice(-DECISIONS_SHOWN);
+    const t = (/** @type {number} */ ms) => `${ms.toFixed(ms < 10 ? 2 : 0)} ms`;
+    this.poolNote.textContent = shown.length
+      ? `${run.resizes.length} resize${run.resizes.length === 1 ? '' : 's'}; latest: ${shown
+          .map((r) => `${t(r.tMs)} ${r.from} → ${r.to} (${r.cause})`)
+          .join(' · ')}`
+      : 'No resize: the pool kept its size.';
+  }
+
   renderLimiter(run) {
     // The limiter chart belongs to rate-limited runs only.
     this.limiter.figure.hidden = run.pattern.engine !== 'ratelimit';
@@ -213,7 +272,9 @@ export class ChartsView {
     }
     const rate = Number(run.settings.rate);
     const t = run.grants.map((g) => g.tMs);
-    const released = run.grants.map((_g, k) => k + 1);
+    // The page keeps the latest releases: number them from the first one kept.
+    const before = run.grantCount - run.grants.length;
+    const released = run.grants.map((_g, k) => before + k + 1);
     const ideal = t.map((x) => (rate * x) / 1000);
     const immediate = run.grants.map((g) => (g.waitedMs > 0 ? null : (g.tokens ?? null)));
     const waited = run.grants.map((g) => (g.waitedMs > 0 ? (g.tokens ?? null) : null));
@@ -226,7 +287,7 @@ export class ChartsView {
         `achieved ${limiter.achievedRate.toFixed(1)} jobs/s (${pct.toFixed(1)}%); ${limiter.grants} releases, ${limiter.waits} after a wait.` +
         (limiter.stopped ? ` The producer stopped early: ${limiter.stopped}.` : '');
     } else {
-      this.limiterNote.textContent = `${run.grants.length} releases so far.`;
+      this.limiterNote.textContent = `${run.grantCount} releases so far.`;
     }
   }
 

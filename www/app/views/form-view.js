@@ -3,7 +3,7 @@
 // the chosen pattern. Numbers are typed as text on purpose, so that whatever a person
 // types (or a link carries) reaches the engine's validation and gets its message.
 
-import { fieldApplies } from '../patterns.js';
+import { fieldApplies, LIVE_FIELDS } from '../patterns.js';
 
 export class FormView {
   /** @param {HTMLFormElement} form */
@@ -17,6 +17,12 @@ export class FormView {
     /** @type {Map<string, {wrap: HTMLElement, input: HTMLInputElement | HTMLSelectElement, label: HTMLLabelElement, unit: HTMLElement, error: HTMLElement, spec: object}>} */
     this.fields = new Map();
     this.workloads = [];
+    /** @type {{policy: string, defaultTarget: number, targetUnit: string, targetHelp: string}[]} */
+    this.scalings = [];
+    /** Whether a run is going (live fields stay editable then). */
+    this.running = false;
+    this.stopNow = /** @type {HTMLInputElement} */ (form.querySelector('#shrink-stop-now'));
+    this.liveNote = form.querySelector('#live-note');
   }
 
   /**
@@ -25,6 +31,7 @@ export class FormView {
    */
   build(schema) {
     this.workloads = schema.workloads;
+    this.scalings = schema.scalings;
     for (const spec of schema.fields) {
       if (spec.name === 'pattern') continue; // the pattern picker sets it
       const wrap = document.createElement('div');
@@ -79,10 +86,16 @@ export class FormView {
     }
   }
 
-  /** Default text of a setting (`cost` depends on the workload). */
-  defaultOf(name, workload) {
+  /** Default text of a setting (`cost` depends on the workload, `scaleTarget` on the policy). */
+  defaultOf(name, workload, scaling = this.values().scaling ?? 'fixed') {
     if (name === 'cost') return String(this.workloadSpec(workload)?.defaultCost ?? '');
+    if (name === 'scaleTarget') return String(this.scalingSpec(scaling)?.defaultTarget ?? '');
     return this.fields.get(name)?.spec.default ?? '';
+  }
+
+  /** @param {string} policy */
+  scalingSpec(policy) {
+    return this.scalings.find((s) => s.policy === policy);
   }
 
   workloadSpec(workload) {
@@ -118,7 +131,7 @@ export class FormView {
   /** Defaults for every setting. */
   defaults(workload = 'primes') {
     const out = {};
-    for (const name of this.fields.keys()) out[name] = this.defaultOf(name, workload);
+    for (const name of this.fields.keys()) out[name] = this.defaultOf(name, workload, 'fixed');
     return out;
   }
 
@@ -138,6 +151,14 @@ export class FormView {
       cost.unit.textContent = workload.unit;
       cost.wrap.querySelector('.help').textContent = `per job, mean: ${workload.description}`;
     }
+    const scaling = this.scalingSpec(values.scaling);
+    const target = this.fields.get('scaleTarget');
+    if (scaling && target) {
+      target.unit.textContent =
+        values.scaling === 'queue' ? (values.scaleOn === 'wait' ? 'ms' : 'jobs') : scaling.targetUnit;
+      target.wrap.querySelector('.help').textContent = scaling.targetHelp;
+    }
+    this.stopNow.closest('.live-control').hidden = !pattern.fields.includes('workers');
   }
 
   /** The settings that apply to `pattern`, as text. */
@@ -158,16 +179,39 @@ export class FormView {
   }
 
   /**
+   * While a run goes every setting is locked but the live ones (`LIVE_FIELDS`: the pool
+   * size, the rate and the burst), whose changes steer the run.
    * @param {{running: boolean, canRun: boolean, reason: string}} state
    */
   setRunState({ running, canRun, reason }) {
+    this.running = running;
     this.runButton.disabled = running || !canRun;
     this.cancelButton.disabled = !running;
     this.resetButton.disabled = running;
     this.reason.textContent = running ? '' : reason;
     if (this.runButton.disabled && !running) this.runButton.setAttribute('aria-describedby', 'run-reason');
     else this.runButton.removeAttribute('aria-describedby');
-    for (const { input } of this.fields.values()) input.disabled = running;
+    for (const [name, { input }] of this.fields) input.disabled = running && !LIVE_FIELDS.includes(name);
+    this.stopNow.disabled = !running;
+    this.liveNote.hidden = !running;
+  }
+
+  /** Whether a shrink made now should stop the removed workers' jobs. */
+  get shrinkStopsNow() {
+    return this.stopNow.checked;
+  }
+
+  /**
+   * Shows (or clears) the answer to a live change of `name`.
+   * @param {string} name
+   * @param {string} message
+   */
+  showLiveError(name, message) {
+    const field = this.fields.get(name);
+    if (!field) return;
+    field.error.textContent = message;
+    if (message) field.input.setAttribute('aria-invalid', 'true');
+    else field.input.removeAttribute('aria-invalid');
   }
 
   /** Moves focus to the first field with an error. */

@@ -1,4 +1,5 @@
-// The progress bar: jobs done out of jobs submitted, and what the run is doing.
+// The progress bar: jobs done out of jobs submitted (or, for a run with a duration, the
+// time gone), and what the run is doing.
 
 export class ProgressView {
   constructor() {
@@ -11,11 +12,16 @@ export class ProgressView {
    * @param {number} total jobs submitted
    * @param {string} state e.g. "running", "done", "cancelled"
    */
-  show(done, total, state) {
+  show(done, total, state, unit = 'jobs') {
     this.bar.max = Math.max(1, total);
     this.bar.value = done;
-    this.bar.setAttribute('aria-valuetext', `${done} of ${total} jobs done`);
-    this.text.textContent = `${done.toLocaleString('en')} / ${total.toLocaleString('en')} jobs — ${state}`;
+    const amount = (/** @type {number} */ x) => Math.round(x).toLocaleString('en');
+    const what = unit === 'ms' ? 'ms' : 'jobs';
+    this.bar.setAttribute(
+      'aria-valuetext',
+      `${amount(done)} of ${amount(total)} ${what}${unit === 'ms' ? '' : ' done'}`,
+    );
+    this.text.textContent = `${amount(done)} / ${amount(total)} ${what} — ${state}`;
     this.text.dataset.state = state;
   }
 }

@@ -88,6 +88,16 @@ export class SummaryView {
         `${l.pacing === 'bucket' ? 'Token bucket' : 'Ticker'}: configured ${l.configuredRate} jobs/s, achieved ${l.achievedRate.toFixed(1)} jobs/s.`,
       );
     }
+    if (r.resizes.length) {
+      const last = r.resizes[r.resizes.length - 1];
+      notes.push(
+        `The pool was resized ${r.resizes.length + r.resizesDropped} time(s); the last: ${last.from} → ${last.to} workers at ${ms(last.tMs)} (${last.cause}).`,
+      );
+    }
+    if (r.jobsKept < c.submitted)
+      notes.push(
+        `Job records kept: ${r.jobsKept.toLocaleString('en')} of ${c.submitted.toLocaleString('en')} (the most recent, and those that failed, were cancelled or never started, up to a cap); the counts and latencies above cover every job.`,
+      );
     if (r.memory)
       notes.push(
         `wasm memory ${(r.memory.startBytes / 1048576).toFixed(1)} → ${(r.memory.endBytes / 1048576).toFixed(1)} MiB (peak ${(r.memory.peakBytes / 1048576).toFixed(1)}).`,

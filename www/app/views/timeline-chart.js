@@ -1,7 +1,7 @@
 // The timeline, like `go tool trace`: a row per worker (or thread, or goroutine lane),
-// a bar per job coloured by its outcome, cancellation marked. Its cost grows with the
-// job count, so bars thinner than a pixel are merged, and pointing at a bar names the
-// job (the inspector).
+// a bar per job coloured by its outcome, cancellation and every resize of the pool
+// marked. It draws the page's window of the latest jobs; bars thinner than a pixel are
+// merged, and pointing at a bar names the job (the inspector).
 
 import { outcomeCode, outcomeOf } from '../../lib/outcomes.js';
 import { Chart, COLORS, HEIGHT, msAxis } from './chart.js';
@@ -66,7 +66,7 @@ export class Timeline extends Chart {
       job = run.jobAt(row, tMs, slackMs);
     }
     this.inspector.textContent = job >= 0 ? run.describe(job) : 'Point at a bar to see its job.';
-    this.inspector.dataset.job = String(job);
+    this.inspector.dataset.job = String(job >= 0 ? run.id[job] : -1);
   }
 
   /** @param {import('../model/live-run.js').LiveRun} run */
@@ -116,7 +116,7 @@ function drawBars(u, view) {
   ctx.beginPath();
   ctx.rect(left, top, width, height);
   ctx.clip();
-  for (const [row, jobs] of run.rowJobs) {
+  for (const row of run.rowJobs.keys()) {
     const y = u.valToPos(row, 'y', true) - barHeight / 2;
     // A merged bar not yet drawn (no allocation per job: scalars, not an array).
     let pStart = 0;
@@ -131,7 +131,7 @@ function drawBars(u, view) {
       pColor = null;
     };
     const cancelled = outcomeCode('cancelled');
-    for (const i of jobs) {
+    for (const i of run.jobsOnRow(row)) {
       const outcome = run.outcome[i];
       const spec = outcomeOf(outcome);
       if (spec && !spec.started) continue;
@@ -163,6 +163,20 @@ function drawBars(u, view) {
       }
     }
     flush();
+  }
+  // Each resize: a thin line and the new size, so rows appearing and ending line up
+  // with the change that caused them.
+  ctx.font = `${11 * devicePixelRatio}px system-ui, sans-serif`;
+  for (const r of run.resizes) {
+    const x = u.valToPos(r.tMs, 'x', true);
+    ctx.strokeStyle = COLORS.resize;
+    ctx.lineWidth = devicePixelRatio;
+    ctx.beginPath();
+    ctx.moveTo(x, top);
+    ctx.lineTo(x, top + height);
+    ctx.stroke();
+    ctx.fillStyle = COLORS.resize;
+    ctx.fillText(`→${r.to}`, x + 2 * devicePixelRatio, top + height - 4 * devicePixelRatio);
   }
   if (run.cancelledMs != null) {
     const x = u.valToPos(run.cancelledMs, 'x', true);
