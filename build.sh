@@ -159,6 +159,8 @@ start_pool_threads_from_own_origin() {
 build_vendor() {
   mkdir -p www/vendor/uplot www/vendor/workerpool
   cp -u node_modules/uplot/dist/uPlot.esm.js node_modules/uplot/dist/uPlot.min.css node_modules/uplot/LICENSE www/vendor/uplot/
+  # uPlot's own types, beside its ESM build, for the page's type check (tsc).
+  cp -u node_modules/uplot/dist/uPlot.d.ts www/vendor/uplot/uPlot.esm.d.ts
   # workerpool: only the benchmark harness loads it (the peer the dispatch cost is compared with).
   cp -u node_modules/workerpool/dist/workerpool.min.js node_modules/workerpool/dist/worker.min.js \
     node_modules/workerpool/LICENSE www/vendor/workerpool/
@@ -211,7 +213,7 @@ cmd_test() {
   wasm-pack test --headless --chrome --chromedriver "$CHROMEDRIVER" --mode no-install \
     . 2>&1 | quiet_nightly_warnings
   WASM_FEATURES=test-hooks cmd_build
-  log "JavaScript: format + lint (Biome), types (tsc --checkJs, strict: www/lib, www/app/model) against the generated www/pkg/scalelab.d.ts"
+  log "JavaScript: format + lint (Biome), types (tsc --checkJs, strict, all of www/lib and www/app) against the generated www/pkg/scalelab.d.ts"
   node_modules/.bin/biome ci
   node_modules/.bin/tsc -p tsconfig.json
   run_e2e
@@ -233,7 +235,7 @@ cmd_e2e() {
 # loom models of the concurrent core (src/sync.rs): every interleaving of each
 # `loom_*` test. Their own target dir, since `--cfg loom` rebuilds everything.
 test_loom() {
-  log "loom models (cancellation tree, job channel, job slot, abort slot)"
+  log "loom models (cancellation tree, job channel, elastic pool, abort slot)"
   RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR=target/loom \
     cargo test --quiet --release --lib loom_ -- --test-threads=2
 }
@@ -263,7 +265,8 @@ cmd_bench() {
 # --- mutants -----------------------------------------------------------------------
 
 # Mutation testing of the concurrent core with cargo-mutants: each file with the tests
-# that exercise it (unit tests; the engine's integration tests for the run state).
+# that exercise it (unit tests; the engine's integration tests for the run state and the
+# elastic pool).
 # A mutant that survives is a missing test or dead code. Not part of `test` (it takes
 # a while); the scores go in the README. Outcomes land in target/mutants/<file>/.
 # `./build.sh mutants --iterate` retests only what an earlier run did not catch.
@@ -275,9 +278,10 @@ cmd_mutants() {
     (cd /tmp && cargo install cargo-mutants --version "$MUTANTS_VERSION" --locked --force)
   fi
   local failed=0 file tests out
-  for file in src/cancel.rs src/limiter/bucket.rs src/engine/chan.rs src/engine/state.rs; do
+  for file in src/cancel.rs src/limiter/bucket.rs src/engine/chan.rs src/engine/state.rs src/engine/pool.rs; do
     case "$file" in
-      src/engine/state.rs) tests="--lib --test engine --test crash --test lab" ;;
+      src/engine/state.rs) tests="--lib --test engine --test elastic --test crash" ;;
+      src/engine/pool.rs) tests="--lib --test elastic" ;;
       *) tests="--lib" ;;
     esac
     log "mutants: $file (cargo test $tests)"

@@ -362,6 +362,237 @@ async function pageLongTasks(context, url) {
   return { runs, count: tasks.length, longest: tasks.length ? Math.max(...tasks) : 0 };
 }
 
+// --- the elastic pool (issue 14) ------------------------------------------------------
+
+/**
+ * Resize latency on 1 ms CPU jobs, end to end from the page's `resize()` call: a grow,
+ * to the first job a new worker takes; a shrink, to the last removed worker's exit
+ * after its current job (the resize's `settledMs`).
+ */
+async function resizeLatency(page) {
+  const rounds = QUICK ? 10 : 100;
+  const r = await page.evaluate(
+    async ({ rounds }) => {
+      const wait = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+      const now = () => performance.timeOrigin + performance.now();
+      const starts = []; // [worker, startedMs] of every job seen starting
+      const controller = new AbortController();
+      const run = engine.start(
+        { pattern: 'pool', workload: 'spin', cost: 1000, jobs: 10000000, duration: 600000, workers: 2, queue: 64 },
+        {
+          signal: controller.signal,
+          onProgress: (batch) => {
+            const j = batch.jobs;
+            for (let i = 0; i < j.length; i++) if (j.outcome[i] === 0) starts.push([j.worker[i], j.startedMs[i]]);
+          },
+        },
+      );
+      const calls = [];
+      await wait(200);
+      for (let k = 0; k < rounds; k++) {
+        calls.push(now());
+        await run.resize(4);
+        await wait(20);
+        calls.push(now());
+        await run.resize(2);
+        await wait(20);
+      }
+      await wait(100);
+      controller.abort('bench done');
+      const report = await run.report;
+      return { calls, starts, resizes: report.resizes, epoch: report.clockEpochMs, identity: report.identityHolds };
+    },
+    { rounds },
+  );
+  const grow = [];
+  const shrink = [];
+  r.resizes.forEach((resize, k) => {
+    const calledMs = r.calls[k] - r.epoch; // on the run's clock
+    if (resize.to > resize.from) {
+      const first = r.starts.filter(([w, t]) => w >= resize.from && t >= resize.tMs).map(([, t]) => t);
+      if (first.length) grow.push(Math.min(...first) - calledMs);
+    } else if (resize.settledMs != null) {
+      shrink.push(resize.settledMs - calledMs);
+    }
+  });
+  return { rounds, grow: spread(grow), shrink: spread(shrink), identity: r.identity, resizes: r.resizes.length };
+}
+
+/** 1 000 random resizes (0–64, graceful or stop now) during one run of I/O-like jobs. */
+async function resizeStorm(page) {
+  const workersBefore = page.workers().length;
+  const r = await page.evaluate(async () => {
+    const wait = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+    let seed = 12345;
+    const random = () => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed / 2147483648;
+    };
+    const run = engine.start({ pattern: 'pool', workload: 'sleep', cost: 1000, jobs: 200000, workers: 8, queue: 256 });
+    const asked = [];
+    for (let k = 0; k < 1000; k++) {
+      // The last request is never 0, so the run can drain.
+      const to = k === 999 ? 1 + Math.floor(random() * 64) : Math.floor(random() * 65);
+      await run.resize(to, { stopNow: random() < 0.3 });
+      asked.push(to);
+      if (k % 10 === 9) await wait(1);
+    }
+    const report = await run.report;
+    const ids = report.jobs.id;
+    let duplicates = 0;
+    for (let i = 1; i < ids.length; i++) if (ids[i] === ids[i - 1]) duplicates++;
+    return {
+      asked: asked.length,
+      last: asked[asked.length - 1],
+      logged: report.resizes.length + report.resizesDropped,
+      finalTarget: report.resizes[report.resizes.length - 1].to,
+      finalLimit: report.samples[report.samples.length - 1].limit,
+      counts: report.counts,
+      identity: report.identityHolds,
+      duplicates,
+    };
+  });
+  await page.waitForTimeout(200);
+  return { ...r, workersBefore, workersAfter: page.workers().length };
+}
+
+/** The autoscalers: adaptive concurrency on the simulated backend (8 slots, 10 ms) and
+ * the queue policy on paced CPU jobs. */
+async function autoscalers(page, threads) {
+  const seconds = QUICK ? 4 : 8;
+  return page.evaluate(
+    async ({ seconds, threads }) => {
+      const out = {};
+      for (const [name, scaling, target] of [
+        ['aimd', 'aimd', 11],
+        ['gradient2', 'gradient2', 1],
+      ]) {
+        const report = await engine.run({
+          pattern: 'pool',
+          workload: 'backend',
+          backendSlots: 8,
+          cost: 10000,
+          scaling,
+          scaleTarget: target,
+          workers: 1,
+          minWorkers: 1,
+          maxWorkers: 64,
+          jobs: 10000000,
+          duration: seconds * 1000,
+          queue: 1000,
+        });
+        const trace = report.samples.map((s) => [s.tMs, s.limit]);
+        // Settled: from the first moment after which the limit stays within ±25% of 8.
+        let settledAt = null;
+        for (let i = trace.length - 1; i >= 0; i--) {
+          if (trace[i][1] < 6 || trace[i][1] > 10) break;
+          settledAt = trace[i][0];
+        }
+        const late = trace.filter(([t]) => t >= seconds * 500).map(([, l]) => l);
+        out[name] = {
+          settledAt,
+          lateMin: Math.min(...late),
+          lateMax: Math.max(...late),
+          lateMean: late.reduce((a, b) => a + b, 0) / late.length,
+          trace: trace.filter((_p, k) => k % 10 === 0),
+          resizes: report.resizes.length,
+          identity: report.identityHolds,
+        };
+      }
+      // Queue target on CPU jobs: 1 ms spins released at 70% of the threads' capacity.
+      const rate = Math.round(700 * threads);
+      const report = await engine.run({
+        pattern: 'ratelimit',
+        rate,
+        burst: 1,
+        workload: 'spin',
+        cost: 1000,
+        scaling: 'queue',
+        scaleTarget: 10,
+        cooldown: 200,
+        workers: 1,
+        minWorkers: 1,
+        maxWorkers: 32,
+        jobs: 10000000,
+        duration: seconds * 1000,
+        queue: 10000,
+      });
+      const queued = report.samples
+        .filter((s) => s.tMs >= 1000 && s.tMs <= seconds * 1000)
+        .map((s) => s.queued)
+        .sort((a, b) => a - b);
+      out.queue = {
+        rate,
+        p50: queued[Math.floor(queued.length / 2)],
+        p95: queued[Math.floor(queued.length * 0.95)],
+        max: queued[queued.length - 1],
+        resizes: report.resizes.length,
+        identity: report.identityHolds,
+      };
+      return out;
+    },
+    { seconds, threads },
+  );
+}
+
+/** Runs of any length: 10 000 000 empty jobs through the page (long tasks, memory, exact
+ * counts), and the engine's memory after a 5 s and a 60 s duration run. */
+async function scale(context, url, enginePage) {
+  const jobs = QUICK ? 1_000_000 : 10_000_000;
+  const { page } = await openPage(context, url);
+  await page.setViewportSize({ width: 1400, height: 1000 });
+  await page.waitForSelector('html[data-ready="true"]', { timeout: 30_000 });
+  await page.evaluate(() => {
+    globalThis.longTasks = [];
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) globalThis.longTasks.push(e.duration);
+    }).observe({ type: 'longtask' });
+  });
+  await page.selectOption('[data-testid="field-workload"]', 'spin');
+  await page.fill('[data-testid="field-cost"]', '0');
+  await page.fill('[data-testid="field-jobs"]', String(jobs));
+  await page.fill('[data-testid="field-queue"]', '1024');
+  await page.waitForFunction(() => !document.querySelector('[data-testid="run"]').disabled);
+  const t0 = Date.now();
+  await page.click('[data-testid="run"]');
+  await page.waitForFunction(
+    () => document.querySelector('[data-testid="progress-text"]').dataset.state === 'done',
+    null,
+    { timeout: 600_000, polling: 500 },
+  );
+  const wallS = (Date.now() - t0) / 1000;
+  await page.waitForTimeout(500);
+  const big = await page.evaluate(() => ({
+    tasks: globalThis.longTasks,
+    completed: Number(document.querySelector('[data-testid="sum-completed"] b').textContent.replaceAll(',', '')),
+    identity: document.querySelector('[data-testid="sum-identity"]').textContent,
+  }));
+  await page.close();
+  const durations = QUICK ? [2000, 6000] : [5000, 60000];
+  const memory = await enginePage.evaluate(
+    async ({ durations, jobs }) => {
+      const out = [];
+      for (const duration of durations) {
+        const r = await engine.run({ workload: 'spin', cost: 0, jobs, duration, workers: 2, queue: 1024 });
+        out.push({ duration, submitted: r.counts.submitted, end: r.memory.endBytes, peak: r.memory.peakBytes });
+      }
+      const big = await engine.run({ workload: 'spin', cost: 0, jobs, workers: 2, queue: 1024 });
+      out.push({ duration: 0, submitted: big.counts.submitted, end: big.memory.endBytes, peak: big.memory.peakBytes });
+      return out;
+    },
+    { durations, jobs },
+  );
+  return {
+    jobs,
+    wallS,
+    longTasks: big.tasks.length,
+    longest: big.tasks.length ? Math.max(...big.tasks) : 0,
+    completed: big.completed,
+    identity: big.identity.endsWith('✓'),
+    memory,
+  };
+}
+
 // --- native and Go ---------------------------------------------------------------------
 
 function native(threads) {
@@ -380,7 +611,7 @@ function native(threads) {
   return { one: spread(json['1']), many: spread(json[String(threads)]) };
 }
 
-function go(pattern, workers) {
+function go(pattern, workers, { jobs = QUICK ? 200 : 1500, cost = 200000 } = {}) {
   const args = [
     'run',
     path.join(ROOT, 'bench', 'go', 'patterns.go'),
@@ -389,7 +620,9 @@ function go(pattern, workers) {
     '-workers',
     String(workers),
     '-jobs',
-    String(QUICK ? 200 : 1500),
+    String(jobs),
+    '-cost',
+    String(cost),
     '-reps',
     String(REPS),
   ];
@@ -442,6 +675,18 @@ async function main() {
   r.unbounded = await unbounded(page, threads);
   r.sweep = await sweep(page, threads);
   log('sweep measured');
+
+  r.resize = await resizeLatency(page);
+  log(`resize latency p99: grow ${fmt(r.resize.grow.p99)} ms, shrink ${fmt(r.resize.shrink.p99)} ms`);
+  r.storm = await resizeStorm(page);
+  log(`storm: ${r.storm.asked} resizes, identity ${r.storm.identity}`);
+  r.autoscalers = await autoscalers(page, threads);
+  log(
+    `autoscalers: aimd settled at ${r.autoscalers.aimd.settledAt} ms, gradient2 at ${r.autoscalers.gradient2.settledAt} ms`,
+  );
+  r.goDispatch = go('pool', threads, { jobs: QUICK ? 200000 : 2000000, cost: 0 });
+  r.scale = await scale(browser.context, server.url, page);
+  log(`scale: ${r.scale.jobs} jobs in ${fmt(r.scale.wallS, 1)} s`);
 
   r.longTasks = await pageLongTasks(browser.context, server.url);
   if (problems.length) throw new Error(`page problems during the benchmark: ${problems.join('; ')}`);
@@ -501,6 +746,7 @@ function markdown(r) {
     `| wasm memory after ${r.soak.runs} runs (after warm-up → end) | ${r.soak.afterWarmup} → ${r.soak.end} B | flat ${pass(r.soak.end <= r.soak.afterWarmup)} |`,
     `| Web Workers before → after the soak | ${r.soak.workersBefore} → ${r.soak.workersAfter} | constant ${pass(r.soak.workersBefore === r.soak.workersAfter)} |`,
     `| longest main-thread task, page streaming 100 000 empty jobs (${r.longTasks.runs} runs) | ${r.longTasks.count ? `${fmt(r.longTasks.longest, 0)} ms (${r.longTasks.count} long tasks)` : 'none over 50 ms'} | ≤ 50 ms ${pass(r.longTasks.count === 0)} |`,
+    ...elasticHeadline(r),
     '',
     "## 1–3. CPU throughput: wasm, native Rust, the article's Go",
     '',
@@ -571,6 +817,7 @@ function markdown(r) {
     '| workers | CPU jobs/s | CPU efficiency | I/O jobs/s | I/O efficiency |',
     '| --- | --- | --- | --- | --- |',
   );
+  lines.push(...elasticSection(r));
   const curve = (kind) => r.sweep.curves.find((c) => c.curve === kind);
   const cpuCurve = curve('cpu');
   const ioCurve = curve('io');
@@ -604,6 +851,55 @@ function markdown(r) {
     lines.push('');
   }
   return lines.join('\n');
+}
+
+/** Wall time per empty job at N workers: scalelab (from the dispatch runs) and Go. */
+function wallPerJob(r) {
+  const d = r.dispatch;
+  const oursUs = (spread(d.ours[0]).median + spread(d.oursJobUs[0]).median) / r.threads;
+  const goNs = 1e9 / r.goDispatch.median;
+  return { oursNs: oursUs * 1000, goNs };
+}
+
+function elasticHeadline(r) {
+  const a = r.autoscalers;
+  const settled = (x) => x.settledAt != null && x.settledAt <= 5000;
+  const memory = r.scale.memory;
+  const short = memory[0].end;
+  const long = memory[1].end;
+  const peakMiB = Math.max(...memory.map((m) => m.peak)) / 1048576;
+  const { oursNs, goNs } = wallPerJob(r);
+  const overhead0 = spread(r.dispatch.ours[0]).median;
+  return [
+    `| resize latency p99, 1 ms CPU jobs: grow → first job on a new worker / shrink → removed workers gone | ${fmt(r.resize.grow.p99)} ms / ${fmt(r.resize.shrink.p99)} ms | ≤ 5 ms both ${pass(r.resize.grow.p99 <= 5 && r.resize.shrink.p99 <= 5)} |`,
+    `| resize storm: ${r.storm.asked} random resizes (0–64) in one run | identity ${r.storm.identity ? 'exact' : 'BROKEN'}, ${r.storm.duplicates} duplicates, final ${r.storm.finalLimit} = last asked ${r.storm.last}, Web Workers ${r.storm.workersBefore} → ${r.storm.workersAfter} | exact, 0, equal, constant ${pass(r.storm.identity && r.storm.duplicates === 0 && r.storm.finalLimit === r.storm.last && r.storm.workersBefore === r.storm.workersAfter)} |`,
+    `| adaptive concurrency on a backend of 8 slots: settled within ±25% of 8 (AIMD / Gradient2) | at ${fmt((a.aimd.settledAt ?? Number.NaN) / 1000, 2)} s / ${fmt((a.gradient2.settledAt ?? Number.NaN) / 1000, 2)} s | within 5 s ${pass(settled(a.aimd) && settled(a.gradient2))} |`,
+    `| queue target 10 on paced CPU jobs: queue length p95 | ${a.queue.p95} jobs | ≤ 20 (2× target) ${pass(a.queue.p95 <= 20)} |`,
+    `| ${r.scale.jobs.toLocaleString('en')} empty jobs in the page: counts, longest main-thread task, wasm memory peak | ${r.scale.identity && r.scale.completed === r.scale.jobs ? 'exact' : 'WRONG'}, ${r.scale.longTasks ? `${fmt(r.scale.longest, 0)} ms` : 'none over 50 ms'}, ${fmt(peakMiB, 1)} MiB | exact, ≤ 50 ms, ≤ 64 MiB ${pass(r.scale.identity && r.scale.completed === r.scale.jobs && r.scale.longTasks === 0 && peakMiB <= 64)} |`,
+    `| wasm memory after a ${memory[1].duration / 1000} s run vs a ${memory[0].duration / 1000} s one | ${long} vs ${short} B (${fmt((long / short - 1) * 100, 1)}%) | within 5% ${pass(Math.abs(long / short - 1) <= 0.05)} |`,
+    `| per-job overhead, empty jobs (dispatch must not regress) | ${fmt(overhead0, 2)} µs; wall per job at ${r.threads} workers ${fmt(oursNs, 0)} ns vs Go's channel pool ${fmt(goNs, 0)} ns (${fmt(oursNs / goNs, 1)}×) | ≤ 1.6 µs ${pass(overhead0 <= 1.6)}; goal ≤ 2× Go |`,
+  ];
+}
+
+function elasticSection(r) {
+  const a = r.autoscalers;
+  const trace = (x) => x.trace.map(([t, l]) => `${fmt(t / 1000, 1)}s:${l}`).join(' ');
+  return [
+    '## 10. The elastic pool',
+    '',
+    `Resize latency, end to end from the page's \`resize()\` (${r.resize.rounds} rounds of 2 → 4 → 2 workers on 1 ms spins): grow, to the first job a new worker took: ${mmm(r.resize.grow, 2)} ms, p99 ${fmt(r.resize.grow.p99, 2)} ms; shrink, to the last removed worker leaving after its job: ${mmm(r.resize.shrink, 2)} ms, p99 ${fmt(r.resize.shrink.p99, 2)} ms.`,
+    '',
+    `Storm: ${r.storm.asked} resizes (graceful or stop now) during one run of ${r.storm.counts.submitted} I/O-like jobs: ${r.storm.counts.completed} completed + ${r.storm.counts.cancelled} cancelled (stop now) + ${r.storm.counts.notStarted} not started; ${r.storm.logged} resizes logged.`,
+    '',
+    `Adaptive concurrency on the simulated backend (8 slots, 10 ms each), starting from 1 worker; the limit (target) every ~0.5 s:`,
+    '',
+    `- AIMD (cut above 11 ms): settled at ${fmt((a.aimd.settledAt ?? Number.NaN) / 1000, 2)} s; second half ${a.aimd.lateMin}–${a.aimd.lateMax} (mean ${fmt(a.aimd.lateMean, 1)}). Trace: ${trace(a.aimd)}`,
+    `- Gradient2 (headroom 1): settled at ${fmt((a.gradient2.settledAt ?? Number.NaN) / 1000, 2)} s; second half ${a.gradient2.lateMin}–${a.gradient2.lateMax} (mean ${fmt(a.gradient2.lateMean, 1)}). Trace: ${trace(a.gradient2)}`,
+    `- Queue target 10 (cooldown 200 ms), 1 ms CPU spins paced at ${a.queue.rate}/s: queue length p50 ${a.queue.p50}, p95 ${a.queue.p95}, max ${a.queue.max}; ${a.queue.resizes} resizes.`,
+    '',
+    `Runs of any length: ${r.scale.jobs.toLocaleString('en')} empty jobs through the page's form in ${fmt(r.scale.wallS, 1)} s. Engine memory (linear memory at the end / peak, B): ${r.scale.memory.map((m) => `${m.duration ? `${m.duration / 1000} s run` : `${m.submitted.toLocaleString('en')} jobs`} ${m.end} / ${m.peak}`).join('; ')}.`,
+    '',
+  ];
 }
 
 main().catch((err) => {

@@ -8,7 +8,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 /// Result of [`parallel_prime_count`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, tsify_next::Tsify)]
 #[serde(rename_all = "camelCase")]
 pub struct ParallelPrimeCount {
     /// Upper bound (exclusive) of the range counted.

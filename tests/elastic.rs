@@ -170,6 +170,11 @@ fn stop_now_cancels_the_removed_workers_jobs() {
     );
     assert_eq!(report.counts.completed, 74, "the rest ran on the two left");
     assert_eq!(report.resizes[0].cause, "manual (stop now)");
+    assert_eq!(
+        report.resizes[0].settled_ms,
+        Some(25.0),
+        "their jobs stopped at once"
+    );
 }
 
 #[test]

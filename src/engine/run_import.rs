@@ -29,7 +29,9 @@ pub struct ImportedRun {
     pub label: String,
     /// The page's pattern id it was run as.
     pub pattern: String,
-    /// Its settings as text (checked by the settings parser).
+    /// Its settings as text (checked by the settings parser). A plain object in JS
+    /// (the glue serializes maps as objects).
+    #[tsify(type = "Record<string, string>")]
     pub settings: BTreeMap<String, String>,
     /// Its report's figures.
     pub report: ImportedReport,

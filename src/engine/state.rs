@@ -68,6 +68,10 @@ pub struct ResizeRecord {
     pub to: u32,
     /// Why: `manual`, `manual (stop now)`, or the autoscaler's reading.
     pub cause: String,
+    /// When the pool first had exactly `to` workers alive after it: at once for a grow
+    /// (new workers count from their start), after the removed workers' exits for a
+    /// shrink. `None` if another resize came first.
+    pub settled_ms: Option<f64>,
 }
 
 #[derive(Default)]
@@ -423,19 +427,34 @@ impl RunShared {
     /// activates, retires parked workers above the target, and logs the change with
     /// `cause`. Logs nothing if the target does not change.
     pub fn resize(self: &Arc<Self>, to: u32, shrink: Shrink, cause: impl Into<String>) -> Resized {
-        let resized = self.apply_resize(to, shrink);
-        if resized.from != resized.to {
+        let at = self.now() as f64 / 1e6;
+        let to = to.min(self.workers.capacity());
+        let from = self.workers.target();
+        // Logged before it applies (and without holding the log's lock meanwhile: the
+        // retired workers' exits take it), so those exits settle this entry.
+        let entry = (from != to).then(|| {
             let mut log = self.resizes.lock().unwrap_or_else(|p| p.into_inner());
             if log.all.len() < MAX_RESIZES {
                 log.all.push(ResizeRecord {
-                    t_ms: self.now() as f64 / 1e6,
-                    from: resized.from,
-                    to: resized.to,
+                    t_ms: at,
+                    from,
+                    to,
                     cause: cause.into(),
+                    settled_ms: None,
                 });
+                Some(log.all.len() - 1)
             } else {
                 log.dropped += 1;
+                None
             }
+        });
+        let resized = self.apply_resize(to, shrink);
+        if let Some(Some(index)) = entry
+            && self.workers.live() == to
+        {
+            let mut log = self.resizes.lock().unwrap_or_else(|p| p.into_inner());
+            let record = &mut log.all[index];
+            record.settled_ms.get_or_insert(at);
         }
         resized
     }
@@ -467,10 +486,19 @@ impl RunShared {
         std::mem::take(&mut *self.io_starts.lock().unwrap_or_else(|p| p.into_inner()))
     }
 
-    /// A worker left the pool; the last one wakes the coordinator (wg.Wait()).
+    /// A worker left the pool; the last one wakes the coordinator (wg.Wait()). The
+    /// latest resize is settled once the workers alive match its target.
     pub fn worker_left(&self, exit: super::pool::Exit) {
         if exit == (super::pool::Exit::Exited { last: true }) {
             self.wake_coordinator();
+        }
+        let mut log = self.resizes.lock().unwrap_or_else(|p| p.into_inner());
+        let live = self.workers.live();
+        if let Some(last) = log.all.last_mut()
+            && last.settled_ms.is_none()
+            && live == last.to
+        {
+            last.settled_ms = Some(self.now() as f64 / 1e6);
         }
     }
 

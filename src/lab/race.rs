@@ -11,7 +11,7 @@ use crate::sync::AtomicU64;
 use serde::Serialize;
 
 /// What a counting run found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, tsify_next::Tsify)]
 #[serde(rename_all = "camelCase")]
 pub struct RaceResult {
     /// Threads that counted.

@@ -167,7 +167,7 @@ fn io_config(base: &RunConfig) -> RunConfig {
 }
 
 /// One run of a sweep.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, tsify_next::Tsify)]
 #[serde(rename_all = "camelCase")]
 pub struct SweepStep {
     /// `cpu` or `io`.
@@ -181,7 +181,7 @@ pub struct SweepStep {
 }
 
 /// A curve of a sweep.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, tsify_next::Tsify)]
 #[serde(rename_all = "lowercase")]
 pub enum CurveKind {
     /// CPU jobs.
@@ -224,7 +224,7 @@ pub fn plan_sweep(sweep: &SweepConfig) -> Vec<SweepStep> {
 }
 
 /// One worker count's measurements.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, tsify_next::Tsify)]
 #[serde(rename_all = "camelCase")]
 pub struct SweepPoint {
     /// Workers.
@@ -242,7 +242,7 @@ pub struct SweepPoint {
 }
 
 /// One workload's curve.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, tsify_next::Tsify)]
 #[serde(rename_all = "camelCase")]
 pub struct SweepCurve {
     /// `cpu` or `io`.
@@ -261,10 +261,11 @@ pub struct SweepCurve {
 }
 
 /// What a sweep found.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, tsify_next::Tsify)]
 #[serde(rename_all = "camelCase")]
 pub struct SweepReport {
     /// The sweep.
+    #[tsify(type = "Required<SweepSettings>")]
     pub sweep: SweepConfig,
     /// Pool threads.
     pub threads: usize,
@@ -279,7 +280,7 @@ pub struct SweepReport {
 }
 
 /// Streamed after every run of a sweep.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, tsify_next::Tsify)]
 #[serde(rename_all = "camelCase")]
 pub struct SweepProgress {
     /// Runs finished.

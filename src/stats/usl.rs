@@ -16,7 +16,7 @@
 use serde::Serialize;
 
 /// A fitted model.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, tsify_next::Tsify)]
 #[serde(rename_all = "camelCase")]
 pub struct UslFit {
     /// Throughput of one worker (jobs/s).

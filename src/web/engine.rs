@@ -354,11 +354,12 @@ pub async fn run_pitfall(
 /// CPU jobs, I/O-like jobs or both, and fits the Universal Scalability Law. Bad settings
 /// reject with the usual messages. `signal` stops it after the current run (the report
 /// keeps what was measured); `onProgress` hears after every run.
-#[wasm_bindgen(js_name = runSweep)]
+#[wasm_bindgen(js_name = runSweep, unchecked_return_type = "Promise<SweepReport>")]
 pub async fn run_sweep_js(
     #[wasm_bindgen(unchecked_param_type = "RunSettings")] settings: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "Record<string, string | number>")] sweep: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "SweepSettings")] sweep: JsValue,
     signal: Option<AbortSignal>,
+    #[wasm_bindgen(unchecked_param_type = "((progress: SweepProgress) => void) | undefined")]
     on_progress: Option<js_sys::Function>,
 ) -> Result<JsValue, JsError> {
     let base = parse(&settings)?.map_err(|errors| JsError::new(&errors.to_string()))?;
@@ -385,7 +386,7 @@ pub async fn run_sweep_js(
 /// The shared-counter pitfall: every pool thread adds `increments` to one counter, with
 /// `fetch_add` or (`racy`) with a separate load and store; resolves to
 /// `{threads, increments, expected, actual, lost, racy}`.
-#[wasm_bindgen(js_name = raceCounter)]
+#[wasm_bindgen(js_name = raceCounter, unchecked_return_type = "Promise<RaceResult>")]
 pub async fn race_counter(increments: f64, racy: bool) -> Result<JsValue, JsError> {
     if !(increments.fract() == 0.0 && (1.0..=100_000_000.0).contains(&increments)) {
         return Err(JsError::new(&format!(

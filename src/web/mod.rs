@@ -39,7 +39,7 @@ pub fn inject_panic_for_testing() {
 
 /// Counts the primes below `limit` in `chunks` parallel pieces on the thread pool and
 /// resolves with `{ limit, primes, chunksPerThread }`. Never blocks the caller.
-#[wasm_bindgen(js_name = parallelPrimeCount)]
+#[wasm_bindgen(js_name = parallelPrimeCount, unchecked_return_type = "Promise<ParallelPrimeCount>")]
 pub async fn parallel_prime_count_js(limit: u32, chunks: u32) -> Result<JsValue, JsError> {
     let result = spawn_on_pool(move || parallel_prime_count(limit as u64, chunks as u64))
         .await

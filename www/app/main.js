@@ -11,6 +11,7 @@ import { LIVE_FIELDS, PATTERNS, PRESET_FIELDS, patternById } from './patterns.js
 import { PITFALLS } from './pitfalls.js';
 import { ChartsView } from './views/charts-view.js';
 import { CompareView } from './views/compare-view.js';
+import { byId } from './views/dom.js';
 import { EngineView } from './views/engine-view.js';
 import { FormView } from './views/form-view.js';
 import { PatternView } from './views/pattern-view.js';
@@ -19,24 +20,41 @@ import { ProgressView } from './views/progress-view.js';
 import { SummaryView } from './views/summary-view.js';
 import { SweepView } from './views/sweep-view.js';
 
+/** @typedef {import('../pkg/scalelab.js').RunReport} RunReport */
+/** @typedef {import('./patterns.js').PatternInfo} PatternInfo */
+/**
+ * A kept run: a finished run of this page, or one imported from a file.
+ * @typedef {{label: string, settings: Record<string, string>, report: RunReport | import('../pkg/scalelab.js').ImportedReport, imported?: boolean}} Kept
+ */
+
+/**
+ * An error's message (whatever was thrown).
+ * @param {unknown} err
+ */
+function messageOf(err) {
+  return err instanceof Error ? err.message : String(err);
+}
 /** Known answer of the start-up self-test: the primes below 10^7. */
 const PRIMES_BELOW_10M = 664579;
 /** Runs kept for comparison. */
 const KEEP = 6;
 
 const engineView = new EngineView();
-const patternView = new PatternView(
-  document.getElementById('pattern-picker'),
-  document.getElementById('pattern-explain'),
-  PATTERNS,
-);
-const form = new FormView(document.getElementById('settings-form'));
+const patternView = new PatternView(byId('pattern-picker', HTMLFieldSetElement), byId('pattern-explain'), PATTERNS);
+const form = new FormView(byId('settings-form', HTMLFormElement));
 const progress = new ProgressView();
 const summary = new SummaryView();
 const charts = new ChartsView();
 const compare = new CompareView();
 const sweepView = new SweepView();
 const pitfallsView = new PitfallsView(PITFALLS);
+
+/**
+ * What the engine is busy with.
+ * @typedef {'run' | 'sweep' | 'pitfall' | null} Activity
+ */
+const exportJson = byId('export-json', HTMLButtonElement);
+const exportCsv = byId('export-csv', HTMLButtonElement);
 
 const state = {
   /** @type {Engine | null} */
@@ -50,13 +68,13 @@ const state = {
   handle: null,
   /** @type {LiveRun | null} the run on screen */
   shown: null,
-  /** @type {{label: string, settings: Record<string, string>, report: object, imported?: boolean}[]} */
+  /** @type {Kept[]} */
   kept: [],
   runCount: 0,
   validation: 0,
-  /** What the engine is busy with: 'run', 'sweep' or 'pitfall'. */
+  /** @type {Activity} */
   activity: null,
-  /** The last sweep report. */
+  /** The last sweep report. @type {import('../pkg/scalelab.js').SweepReport | null} */
   sweep: null,
   unavailable: 'The engine is starting…',
 };
@@ -74,7 +92,7 @@ function scheduleRender() {
     const run = state.shown;
     if (!run) return;
     const { value, max, unit } = run.progress;
-    progress.show(value, max, runState(run), unit);
+    progress.show(value, max, runState(run), unit === 'ms' ? 'ms' : 'jobs');
     if (charts.render(run)) scheduleRender();
   });
 }
@@ -109,13 +127,16 @@ function updateRunState() {
   });
   pitfallsView.setDisabled(running || Boolean(state.unavailable) || !state.engine);
   const finished = state.shown?.report != null && !running;
-  document.getElementById('export-json').disabled = !finished;
-  document.getElementById('export-csv').disabled = !finished;
+  exportJson.disabled = !finished;
+  exportCsv.disabled = !finished;
 }
 
 // --- settings -------------------------------------------------------------------------
 
-/** The settings sent to the engine: the pattern and the fields that apply to it. */
+/**
+ * The settings sent to the engine: the pattern and the fields that apply to it.
+ * @returns {Record<string, string>}
+ */
 function currentSettings() {
   return { pattern: state.pattern.engine, ...form.applicable(state.pattern) };
 }
@@ -136,19 +157,27 @@ function scheduleValidation() {
   validateTimer = setTimeout(validate, 120);
 }
 
+/** Whether a run (not a sweep or a pitfall) is going. */
+function runGoing() {
+  return state.activity === 'run';
+}
+
 async function validate() {
   // While a run goes the live fields answer for themselves (see `steer`), and the rest
   // are locked: the form is checked again when the run ends.
-  if (!state.engine || state.activity === 'run') return;
+  if (!state.engine || runGoing()) return;
   const ticket = ++state.validation;
   const errors = await state.engine.validate(currentSettings());
-  if (ticket !== state.validation || state.activity === 'run') return;
+  if (ticket !== state.validation || runGoing()) return;
   state.errors = errors;
   form.showErrors(errors);
   updateRunState();
 }
 
-/** @param {string} id */
+/**
+ * @param {string} id
+ * @param {{preset?: boolean}} [options] reset the fields the pattern presets
+ */
 function choosePattern(id, { preset = true } = {}) {
   const pattern = patternById(id);
   state.pattern = pattern;
@@ -156,6 +185,7 @@ function choosePattern(id, { preset = true } = {}) {
   if (preset && form.fields.size) {
     const values = form.values();
     const workload = pattern.preset.workload ?? form.defaultOf('workload');
+    /** @type {Record<string, string>} */
     const reset = {};
     for (const name of PRESET_FIELDS) reset[name] = pattern.preset[name] ?? form.defaultOf(name, workload);
     if (!('cost' in pattern.preset) && reset.workload !== values.workload)
@@ -171,7 +201,7 @@ let lastWorkload = 'primes';
 let lastScaling = 'fixed';
 /** @param {string} name the field that changed */
 function onInput(name) {
-  if (state.activity === 'run' && LIVE_FIELDS.includes(name)) {
+  if (runGoing() && LIVE_FIELDS.includes(name)) {
     scheduleSteer(name);
     return;
   }
@@ -219,7 +249,7 @@ async function steer() {
       });
       form.showLiveError('workers', '');
     } catch (err) {
-      form.showLiveError('workers', err.message);
+      form.showLiveError('workers', messageOf(err));
     }
   }
   if (names.includes('rate') || names.includes('burst')) {
@@ -229,24 +259,36 @@ async function steer() {
       form.showLiveError('rate', '');
       form.showLiveError('burst', '');
     } catch (err) {
-      form.showLiveError(/burst/.test(err.message.split(':')[0]) ? 'burst' : 'rate', err.message);
+      const message = messageOf(err);
+      form.showLiveError(message.startsWith('burst') ? 'burst' : 'rate', message);
     }
   }
 }
 
 // --- runs -----------------------------------------------------------------------------
 
-/** Speedup against a kept one-worker run of the same set-up, if there is one. */
+/**
+ * Speedup against a kept one-worker run of the same set-up, if there is one.
+ * @param {LiveRun} run a finished run
+ */
 function speedupFor(run) {
   const workers = run.settings.workers;
   const canMeasure =
     workers !== undefined && workers !== '1' && run.pattern.engine !== 'fanout' && !run.report?.cancellation;
+  /**
+   * @param {Record<string, string>} a
+   * @param {Record<string, string>} b
+   */
   const same = (a, b) => JSON.stringify({ ...a, workers: '1' }) === JSON.stringify({ ...b, workers: '1' });
   // Only runs made here, on this machine and in this session, are a fair baseline.
   const base = state.kept.find(
-    (k) => !k.imported && k.settings.workers === '1' && same(k.settings, run.settings) && !k.report.cancellation,
+    (k) =>
+      !k.imported &&
+      k.settings.workers === '1' &&
+      same(k.settings, run.settings) &&
+      !('cancellation' in k.report && k.report.cancellation),
   );
-  if (!base || !canMeasure) return { speedup: null, baselineThroughput: null, canMeasure };
+  if (!base || !canMeasure || !run.report) return { speedup: null, baselineThroughput: null, canMeasure };
   return {
     speedup: run.report.throughputPerS / base.report.throughputPerS,
     baselineThroughput: base.report.throughputPerS,
@@ -254,14 +296,20 @@ function speedupFor(run) {
   };
 }
 
-/** Keeps a finished (or imported) run for comparison; the oldest goes past KEEP. */
+/**
+ * Keeps a finished (or imported) run for comparison; the oldest goes past KEEP.
+ * @param {Kept} entry
+ */
 function keep(entry) {
   state.kept.push(entry);
   if (state.kept.length > KEEP) state.kept.shift();
   compare.show(state.kept);
 }
 
-/** Shows a finished (or failed) run: charts, progress, summary. */
+/**
+ * Shows a finished (or failed) run: charts, progress, summary.
+ * @param {LiveRun} run
+ */
 function showRun(run) {
   state.shown = run;
   charts.reset();
@@ -273,12 +321,14 @@ function showRun(run) {
 /**
  * Runs `settings` (default: the form's). Ignored while another run is going, so a
  * double click never starts two runs.
+ * @param {Record<string, string>} [settings]
+ * @param {{label?: string}} [options] how the compared runs name it
  */
 async function run(settings = currentSettings(), { label } = {}) {
   if (state.running || state.unavailable || state.errors.length || !state.engine) return null;
   const pattern = state.pattern;
   const jobs = Number(settings.jobs ?? form.defaultOf('jobs'));
-  const live = new LiveRun(settings, pattern, jobs, state.engine.info.threads);
+  const live = new LiveRun(settings, pattern, jobs, state.engine.threads);
   const controller = beginActivity('run');
   state.shown = live;
   charts.reset();
@@ -314,7 +364,7 @@ async function run(settings = currentSettings(), { label } = {}) {
       report,
     });
   } catch (err) {
-    live.abandon(err.message);
+    live.abandon(messageOf(err));
     state.running = null;
     state.activity = null;
     await recoverFrom(err);
@@ -337,6 +387,7 @@ const WATCHDOG_MS = 10_000;
 /**
  * Replaces a crashed or stuck engine with a fresh worker and wasm instance. The page's
  * state — the form, earlier runs, the lab's results — lives here and is kept.
+ * @param {string} reason
  */
 async function replaceEngine(reason) {
   engineView.showEngineError(`${reason}. The engine was restarted; your settings and earlier runs are kept.`);
@@ -345,19 +396,21 @@ async function replaceEngine(reason) {
   updateRunState();
   try {
     state.engine = await Engine.start();
-    engineView.showEngine(state.engine.info);
+    engineView.showEngine(state.engine.startup);
     state.unavailable = '';
     document.documentElement.dataset.restarts = String(Number(document.documentElement.dataset.restarts ?? 0) + 1);
   } catch (err) {
-    state.unavailable = `The engine did not restart: ${err.message}`;
+    state.unavailable = `The engine did not restart: ${messageOf(err)}`;
     engineView.showEngineError(state.unavailable);
   }
   updateRunState();
   await validate();
 }
 
-/** Marks the engine busy with `activity` ('run', 'sweep' or 'pitfall'); the returned
- * controller cancels it. */
+/**
+ * Marks the engine busy with `activity`; the returned controller cancels it.
+ * @param {'run' | 'sweep' | 'pitfall'} activity
+ */
 function beginActivity(activity) {
   const controller = new AbortController();
   state.running = controller;
@@ -372,10 +425,13 @@ function endActivity() {
   updateRunState();
 }
 
-/** After a failed call: if the engine died, replace it. */
+/**
+ * After a failed call: if the engine died, replace it.
+ * @param {unknown} err
+ */
 async function recoverFrom(err) {
   if (state.engine?.dead) await replaceEngine(state.engine.dead);
-  else engineView.showEngineError(`The run could not finish: ${err.message}`);
+  else engineView.showEngineError(`The run could not finish: ${messageOf(err)}`);
 }
 
 /** Runs the shown set-up with one worker, then shows the original with its speedup. */
@@ -395,15 +451,19 @@ function cancel() {
 
 // --- lab ------------------------------------------------------------------------------
 
-/** Runs a concurrency sweep of the form's set-up. */
+/**
+ * Runs a concurrency sweep of the form's set-up.
+ * @param {Record<string, string>} values the sweep's settings
+ */
 async function runSweep(values) {
-  if (state.running || state.unavailable || state.errors.length || !state.engine) return;
+  const engine = state.engine;
+  if (state.running || state.unavailable || state.errors.length || !engine) return;
   const controller = beginActivity('sweep');
   sweepView.clearErrors();
   updateRunState();
   sweepView.progress(0, 1, 'starting');
   try {
-    const report = await state.engine.sweep(currentSettings(), values, {
+    const report = await engine.sweep(currentSettings(), values, {
       signal: controller.signal,
       onProgress: (p) =>
         sweepView.progress(
@@ -416,9 +476,9 @@ async function runSweep(values) {
     sweepView.progress(report.runsDone, report.runsTotal, report.cancelled ? 'cancelled' : 'done');
     sweepView.show(report);
   } catch (err) {
-    sweepView.showError(err.message);
-    sweepView.progress(0, 1, state.engine.dead ? 'failed' : 'refused');
-    if (state.engine.dead) {
+    sweepView.showError(messageOf(err));
+    sweepView.progress(0, 1, engine.dead ? 'failed' : 'refused');
+    if (engine.dead) {
       state.running = null;
       await recoverFrom(err);
     }
@@ -427,25 +487,30 @@ async function runSweep(values) {
   }
 }
 
-/** Runs one pitfall: its wrong and right runs, one after the other. */
+/**
+ * Runs one pitfall: its wrong and right runs, one after the other.
+ * @param {string} id
+ */
 async function runPitfall(id) {
-  if (state.running || !state.engine) return;
+  const engine = state.engine;
   const pitfall = PITFALLS.find((p) => p.id === id);
-  const runs = pitfall.runs(state.engine.info.threads);
+  if (state.running || !engine || !pitfall) return;
+  const runs = pitfall.runs(engine.threads);
   const controller = beginActivity('pitfall');
   updateRunState();
+  /** @type {import('./pitfalls.js').PitfallResult[]} */
   const results = [];
   try {
     for (const r of runs) {
       pitfallsView.running(id, r.label);
       const signal = controller.signal;
-      if (r.race) results.push(await state.engine.race(r.race));
-      else if (r.program) results.push(await state.engine.pitfall(r.program, { signal }));
-      else results.push(await state.engine.run(r.settings ?? {}, { signal }));
+      if (r.race) results.push(await engine.race(r.race));
+      else if (r.program) results.push(await engine.pitfall(r.program, { signal }));
+      else results.push(await engine.run(r.settings ?? {}, { signal }));
     }
     pitfallsView.show(id, runs, results);
   } catch (err) {
-    pitfallsView.failed(id, `The comparison could not finish: ${err.message}`);
+    pitfallsView.failed(id, `The comparison could not finish: ${messageOf(err)}`);
     state.running = null;
     await recoverFrom(err);
   } finally {
@@ -453,6 +518,7 @@ async function runPitfall(id) {
   }
 }
 
+/** @param {import('../pkg/scalelab.js').SweepReport} report */
 function sweepCsv(report) {
   const lines = ['curve,workload,cost,workers,repetition,throughput,median,efficiency'];
   for (const curve of report.curves) {
@@ -498,7 +564,7 @@ document.addEventListener('keydown', (event) => {
   if (event.key === 'Escape' && state.running) state.running.abort('Cancel pressed');
 });
 document.addEventListener('visibilitychange', () => document.visibilityState === 'visible' && scheduleRender());
-document.getElementById('export-json').addEventListener('click', () => {
+exportJson.addEventListener('click', () => {
   const runNow = state.shown;
   if (!runNow?.report) return;
   download(
@@ -506,10 +572,11 @@ document.getElementById('export-json').addEventListener('click', () => {
     `${fileStem(runNow)}.json`,
   );
 });
-document.getElementById('import-run').addEventListener('change', async (event) => {
-  const input = event.target;
+const importInput = byId('import-run', HTMLInputElement);
+importInput.addEventListener('change', async () => {
+  const input = importInput;
   const file = input.files?.[0];
-  const status = document.getElementById('import-status');
+  const status = byId('import-status');
   input.value = ''; // the same file may be chosen again
   if (!file) return;
   try {
@@ -522,17 +589,19 @@ document.getElementById('import-run').addEventListener('change', async (event) =
     status.textContent = `Added “${entry.label}” to the compared runs.`;
   } catch (err) {
     status.className = 'import-status error';
-    status.textContent = err.message;
+    status.textContent = messageOf(err);
   }
 });
-document.getElementById('export-csv').addEventListener('click', () => {
+exportCsv.addEventListener('click', () => {
   const runNow = state.shown;
   if (!runNow?.report) return;
   download(new Blob([runToCsv(runNow)], { type: 'text/csv' }), `${fileStem(runNow)}.csv`);
 });
 for (const button of document.querySelectorAll('button[data-png]')) {
+  if (!(button instanceof HTMLButtonElement)) continue;
   button.addEventListener('click', async () => {
-    const name = button.dataset.png;
+    const name = button.dataset.png ?? '';
+    /** @type {Record<string, import('./views/chart.js').Chart>} */
     const lab = {
       compare: compare.chart,
       'sweep-throughput': sweepView.throughput,
@@ -543,8 +612,8 @@ for (const button of document.querySelectorAll('button[data-png]')) {
     download(blob, `scalelab-${name}.png`);
   });
 }
-document.getElementById('copy-link').addEventListener('click', async () => {
-  const status = document.getElementById('copy-status');
+byId('copy-link').addEventListener('click', async () => {
+  const status = byId('copy-status');
   const url = new URL(writeLink(state.pattern.id, form.applicable(state.pattern)), location.href).href;
   try {
     await navigator.clipboard.writeText(url);
@@ -569,14 +638,14 @@ async function start() {
   try {
     state.engine = await Engine.start();
   } catch (err) {
-    state.unavailable = `The engine did not start: ${err.message}`;
+    state.unavailable = `The engine did not start: ${messageOf(err)}`;
     engineView.showEngineError(state.unavailable);
     updateRunState();
     return;
   }
-  engineView.showEngine(state.engine.info);
+  engineView.showEngine(state.engine.startup);
   form.build(state.engine.schema);
-  sweepView.build(state.engine.schema.sweepFields, state.engine.info.threads);
+  sweepView.build(state.engine.schema.sweepFields, state.engine.threads);
 
   // Set-up: defaults, then the link's pattern (with its preset), then the link's values.
   const link = readLink(location.search, [...form.fields.keys()]);
@@ -612,10 +681,10 @@ async function start() {
 // the page reports it, replaces the engine and keeps its state. It does something only
 // with a test build of the engine (`./build.sh test`), and can only crash this page's
 // own engine, which then restarts.
-globalThis.scalelabTestHooks = {
+/** @type {{scalelabTestHooks?: {injectPanic: () => void}}} */ (globalThis).scalelabTestHooks = {
   injectPanic: () => state.engine?.worker.postMessage({ type: 'scalelab:inject-panic' }),
 };
 
 start().catch((err) => {
-  engineView.showEngineError(`The page failed to start: ${err.message}`);
+  engineView.showEngineError(`The page failed to start: ${messageOf(err)}`);
 });

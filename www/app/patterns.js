@@ -86,9 +86,15 @@ export const PATTERNS = [
 /** Every field some pattern presets: switching patterns resets these. */
 export const PRESET_FIELDS = [...new Set(PATTERNS.flatMap((p) => Object.keys(p.preset)))];
 
-/** @param {string} id */
+/**
+ * The pattern `id` (one of PATTERNS: ids come from the picker, or a link already checked).
+ * @param {string} id
+ * @returns {PatternInfo}
+ */
 export function patternById(id) {
-  return PATTERNS.find((p) => p.id === id);
+  const pattern = PATTERNS.find((p) => p.id === id);
+  if (!pattern) throw new Error(`no pattern ${id}`);
+  return pattern;
 }
 
 /**

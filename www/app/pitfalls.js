@@ -11,8 +11,17 @@
  *   race?: {increments: number, racy: boolean}}} PitfallRun
  */
 
-const ms = (x) => (Number.isFinite(x) ? `${x.toFixed(1)} ms` : '—');
-const mib = (x) => `${(x / 1048576).toFixed(1)} MiB`;
+/** @typedef {import('../pkg/scalelab.js').PitfallReport} PitfallReport */
+/** @typedef {import('../pkg/scalelab.js').RunReport} RunReport */
+/** @typedef {{threads: number, increments: number, expected: number, actual: number, lost: number, racy: boolean}} RaceResult */
+/** What one program of a card gives back. */
+/** @typedef {PitfallReport | RunReport | RaceResult} PitfallResult */
+/** A point of a program's (or a run's) samples: what a card's chart plots. */
+/** @typedef {{tMs: number, tasks: number, done: number, running: number}} PitfallPoint */
+
+const ms = (/** @type {number | undefined} */ x) =>
+  x !== undefined && Number.isFinite(x) ? `${x.toFixed(1)} ms` : '—';
+const mib = (/** @type {number} */ x) => `${(x / 1048576).toFixed(1)} MiB`;
 
 /**
  * @typedef {object} Pitfall
@@ -20,8 +29,9 @@ const mib = (x) => `${(x / 1048576).toFixed(1)} MiB`;
  * @property {string} title
  * @property {string} explain
  * @property {(threads: number) => PitfallRun[]} runs
- * @property {(results: object[]) => {rows: string[][], verdict: string, detected: boolean}} measure
- * @property {{label: string, value: (sample: object) => number} | null} chart  a series per run, from its samples
+ * @property {(results: PitfallResult[]) => {rows: string[][], verdict: string, detected: boolean}} measure
+ *   the results come in the order of `runs`, each of the kind its run asks for
+ * @property {{label: string, value: (sample: PitfallPoint) => number} | null} chart  a series per run, from its samples
  */
 
 /** @type {Pitfall[]} */
@@ -38,17 +48,20 @@ export const PITFALLS = [
         { label: `right: a pool of ${threads}`, program: { program: 'pool', workers: String(threads), ...job } },
       ];
     },
-    measure: ([wrong, right]) => ({
-      rows: [
-        ['goroutines alive at peak', String(wrong.peakGoroutines), String(right.peakGoroutines)],
-        ['heap in use at peak', mib(wrong.heapPeakBytes ?? 0), mib(right.heapPeakBytes ?? 0)],
-        ['time to finish', ms(wrong.wallMs), ms(right.wallMs)],
-      ],
-      detected: wrong.peakGoroutines > 10 * Math.max(1, right.peakGoroutines),
-      verdict:
-        `The unbounded version kept up to ${wrong.peakGoroutines} goroutines (${mib(wrong.heapPeakBytes ?? 0)} of heap) alive at once ` +
-        `against the pool's ${right.peakGoroutines} (${mib(right.heapPeakBytes ?? 0)}), and finished no sooner.`,
-    }),
+    measure: (results) => {
+      const [wrong, right] = /** @type {PitfallReport[]} */ (results);
+      return {
+        rows: [
+          ['goroutines alive at peak', String(wrong.peakGoroutines), String(right.peakGoroutines)],
+          ['heap in use at peak', mib(wrong.heapPeakBytes ?? 0), mib(right.heapPeakBytes ?? 0)],
+          ['time to finish', ms(wrong.wallMs), ms(right.wallMs)],
+        ],
+        detected: wrong.peakGoroutines > 10 * Math.max(1, right.peakGoroutines),
+        verdict:
+          `The unbounded version kept up to ${wrong.peakGoroutines} goroutines (${mib(wrong.heapPeakBytes ?? 0)} of heap) alive at once ` +
+          `against the pool's ${right.peakGoroutines} (${mib(right.heapPeakBytes ?? 0)}), and finished no sooner.`,
+      };
+    },
     chart: { label: 'goroutines alive', value: (s) => s.tasks },
   },
   {
@@ -64,19 +77,22 @@ export const PITFALLS = [
         { label: 'right: close(jobs)', program: { ...base, program: 'closes' } },
       ];
     },
-    measure: ([noClose, stops, right]) => ({
-      rows: [
-        ['leak found', noClose.leak ? 'yes' : 'no', stops.leak ? 'yes' : 'no', right.leak ? 'yes' : 'no'],
-        [
-          'jobs done / never started',
-          `${noClose.counts.completed} / ${noClose.counts.notStarted}`,
-          `${stops.counts.completed} / ${stops.counts.notStarted}`,
-          `${right.counts.completed} / ${right.counts.notStarted}`,
+    measure: (results) => {
+      const [noClose, stops, right] = /** @type {PitfallReport[]} */ (results);
+      return {
+        rows: [
+          ['leak found', noClose.leak ? 'yes' : 'no', stops.leak ? 'yes' : 'no', right.leak ? 'yes' : 'no'],
+          [
+            'jobs done / never started',
+            `${noClose.counts.completed} / ${noClose.counts.notStarted}`,
+            `${stops.counts.completed} / ${stops.counts.notStarted}`,
+            `${right.counts.completed} / ${right.counts.notStarted}`,
+          ],
         ],
-      ],
-      detected: Boolean(noClose.leak && stops.leak && !right.leak),
-      verdict: [noClose.leak, stops.leak].filter(Boolean).join(' — '),
-    }),
+        detected: Boolean(noClose.leak && stops.leak && !right.leak),
+        verdict: [noClose.leak, stops.leak].filter(Boolean).join(' — '),
+      };
+    },
     chart: { label: 'jobs done', value: (s) => s.done },
   },
   {
@@ -98,7 +114,8 @@ export const PITFALLS = [
         { label: 'right: jobs check it', program: { ...base, program: 'checks-context' } },
       ];
     },
-    measure: ([wrong, right]) => {
+    measure: (results) => {
+      const [wrong, right] = /** @type {PitfallReport[]} */ (results);
       const w = wrong.cancellation;
       const r = right.cancellation;
       return {
@@ -125,15 +142,18 @@ export const PITFALLS = [
       { label: 'wrong: load, then store', race: { increments: 5_000_000, racy: true } },
       { label: 'right: fetch_add', race: { increments: 5_000_000, racy: false } },
     ],
-    measure: ([wrong, right]) => ({
-      rows: [
-        ['expected', wrong.expected.toLocaleString('en'), right.expected.toLocaleString('en')],
-        ['counted', wrong.actual.toLocaleString('en'), right.actual.toLocaleString('en')],
-        ['lost updates', wrong.lost.toLocaleString('en'), right.lost.toLocaleString('en')],
-      ],
-      detected: wrong.lost > 0 && right.lost === 0,
-      verdict: `${wrong.lost.toLocaleString('en')} of ${wrong.expected.toLocaleString('en')} increments were lost to the race; fetch_add lost ${right.lost}.`,
-    }),
+    measure: (results) => {
+      const [wrong, right] = /** @type {RaceResult[]} */ (results);
+      return {
+        rows: [
+          ['expected', wrong.expected.toLocaleString('en'), right.expected.toLocaleString('en')],
+          ['counted', wrong.actual.toLocaleString('en'), right.actual.toLocaleString('en')],
+          ['lost updates', wrong.lost.toLocaleString('en'), right.lost.toLocaleString('en')],
+        ],
+        detected: wrong.lost > 0 && right.lost === 0,
+        verdict: `${wrong.lost.toLocaleString('en')} of ${wrong.expected.toLocaleString('en')} increments were lost to the race; fetch_add lost ${right.lost}.`,
+      };
+    },
     chart: null,
   },
   {
@@ -157,21 +177,27 @@ export const PITFALLS = [
         { label: 'right: token bucket', settings: { ...base, pacing: 'bucket' } },
       ];
     },
-    measure: ([wrong, right]) => ({
-      rows: [
-        ['configured', `${wrong.limiter.configuredRate}/s`, `${right.limiter.configuredRate}/s`],
-        ['achieved', `${wrong.limiter.achievedRate.toFixed(1)}/s`, `${right.limiter.achievedRate.toFixed(1)}/s`],
-        [
-          'of the rate',
-          `${((wrong.limiter.achievedRate / wrong.limiter.configuredRate) * 100).toFixed(1)}%`,
-          `${((right.limiter.achievedRate / right.limiter.configuredRate) * 100).toFixed(1)}%`,
+    measure: (results) => {
+      const [w, r] = /** @type {RunReport[]} */ (results);
+      if (!w.limiter || !r.limiter) throw new Error('the ticker runs are rate-limited and report their limiter');
+      const wrong = { limiter: w.limiter };
+      const right = { limiter: r.limiter };
+      return {
+        rows: [
+          ['configured', `${wrong.limiter.configuredRate}/s`, `${right.limiter.configuredRate}/s`],
+          ['achieved', `${wrong.limiter.achievedRate.toFixed(1)}/s`, `${right.limiter.achievedRate.toFixed(1)}/s`],
+          [
+            'of the rate',
+            `${((wrong.limiter.achievedRate / wrong.limiter.configuredRate) * 100).toFixed(1)}%`,
+            `${((right.limiter.achievedRate / right.limiter.configuredRate) * 100).toFixed(1)}%`,
+          ],
         ],
-      ],
-      detected:
-        wrong.limiter.achievedRate < 0.9 * wrong.limiter.configuredRate &&
-        right.limiter.achievedRate > 0.97 * right.limiter.configuredRate,
-      verdict: `The ticker reached ${wrong.limiter.achievedRate.toFixed(0)}/s of ${wrong.limiter.configuredRate}/s; the bucket ${right.limiter.achievedRate.toFixed(0)}/s.`,
-    }),
+        detected:
+          wrong.limiter.achievedRate < 0.9 * wrong.limiter.configuredRate &&
+          right.limiter.achievedRate > 0.97 * right.limiter.configuredRate,
+        verdict: `The ticker reached ${wrong.limiter.achievedRate.toFixed(0)}/s of ${wrong.limiter.configuredRate}/s; the bucket ${right.limiter.achievedRate.toFixed(0)}/s.`,
+      };
+    },
     chart: { label: 'jobs done', value: (s) => s.done },
   },
 ];

@@ -23,7 +23,11 @@
 // Types: RunSettings, Progress, RunReport, JobColumns, FieldError and EngineSchema are
 // generated from the Rust types into ../pkg/scalelab.d.ts.
 
-/** @typedef {import('../pkg/scalelab.js').RunSettings} RunSettings */
+/**
+ * A run's settings: the typed `RunSettings`, or the same as text (as a form or a link
+ * holds them); either way the engine reads them as text and checks them.
+ * @typedef {import('../pkg/scalelab.js').RunSettings | Record<string, string>} RunSettings
+ */
 /** @typedef {import('../pkg/scalelab.js').RunReport} RunReport */
 /** @typedef {import('../pkg/scalelab.js').Progress} Progress */
 /** @typedef {import('../pkg/scalelab.js').FieldError} FieldError */
@@ -85,7 +89,20 @@ export class Engine {
 
   /** The settings' labels, units, ranges and defaults (from the engine). */
   get schema() {
-    return this.info?.schema;
+    if (!this.info) throw new Error('the engine has not started yet');
+    return this.info.schema;
+  }
+
+  /** How the engine started: threads, wasm load and pool start times, the schema. */
+  get startup() {
+    if (!this.info) throw new Error('the engine has not started yet');
+    return this.info;
+  }
+
+  /** Threads in the engine's pool. */
+  get threads() {
+    if (!this.info) throw new Error('the engine has not started yet');
+    return this.info.threads;
   }
 
   /**
@@ -121,7 +138,7 @@ export class Engine {
   /**
    * Runs one of the lab's pitfall programs (`program`: unbounded, pool, never-closes,
    * consumers-stop, closes, ignores-context, checks-context; and its work).
-   * @param {PitfallSettings} settings
+   * @param {PitfallSettings | Record<string, string>} settings
    * @param {{signal?: AbortSignal}} [options]
    * @returns {Promise<PitfallReport>}
    */
@@ -134,9 +151,9 @@ export class Engine {
    * `sweep.maxWorkers` (default twice the threads), `sweep.repetitions` runs each, for
    * `sweep.curves` (`cpu`, `io` or `both`), with the Universal Scalability Law fitted.
    * @param {RunSettings} settings
-   * @param {{maxWorkers?: number, repetitions?: number, warmup?: number, threshold?: number, curves?: string}} sweep
-   * @param {{signal?: AbortSignal, onProgress?: (step: object) => void}} [options]
-   * @returns {Promise<object>} the sweep report (partial if cancelled)
+   * @param {import('../pkg/scalelab.js').SweepSettings | Record<string, string>} sweep
+   * @param {{signal?: AbortSignal, onProgress?: (step: import('../pkg/scalelab.js').SweepProgress) => void}} [options]
+   * @returns {Promise<import('../pkg/scalelab.js').SweepReport>} the sweep report (partial if cancelled)
    */
   sweep(settings, sweep, { signal, onProgress } = {}) {
     return this.#cancellable({ type: 'scalelab:sweep', settings, sweep }, signal, onProgress);
@@ -146,7 +163,7 @@ export class Engine {
    * The shared-counter pitfall: every pool thread adds `increments` to one counter,
    * atomically or (`racy`) with a separate load and store.
    * @param {{increments: number, racy: boolean}} args
-   * @returns {Promise<{threads: number, expected: number, actual: number, lost: number}>}
+   * @returns {Promise<import('../pkg/scalelab.js').RaceResult>}
    */
   race({ increments, racy }) {
     return this.#request({ type: 'scalelab:race', increments, racy });
@@ -212,7 +229,7 @@ export class Engine {
    * Counts the primes below `limit` in `chunks` parallel pieces: a check that the
    * threads work and agree (pi(10^7) = 664579).
    * @param {{limit: number, chunks: number}} args
-   * @returns {Promise<{limit: number, primes: number, chunksPerThread: number[]}>}
+   * @returns {Promise<import('../pkg/scalelab.js').ParallelPrimeCount>}
    */
   selfTest({ limit, chunks }) {
     return this.#request({ type: 'scalelab:selftest', limit, chunks });

@@ -65,10 +65,20 @@ export function zeroCounts(submitted) {
 }
 
 /**
+ * How many jobs ended as `spec` says (0 for an outcome these counts lack, e.g. counts
+ * from an older engine).
+ * @param {import('../pkg/scalelab.js').Counts} counts
+ * @param {OutcomeSpec} spec
+ */
+export function countOf(counts, spec) {
+  const byKey = /** @type {Record<string, number>} */ (/** @type {unknown} */ (counts));
+  return byKey[spec.key] ?? 0;
+}
+
+/**
  * Jobs with a final outcome.
  * @param {import('../pkg/scalelab.js').Counts} counts
  */
 export function doneOf(counts) {
-  const byKey = /** @type {Record<string, number>} */ (/** @type {unknown} */ (counts));
-  return outcomes().reduce((sum, spec) => sum + (byKey[spec.key] ?? 0), 0);
+  return outcomes().reduce((sum, spec) => sum + countOf(counts, spec), 0);
 }

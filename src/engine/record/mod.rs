@@ -39,7 +39,7 @@ pub const RECENT: usize = 10_000;
 /// Most failed, cancelled or never-started jobs kept besides the recent ones.
 pub const NOTABLE: u32 = 10_000;
 /// Most job events of each kind a shard holds between two progress batches.
-pub const FRESH: usize = 4_096;
+pub const FRESH: usize = 1_024;
 
 /// A job that started (what a progress batch says of a job still running).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -72,7 +72,7 @@ export class LiveRun {
     this.counts = zeroCounts(jobs);
     /** @type {number | null} */
     this.cancelledMs = null;
-    /** @type {any} */
+    /** @type {import('../../pkg/scalelab.js').RunReport | null} */
     this.report = null;
     /** @type {string | undefined} */
     this.failure = undefined;

@@ -3,6 +3,14 @@
 // exports a PNG; the shared palette, height, time axis and line-chart options.
 
 import uPlot from '../../vendor/uplot/uPlot.esm.js';
+import { find } from './dom.js';
+
+/** @typedef {import('../../vendor/uplot/uPlot.esm.js').Options} Options */
+/** @typedef {import('../../vendor/uplot/uPlot.esm.js').Series} Series */
+/** @typedef {import('../../vendor/uplot/uPlot.esm.js').Axis} Axis */
+/** @typedef {import('../../vendor/uplot/uPlot.esm.js').AlignedData} AlignedData */
+/** Chart data: an x column, then a column per series (null: no point there). */
+/** @typedef {ArrayLike<number | null | undefined>[]} Columns */
 
 /** Okabe–Ito colours (see css/app.css). */
 export const COLORS = {
@@ -20,26 +28,51 @@ export const COLORS = {
 };
 
 export const HEIGHT = 220;
-export const msAxis = { label: 'ms since start', values: (_u, ticks) => ticks.map((t) => `${+t.toFixed(1)}`) };
+/**
+ * Stepped lines (a value holds until the next one), uPlot's `paths.stepped`.
+ * @param {{align: -1 | 1}} options
+ */
+export function steppedPaths(options) {
+  const stepped = uPlot.paths.stepped;
+  if (!stepped) throw new Error('this uPlot has no stepped paths');
+  return stepped(options);
+}
+
+/**
+ * Bars, uPlot's `paths.bars`.
+ * @param {{size: [number, number], align: -1 | 1}} options
+ */
+export function barPaths(options) {
+  const bars = uPlot.paths.bars;
+  if (!bars) throw new Error('this uPlot has no bar paths');
+  return bars(options);
+}
+
+/** @type {Axis} */
+export const msAxis = {
+  label: 'ms since start',
+  values: (_u, ticks) => ticks.map((t) => `${+t.toFixed(1)}`),
+};
 
 /** A uPlot chart in a figure; remembers what it last drew. */
 export class Chart {
   /**
    * @param {string} name key of the figure (`data-chart`)
-   * @param {(width: number) => object} options uPlot options for a width
+   * @param {(width: number) => Options} options uPlot options for a width
    * @param {number} seriesCount y series
    */
   constructor(name, options, seriesCount) {
     this.name = name;
-    this.figure = document.querySelector(`figure[data-chart="${name}"]`);
-    this.target = this.figure.querySelector('.plot');
+    this.figure = find(document, `figure[data-chart="${name}"]`, HTMLElement);
+    this.target = find(this.figure, '.plot', HTMLElement);
     this.makeOptions = options;
     this.seriesCount = seriesCount;
-    this.plot = new uPlot(options(this.width()), this.empty(), this.target);
+    this.plot = new uPlot(options(this.width()), /** @type {AlignedData} */ (this.empty()), this.target);
     this.version = -1;
     this.setEmpty(true);
   }
 
+  /** @returns {Columns} */
   empty() {
     return [[], ...Array.from({ length: this.seriesCount }, () => [])];
   }
@@ -55,13 +88,17 @@ export class Chart {
     if (width !== this.plot.width) this.plot.setSize({ width, height: this.plot.height });
   }
 
+  /** @param {boolean} empty */
   setEmpty(empty) {
     this.figure.dataset.empty = String(empty);
   }
 
-  /** @param {Array<ArrayLike<number | null>>} data */
+  /**
+   * @param {Columns} data
+   * @param {number} [points] how many points it has (what `data-points` says)
+   */
   setData(data, points = data[0].length) {
-    this.plot.setData(data);
+    this.plot.setData(/** @type {AlignedData} */ (data));
     this.setEmpty(points === 0);
     this.figure.dataset.points = String(points);
   }
@@ -71,19 +108,35 @@ export class Chart {
     this.setData(this.empty());
   }
 
-  /** Rebuilds the chart with new series (uPlot fixes its series at creation). */
+  /**
+   * Rebuilds the chart with new series (uPlot fixes its series at creation).
+   * @param {Series[]} series
+   * @param {Columns} data
+   */
   replace(series, data) {
     const options = this.makeOptions(this.width());
     options.series = series;
+    this.rebuild(options, data);
+  }
+
+  /**
+   * Draws a new uPlot in place of the old one.
+   * @param {Options} options
+   * @param {Columns} data
+   */
+  rebuild(options, data) {
     this.plot.destroy();
-    this.seriesCount = series.length - 1;
-    this.plot = new uPlot(options, data, this.target);
+    this.seriesCount = (options.series?.length ?? 1) - 1;
+    this.plot = new uPlot(options, /** @type {AlignedData} */ (data), this.target);
     const points = data[0].length;
     this.setEmpty(points === 0);
     this.figure.dataset.points = String(points);
   }
 
-  /** The chart as a PNG blob, on a white background with its title. */
+  /**
+   * The chart as a PNG blob, on a white background with its title.
+   * @returns {Promise<Blob>}
+   */
   png() {
     const source = this.plot.ctx.canvas;
     const title = this.figure.querySelector('figcaption')?.firstChild?.textContent?.trim() ?? this.name;
@@ -92,17 +145,24 @@ export class Chart {
     canvas.width = source.width;
     canvas.height = source.height + pad;
     const ctx = canvas.getContext('2d');
+    if (!ctx) return Promise.reject(new Error('this browser cannot draw a PNG of the chart'));
     ctx.fillStyle = '#fff';
     ctx.fillRect(0, 0, canvas.width, canvas.height);
     ctx.fillStyle = '#1b1f24';
     ctx.font = `${14 * devicePixelRatio}px system-ui, sans-serif`;
     ctx.fillText(`scalelab — ${title}`, 8 * devicePixelRatio, 19 * devicePixelRatio);
     ctx.drawImage(source, 0, pad);
-    return new Promise((resolve) => canvas.toBlob(resolve, 'image/png'));
+    return new Promise((resolve, reject) =>
+      canvas.toBlob((blob) => (blob ? resolve(blob) : reject(new Error('the PNG could not be made'))), 'image/png'),
+    );
   }
 }
 
-/** Options of a line chart over the run's time axis. */
+/**
+ * Options of a line chart over the run's time axis.
+ * @param {{yLabel: string, series: Series[], y2Label?: string}} spec
+ * @returns {(width: number) => Options}
+ */
 export function lineOptions({ yLabel, series, y2Label }) {
   return (width) => ({
     width,
@@ -139,16 +199,11 @@ export class CompareChart extends Chart {
 
   /** @param {{label: string, color: string, series: {tMs: number[], bucketMs: number, throughput: number[]}}[]} runs */
   show(runs) {
-    const old = this.plot;
-    const width = this.width();
-    const options = this.makeOptions(width);
+    const options = this.makeOptions(this.width());
     options.series = [{ label: 'ms' }, ...runs.map((r) => ({ label: r.label, stroke: r.color, width: 2 }))];
+    /** @type {AlignedData[]} */
     const tables = runs.map((r) => [r.series.tMs.map((t) => t + r.series.bucketMs / 2), r.series.throughput]);
-    const data = tables.length ? uPlot.join(tables) : [[]];
-    old.destroy();
-    this.seriesCount = runs.length;
-    this.plot = new uPlot(options, data, this.target);
+    this.rebuild(options, tables.length ? uPlot.join(tables) : [[]]);
     this.setEmpty(runs.length === 0);
-    this.figure.dataset.points = String(data[0].length);
   }
 }

@@ -5,12 +5,16 @@
 // animation frame while a run streams in: it advances one chart per frame, and each
 // redraws only when its data changed.
 
-import uPlot from '../../vendor/uplot/uPlot.esm.js';
 import { sharedHistogram } from '../model/histogram.js';
-import { Chart, COLORS, HEIGHT, lineOptions } from './chart.js';
+import { barPaths, Chart, COLORS, HEIGHT, lineOptions, steppedPaths } from './chart.js';
+import { byId } from './dom.js';
 import { Timeline } from './timeline-chart.js';
 
+/** @typedef {import('../model/live-run.js').LiveRun} LiveRun */
+
 /** Chart updates, one per animation frame (see ChartsView.render). */
+/** @typedef {'timelineStep' | 'linesStep' | 'latencyStep' | 'limiterStep' | 'poolStep'} Step */
+/** @type {Step[]} */
 const STEPS = ['timelineStep', 'linesStep', 'latencyStep', 'limiterStep', 'poolStep'];
 
 /** Decisions listed under the pool chart (the latest). */
@@ -34,7 +38,7 @@ export class ChartsView {
         series: [
           { label: 'busy (running)', stroke: COLORS.line, width: 2 },
           { label: 'queued', stroke: COLORS.line2, width: 2, dash: [6, 3] },
-          { label: 'workers', stroke: COLORS.line3, width: 1.5, paths: uPlot.paths.stepped({ align: 1 }) },
+          { label: 'workers', stroke: COLORS.line3, width: 1.5, paths: steppedPaths({ align: 1 }) },
         ],
       }),
       3,
@@ -48,9 +52,9 @@ export class ChartsView {
             label: 'target (limit)',
             stroke: COLORS.line,
             width: 2,
-            paths: uPlot.paths.stepped({ align: 1 }),
+            paths: steppedPaths({ align: 1 }),
           },
-          { label: 'alive', stroke: COLORS.line3, width: 1.5, dash: [4, 3], paths: uPlot.paths.stepped({ align: 1 }) },
+          { label: 'alive', stroke: COLORS.line3, width: 1.5, dash: [4, 3], paths: steppedPaths({ align: 1 }) },
           {
             label: 'resize',
             stroke: COLORS.resize,
@@ -75,14 +79,14 @@ export class ChartsView {
             label: 'queue wait',
             fill: 'rgba(230,159,0,0.75)',
             stroke: COLORS.line2,
-            paths: uPlot.paths.bars({ size: [0.45, 40], align: -1 }),
+            paths: barPaths({ size: [0.45, 40], align: -1 }),
             points: { show: false },
           },
           {
             label: 'service',
             fill: 'rgba(0,114,178,0.75)',
             stroke: COLORS.line,
-            paths: uPlot.paths.bars({ size: [0.45, 40], align: 1 }),
+            paths: barPaths({ size: [0.45, 40], align: 1 }),
             points: { show: false },
           },
         ],
@@ -126,19 +130,24 @@ export class ChartsView {
       }),
       2,
     );
-    this.limiterNote = document.getElementById('limiter-note');
-    this.poolNote = document.getElementById('pool-note');
+    this.limiterNote = byId('limiter-note');
+    this.poolNote = byId('pool-note');
     this.all = [this.timeline, this.throughput, this.load, this.pool, this.latency, this.limiter, this.memory];
     // Only the charts whose figure changed size (a redraw of the 100 000-job timeline is
     // not free).
+    /** @type {Map<Element, Chart>} */
     const byTarget = new Map(this.all.map((c) => [c.target, c]));
     const observer = new ResizeObserver((entries) => {
       for (const e of entries) byTarget.get(e.target)?.resize();
     });
     for (const c of this.all) observer.observe(c.target);
     this.latencyAt = 0;
+    /** Chart updates still to make, one per frame. @type {Step[]} */
     this.todo = [];
     this.timelineNext = 0;
+    /** The run last rendered, and its version then. @type {LiveRun | null} */
+    this.run = null;
+    this.seen = -1;
   }
 
   /** Clears every chart for a new run. */
@@ -156,7 +165,7 @@ export class ChartsView {
    * animation frame while it returns `true`. Spreading the charts over frames keeps
    * every frame short; the timeline, whose cost grows with the job count, is also
    * redrawn less often when it is expensive.
-   * @param {import('../model/live-run.js').LiveRun} run
+   * @param {LiveRun} run
    * @returns {boolean} whether charts are still out of date
    */
   render(run) {
@@ -166,6 +175,7 @@ export class ChartsView {
       for (const step of STEPS) if (!this.todo.includes(step)) this.todo.push(step);
     }
     const step = this.todo.shift();
+    if (!step) return false;
     if (step === 'timelineStep' && !run.report && performance.now() < this.timelineNext) {
       this.todo.push(step); // too soon for an expensive redraw: later
       return true;
@@ -174,6 +184,7 @@ export class ChartsView {
     return this.todo.length > 0;
   }
 
+  /** @param {LiveRun} run */
   timelineStep(run) {
     const t0 = performance.now();
     this.timeline.update(run);
@@ -184,11 +195,12 @@ export class ChartsView {
     });
   }
 
+  /** @param {LiveRun} run */
   linesStep(run) {
     const report = run.report;
     if (report) {
       const s = report.series;
-      const mid = s.tMs.map((t) => t + s.bucketMs / 2);
+      const mid = s.tMs.map((/** @type {number} */ t) => t + s.bucketMs / 2);
       this.throughput.setData([mid, s.throughput]);
       this.load.setData([mid, s.busy, s.queued, run.pattern.engine === 'fanout' ? s.busy.map(() => null) : s.workers]);
     } else {
@@ -213,11 +225,12 @@ export class ChartsView {
     const memory = (report?.samples ?? run.samples).filter((s) => s.memoryBytes != null);
     this.memory.setData([
       memory.map((s) => s.tMs),
-      memory.map((s) => s.memoryBytes / 1048576),
+      memory.map((s) => (s.memoryBytes ?? 0) / 1048576),
       memory.map((s) => (s.heapBytes ?? 0) / 1048576),
     ]);
   }
 
+  /** @param {LiveRun} run */
   latencyStep(run) {
     // Histogramming every latency: at most every 300 ms while live.
     const now = performance.now();
@@ -231,11 +244,15 @@ export class ChartsView {
     this.latency.setData([h.centers, h.a, h.b], wait.length + service.length ? h.centers.length : 0);
   }
 
+  /** @param {LiveRun} run */
   limiterStep(run) {
     this.renderLimiter(run);
   }
 
-  /** The pool's size over time: its target, the workers alive, and each resize. */
+  /**
+   * The pool's size over time: its target, the workers alive, and each resize.
+   * @param {LiveRun} run
+   */
   poolStep(run) {
     this.pool.figure.hidden = run.pattern.engine === 'fanout';
     if (this.pool.figure.hidden) {
@@ -263,6 +280,7 @@ export class ChartsView {
       : 'No resize: the pool kept its size.';
   }
 
+  /** @param {LiveRun} run */
   renderLimiter(run) {
     // The limiter chart belongs to rate-limited runs only.
     this.limiter.figure.hidden = run.pattern.engine !== 'ratelimit';
@@ -291,8 +309,13 @@ export class ChartsView {
     }
   }
 
-  /** @param {string} name */
+  /**
+   * @param {string} name
+   * @returns {Chart}
+   */
   chart(name) {
-    return this.all.find((c) => c.name === name);
+    const chart = this.all.find((c) => c.name === name);
+    if (!chart) throw new Error(`no chart ${name}`);
+    return chart;
   }
 }

@@ -1,11 +1,21 @@
 // The kept runs: a table of their key figures and an overlay of their throughput, so
 // set-ups can be compared without re-running.
 
-import { outcomes } from '../../lib/outcomes.js';
+import { countOf, outcomes } from '../../lib/outcomes.js';
 import { COLORS, CompareChart } from './chart.js';
-import { el } from './dom.js';
+import { byId, el } from './dom.js';
 
-/** A colour key (styled through the CSSOM: the page's CSP allows no inline style attributes). */
+/**
+ * What a kept run shows: the figures an imported run has, which every run's report has
+ * too.
+ * @typedef {import('../../pkg/scalelab.js').ImportedReport} KeptReport
+ * @typedef {{label: string, report: KeptReport}} KeptRun
+ */
+
+/**
+ * A colour key (styled through the CSSOM: the page's CSP allows no inline style attributes).
+ * @param {string} color
+ */
 function swatch(color) {
   const node = el('span', { class: 'swatch' });
   node.style.background = color;
@@ -14,8 +24,9 @@ function swatch(color) {
 
 export class CompareView {
   constructor() {
-    this.root = document.getElementById('compare-table');
+    this.root = byId('compare-table');
     this.chart = new CompareChart();
+    /** @type {(index: number) => void} */
     this.onRemove = () => {};
   }
 
@@ -25,7 +36,7 @@ export class CompareView {
   }
 
   /**
-   * @param {{label: string, report: object}[]} runs oldest first
+   * @param {KeptRun[]} runs oldest first
    */
   show(runs) {
     const colored = runs.map((r, i) => ({ ...r, color: COLORS.series[i % COLORS.series.length] }));
@@ -62,7 +73,7 @@ export class CompareView {
           'td',
           {},
           outcomes()
-            .map((o) => c[o.key] ?? 0)
+            .map((o) => countOf(c, o))
             .join(' / '),
         ),
         el('td', {}, `${rep.throughputPerS.toFixed(1)}/s`),

@@ -16,3 +16,33 @@ export function el(tag, attrs = {}, ...children) {
   node.append(...children);
   return node;
 }
+
+/**
+ * The element with `id`, which the page's markup has (a missing one is a bug in the
+ * page, reported by name instead of as a null dereference later).
+ * @template {HTMLElement} [T=HTMLElement]
+ * @param {string} id
+ * @param {new () => T} [type] the element's class, checked
+ * @returns {T}
+ */
+export function byId(id, type) {
+  const element = document.getElementById(id);
+  if (!element) throw new Error(`the page has no #${id}`);
+  if (type && !(element instanceof type)) throw new Error(`#${id} is not a ${type.name}`);
+  return /** @type {T} */ (element);
+}
+
+/**
+ * The first element under `root` matching `selector`, which the markup has.
+ * @template {Element} [T=HTMLElement]
+ * @param {ParentNode} root
+ * @param {string} selector
+ * @param {new () => T} [type] the element's class, checked
+ * @returns {T}
+ */
+export function find(root, selector, type) {
+  const element = root.querySelector(selector);
+  if (!element) throw new Error(`the page has no ${selector}`);
+  if (type && !(element instanceof type)) throw new Error(`${selector} is not a ${type.name}`);
+  return /** @type {T} */ (element);
+}

@@ -2,15 +2,17 @@
 // problems in a shared link). Text only: nothing from a link or the engine is ever
 // inserted as markup.
 
+import { byId } from './dom.js';
+
 export class EngineView {
   constructor() {
-    this.threads = document.getElementById('fact-threads');
-    this.isolated = document.getElementById('fact-isolated');
-    this.startup = document.getElementById('fact-startup');
-    this.selftest = document.getElementById('fact-selftest');
-    this.isolationBanner = document.getElementById('isolation-warning');
-    this.engineBanner = document.getElementById('engine-banner');
-    this.linkBanner = document.getElementById('link-banner');
+    this.threads = byId('fact-threads');
+    this.isolated = byId('fact-isolated');
+    this.startup = byId('fact-startup');
+    this.selftest = byId('fact-selftest');
+    this.isolationBanner = byId('isolation-warning');
+    this.engineBanner = byId('engine-banner');
+    this.linkBanner = byId('link-banner');
   }
 
   /** @param {boolean} isolated */
@@ -33,7 +35,11 @@ export class EngineView {
     this.startup.title = `wasm load ${info.wasmLoadMs.toFixed(0)} ms, pool start ${info.poolStartMs.toFixed(0)} ms`;
   }
 
-  /** @param {{primes: number, chunksPerThread: number[]}} result */
+  /**
+   * @param {{primes: number, chunksPerThread: number[]}} result
+   * @param {number} ms how long it took
+   * @param {number} expected the known answer
+   */
   showSelfTest(result, ms, expected) {
     const correct = result.primes === expected;
     this.selftest.textContent = correct ? `π(10⁷) ✓ ${ms.toFixed(0)} ms` : `WRONG: ${result.primes}`;

@@ -4,30 +4,44 @@
 // types (or a link carries) reaches the engine's validation and gets its message.
 
 import { fieldApplies, LIVE_FIELDS } from '../patterns.js';
+import { find } from './dom.js';
+
+/** @typedef {import('../../pkg/scalelab.js').EngineSchema} EngineSchema */
+/** @typedef {import('../../pkg/scalelab.js').FieldSpec} FieldSpec */
+/** @typedef {import('../../pkg/scalelab.js').WorkloadSpec} WorkloadSpec */
+/** @typedef {import('../../pkg/scalelab.js').ScalingSpec} ScalingSpec */
+/** @typedef {import('../patterns.js').PatternInfo} PatternInfo */
+/**
+ * One setting's parts on the page.
+ * @typedef {{wrap: HTMLElement, input: HTMLInputElement | HTMLSelectElement, label: HTMLLabelElement,
+ *   unit: HTMLElement, help: HTMLElement, error: HTMLElement, spec: FieldSpec}} Field
+ */
 
 export class FormView {
   /** @param {HTMLFormElement} form */
   constructor(form) {
     this.form = form;
-    this.container = form.querySelector('#fields');
-    this.runButton = form.querySelector('#run-button');
-    this.cancelButton = form.querySelector('#cancel-button');
-    this.resetButton = form.querySelector('#reset-button');
-    this.reason = form.querySelector('#run-reason');
-    /** @type {Map<string, {wrap: HTMLElement, input: HTMLInputElement | HTMLSelectElement, label: HTMLLabelElement, unit: HTMLElement, error: HTMLElement, spec: object}>} */
+    this.container = find(form, '#fields', HTMLElement);
+    this.runButton = find(form, '#run-button', HTMLButtonElement);
+    this.cancelButton = find(form, '#cancel-button', HTMLButtonElement);
+    this.resetButton = find(form, '#reset-button', HTMLButtonElement);
+    this.reason = find(form, '#run-reason', HTMLElement);
+    /** @type {Map<string, Field>} */
     this.fields = new Map();
+    /** @type {readonly WorkloadSpec[]} */
     this.workloads = [];
-    /** @type {{policy: string, defaultTarget: number, targetUnit: string, targetHelp: string}[]} */
+    /** @type {readonly ScalingSpec[]} */
     this.scalings = [];
     /** Whether a run is going (live fields stay editable then). */
     this.running = false;
-    this.stopNow = /** @type {HTMLInputElement} */ (form.querySelector('#shrink-stop-now'));
-    this.liveNote = form.querySelector('#live-note');
+    this.stopNow = find(form, '#shrink-stop-now', HTMLInputElement);
+    this.liveControl = find(form, '.live-control', HTMLElement);
+    this.liveNote = find(form, '#live-note', HTMLElement);
   }
 
   /**
    * Creates the inputs from the engine's schema.
-   * @param {{fields: object[], workloads: object[]}} schema
+   * @param {EngineSchema} schema
    */
   build(schema) {
     this.workloads = schema.workloads;
@@ -41,6 +55,7 @@ export class FormView {
       const label = document.createElement('label');
       label.htmlFor = id;
       label.textContent = spec.label;
+      /** @type {HTMLInputElement | HTMLSelectElement} */
       let input;
       if (spec.kind.type === 'choice') {
         input = document.createElement('select');
@@ -82,31 +97,38 @@ export class FormView {
       row.append(input, unit);
       wrap.append(label, row, help, error);
       this.container.append(wrap);
-      this.fields.set(spec.name, { wrap, input, label, unit, error, spec });
+      this.fields.set(spec.name, { wrap, input, label, unit, help, error, spec });
     }
   }
 
-  /** Default text of a setting (`cost` depends on the workload, `scaleTarget` on the policy). */
+  /**
+   * Default text of a setting (`cost` depends on the workload, `scaleTarget` on the policy).
+   * @param {string} name
+   * @param {string} [workload]
+   * @param {string} [scaling]
+   */
   defaultOf(name, workload, scaling = this.values().scaling ?? 'fixed') {
     if (name === 'cost') return String(this.workloadSpec(workload)?.defaultCost ?? '');
     if (name === 'scaleTarget') return String(this.scalingSpec(scaling)?.defaultTarget ?? '');
     return this.fields.get(name)?.spec.default ?? '';
   }
 
-  /** @param {string} policy */
+  /** @param {string | undefined} policy */
   scalingSpec(policy) {
     return this.scalings.find((s) => s.policy === policy);
   }
 
+  /** @param {string | undefined} workload */
   workloadSpec(workload) {
     return this.workloads.find((w) => w.kind === workload);
   }
 
   /** Every setting's current text. @returns {Record<string, string>} */
   values() {
+    /** @type {Record<string, string>} */
     const out = {};
-    for (const [name, { input, spec }] of this.fields) {
-      out[name] = spec.kind.type === 'flag' ? String(input.checked) : input.value;
+    for (const [name, { input }] of this.fields) {
+      out[name] = input instanceof HTMLInputElement && input.type === 'checkbox' ? String(input.checked) : input.value;
     }
     return out;
   }
@@ -116,20 +138,26 @@ export class FormView {
     for (const [name, value] of Object.entries(values)) {
       const field = this.fields.get(name);
       if (!field) continue;
-      if (field.spec.kind.type === 'flag') field.input.checked = value === 'true' || value === '1' || value === 'on';
-      else if (field.input.tagName === 'SELECT' && ![...field.input.options].some((o) => o.value === value)) {
+      const input = field.input;
+      if (input instanceof HTMLInputElement && input.type === 'checkbox')
+        input.checked = value === 'true' || value === '1' || value === 'on';
+      else if (input instanceof HTMLSelectElement && ![...input.options].some((o) => o.value === value)) {
         // A value that is not a choice (from a link): keep it visible so it can be reported.
         const option = document.createElement('option');
         option.value = value;
         option.textContent = value;
-        field.input.append(option);
-        field.input.value = value;
-      } else field.input.value = value;
+        input.append(option);
+        input.value = value;
+      } else input.value = value;
     }
   }
 
-  /** Defaults for every setting. */
+  /**
+   * Defaults for every setting.
+   * @returns {Record<string, string>}
+   */
   defaults(workload = 'primes') {
+    /** @type {Record<string, string>} */
     const out = {};
     for (const name of this.fields.keys()) out[name] = this.defaultOf(name, workload, 'fixed');
     return out;
@@ -137,7 +165,7 @@ export class FormView {
 
   /**
    * Shows the settings that apply to `pattern` and labels them for it.
-   * @param {import('../patterns.js').PatternInfo} pattern
+   * @param {PatternInfo} pattern
    */
   showFor(pattern) {
     const values = this.values();
@@ -149,19 +177,23 @@ export class FormView {
     const cost = this.fields.get('cost');
     if (workload && cost) {
       cost.unit.textContent = workload.unit;
-      cost.wrap.querySelector('.help').textContent = `per job, mean: ${workload.description}`;
+      cost.help.textContent = `per job, mean: ${workload.description}`;
     }
     const scaling = this.scalingSpec(values.scaling);
     const target = this.fields.get('scaleTarget');
     if (scaling && target) {
       target.unit.textContent =
         values.scaling === 'queue' ? (values.scaleOn === 'wait' ? 'ms' : 'jobs') : scaling.targetUnit;
-      target.wrap.querySelector('.help').textContent = scaling.targetHelp;
+      target.help.textContent = scaling.targetHelp;
     }
-    this.stopNow.closest('.live-control').hidden = !pattern.fields.includes('workers');
+    this.liveControl.hidden = !pattern.fields.includes('workers');
   }
 
-  /** The settings that apply to `pattern`, as text. */
+  /**
+   * The settings that apply to `pattern`, as text.
+   * @param {PatternInfo} pattern
+   * @returns {Record<string, string>}
+   */
   applicable(pattern) {
     const values = this.values();
     return Object.fromEntries(Object.entries(values).filter(([name]) => fieldApplies(pattern, name, values)));
@@ -226,8 +258,13 @@ export class FormView {
 
   /** @param {(name: string) => void} handler called on every edit, with the field's name */
   bindInput(handler) {
-    this.form.addEventListener('input', (event) => handler(event.target.name));
-    this.form.addEventListener('change', (event) => handler(event.target.name));
+    /** @param {Event} event */
+    const named = (event) => {
+      const target = event.target;
+      if (target instanceof HTMLInputElement || target instanceof HTMLSelectElement) handler(target.name);
+    };
+    this.form.addEventListener('input', named);
+    this.form.addEventListener('change', named);
   }
 
   /** @param {() => void} handler */

@@ -27,6 +27,7 @@ export class PatternView {
   select(id) {
     for (const input of this.inputs) input.checked = input.value === id;
     const pattern = this.patterns.find((p) => p.id === id);
+    if (!pattern) return;
     const what = document.createElement('p');
     const title = document.createElement('strong');
     title.textContent = pattern.title;

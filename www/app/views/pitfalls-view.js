@@ -2,19 +2,31 @@
 // a verdict, and a chart of the runs over time.
 
 import { Chart, COLORS } from './chart.js';
-import { el } from './dom.js';
+import { byId, el } from './dom.js';
+
+/** @typedef {import('../pitfalls.js').Pitfall} Pitfall */
+/** @typedef {import('../pitfalls.js').PitfallResult} PitfallResult */
+/** @typedef {import('../pitfalls.js').PitfallPoint} PitfallPoint */
+/**
+ * @typedef {{pitfall: Pitfall, button: HTMLButtonElement, result: HTMLElement, figure: HTMLElement,
+ *   chart: Chart | null}} Card
+ */
 
 export class PitfallsView {
-  /** @param {import('../pitfalls.js').Pitfall[]} pitfalls */
+  /** @param {Pitfall[]} pitfalls */
   constructor(pitfalls) {
-    this.root = document.getElementById('pitfalls');
+    this.root = byId('pitfalls');
+    /** @type {Map<string, Card>} */
     this.cards = new Map();
+    /** @type {(id: string) => void} */
     this.onRun = () => {};
     for (const pitfall of pitfalls) {
-      const button = el(
-        'button',
-        { type: 'button', class: 'primary', 'data-testid': `pitfall-run-${pitfall.id}` },
-        'Run wrong vs right',
+      const button = /** @type {HTMLButtonElement} */ (
+        el(
+          'button',
+          { type: 'button', class: 'primary', 'data-testid': `pitfall-run-${pitfall.id}` },
+          'Run wrong vs right',
+        )
       );
       button.addEventListener('click', () => this.onRun(pitfall.id));
       const result = el('div', {
@@ -53,21 +65,36 @@ export class PitfallsView {
     for (const card of this.cards.values()) card.button.disabled = disabled;
   }
 
-  running(id, label) {
-    this.cards.get(id).result.replaceChildren(el('p', {}, `Running: ${label}…`));
+  /** @param {string} id */
+  card(id) {
+    const card = this.cards.get(id);
+    if (!card) throw new Error(`no pitfall ${id}`);
+    return card;
   }
 
+  /**
+   * @param {string} id
+   * @param {string} label the program running now
+   */
+  running(id, label) {
+    this.card(id).result.replaceChildren(el('p', {}, `Running: ${label}…`));
+  }
+
+  /**
+   * @param {string} id
+   * @param {string} message
+   */
   failed(id, message) {
-    this.cards.get(id).result.replaceChildren(el('p', { class: 'bad' }, message));
+    this.card(id).result.replaceChildren(el('p', { class: 'bad' }, message));
   }
 
   /**
    * @param {string} id
    * @param {{label: string}[]} runs
-   * @param {object[]} results reports (or race results), in the order of `runs`
+   * @param {PitfallResult[]} results in the order of `runs`
    */
   show(id, runs, results) {
-    const card = this.cards.get(id);
+    const card = this.card(id);
     const { rows, verdict, detected } = card.pitfall.measure(results);
     const head = el('tr', {}, el('th', {}, ''), ...runs.map((r) => el('th', {}, r.label)));
     const body = rows.map((row) =>
@@ -80,10 +107,14 @@ export class PitfallsView {
     );
     const verdictNode = el('p', { class: 'verdict', 'data-detected': String(detected) }, verdict);
     card.result.replaceChildren(table, verdictNode);
-    if (!card.pitfall.chart) return;
+    const spec = card.pitfall.chart;
+    if (!spec) return;
     card.figure.hidden = false;
-    const value = card.pitfall.chart.value;
-    const tables = results.map((r) => [r.samples.map((s) => s.tMs), r.samples.map(value)]);
+    const tables = results.map((r) => {
+      // Every charted card runs programs or runs, which carry samples.
+      const samples = 'samples' in r ? /** @type {PitfallPoint[]} */ (r.samples) : [];
+      return [samples.map((s) => s.tMs), samples.map(spec.value)];
+    });
     if (!card.chart) {
       card.chart = new Chart(
         `pitfall-${id}`,
@@ -92,7 +123,7 @@ export class PitfallsView {
           height: 180,
           legend: { live: false },
           scales: { x: { time: false } },
-          axes: [{ label: 'ms since start' }, { label: card.pitfall.chart.label, size: 56 }],
+          axes: [{ label: 'ms since start' }, { label: spec.label, size: 56 }],
           series: [{ label: 'ms' }],
         }),
         0,
@@ -106,14 +137,19 @@ export class PitfallsView {
   }
 }
 
-/** Aligns several (x, y) tables on one x axis (nulls where a table has no point). */
+/**
+ * Aligns several (x, y) tables on one x axis (nulls where a table has no point).
+ * @param {number[][][]} tables
+ * @returns {(number | null)[][]}
+ */
 function joinTables(tables) {
   const xs = [...new Set(tables.flatMap((t) => t[0]))].sort((a, b) => a - b);
   const index = new Map(xs.map((x, i) => [x, i]));
   const ys = tables.map(([tx, ty]) => {
+    /** @type {(number | null)[]} */
     const y = new Array(xs.length).fill(null);
     tx.forEach((x, i) => {
-      y[index.get(x)] = ty[i];
+      y[index.get(x) ?? 0] = ty[i];
     });
     return y;
   });

@@ -1,16 +1,19 @@
 // The progress bar: jobs done out of jobs submitted (or, for a run with a duration, the
 // time gone), and what the run is doing.
 
+import { byId } from './dom.js';
+
 export class ProgressView {
   constructor() {
-    this.bar = document.getElementById('progress');
-    this.text = document.getElementById('progress-text');
+    this.bar = byId('progress', HTMLProgressElement);
+    this.text = byId('progress-text');
   }
 
   /**
    * @param {number} done jobs with an outcome
    * @param {number} total jobs submitted
    * @param {string} state e.g. "running", "done", "cancelled"
+   * @param {'jobs' | 'ms'} [unit] what `done` and `total` count
    */
   show(done, total, state, unit = 'jobs') {
     this.bar.max = Math.max(1, total);

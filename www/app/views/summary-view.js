@@ -2,14 +2,16 @@
 // latency percentiles, and what cancellation, fail-fast and the limiter did. Built with
 // DOM calls and text nodes only.
 
-import { outcomes } from '../../lib/outcomes.js';
-import { el } from './dom.js';
+import { countOf, outcomes } from '../../lib/outcomes.js';
+import { byId, el } from './dom.js';
 
-const ms = (x) => (Number.isFinite(x) ? `${x < 10 ? x.toFixed(2) : x.toFixed(1)} ms` : '—');
+/** @typedef {import('../../pkg/scalelab.js').Summary} Summary */
+
+const ms = (/** @type {number} */ x) => (Number.isFinite(x) ? `${x < 10 ? x.toFixed(2) : x.toFixed(1)} ms` : '—');
 
 export class SummaryView {
   constructor() {
-    this.root = document.getElementById('summary');
+    this.root = byId('summary');
     this.onBaseline = () => {};
   }
 
@@ -28,15 +30,14 @@ export class SummaryView {
    */
   show(run, extra) {
     const r = run.report;
+    if (!r) return;
     const c = r.counts;
-    const card = (value, label, testid) =>
+    const card = (/** @type {string} */ value, /** @type {string} */ label, /** @type {string} */ testid) =>
       el('div', { class: 'card', 'data-testid': testid }, el('b', {}, value), el('span', {}, label));
     const cards = el(
       'div',
       { class: 'cards' },
-      ...outcomes().map((o) =>
-        card((c[o.key] ?? 0).toLocaleString('en'), o.label, `sum-${o.name.replaceAll('_', '-')}`),
-      ),
+      ...outcomes().map((o) => card(countOf(c, o).toLocaleString('en'), o.label, `sum-${o.name.replaceAll('_', '-')}`)),
       card(`${r.throughputPerS.toFixed(1)}/s`, 'throughput', 'sum-throughput'),
       card(ms(r.wallMs), 'wall time', 'sum-wall'),
     );
@@ -44,10 +45,10 @@ export class SummaryView {
       'p',
       { class: r.identityHolds ? 'identity-ok' : 'identity-bad', 'data-testid': 'sum-identity' },
       `${c.submitted} submitted = ${outcomes()
-        .map((o) => `${c[o.key] ?? 0} ${o.label}`)
+        .map((o) => `${countOf(c, o)} ${o.label}`)
         .join(' + ')}${r.identityHolds ? ' ✓' : ' ✗ (a job was lost: please report this)'}`,
     );
-    const row = (name, s) =>
+    const row = (/** @type {string} */ name, /** @type {Summary} */ s) =>
       el('tr', {}, el('th', { scope: 'row' }, name), ...[s.p50, s.p95, s.p99, s.max].map((v) => el('td', {}, ms(v))));
     const latency = el(
       'table',
@@ -103,7 +104,7 @@ export class SummaryView {
         `wasm memory ${(r.memory.startBytes / 1048576).toFixed(1)} → ${(r.memory.endBytes / 1048576).toFixed(1)} MiB (peak ${(r.memory.peakBytes / 1048576).toFixed(1)}).`,
       );
     const speedup = el('p', { class: 'note', 'data-testid': 'sum-speedup' });
-    if (extra.speedup != null) {
+    if (extra.speedup != null && extra.baselineThroughput != null) {
       speedup.textContent = `Speedup vs one worker: ${extra.speedup.toFixed(2)}× (1 worker: ${extra.baselineThroughput.toFixed(1)} jobs/s) on ${r.threads} threads.`;
     } else if (extra.canMeasure) {
       const button = el(

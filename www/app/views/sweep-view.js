@@ -2,25 +2,37 @@
 // charts (throughput and efficiency against workers, with the ideal and the fit).
 
 import { Chart, COLORS } from './chart.js';
-import { el } from './dom.js';
+import { byId, el } from './dom.js';
 
+/** @typedef {import('../../pkg/scalelab.js').SweepReport} SweepReport */
+/** @typedef {import('../../pkg/scalelab.js').SweepCurve} SweepCurve */
+/** @typedef {import('../../pkg/scalelab.js').SweepPoint} SweepPoint */
+/** @typedef {import('../../pkg/scalelab.js').FieldSpec} FieldSpec */
+/** @typedef {import('./chart.js').Series} Series */
+/** @typedef {import('./chart.js').Axis} Axis */
+
+/** @type {Record<SweepCurve['curve'], string>} */
 const CURVE_NAMES = { cpu: 'CPU jobs', io: 'I/O-like jobs' };
+/** @type {Record<SweepCurve['curve'], string>} */
 const CURVE_COLORS = { cpu: COLORS.series[0], io: COLORS.series[1] };
 
+/** @type {Axis} */
 const workersAxis = { label: 'workers', values: (_u, ticks) => ticks.map((t) => (Number.isInteger(t) ? `${t}` : '')) };
 
 export class SweepView {
   constructor() {
-    this.form = document.getElementById('sweep-form');
-    this.container = document.getElementById('sweep-fields');
-    this.runButton = document.getElementById('sweep-run');
-    this.cancelButton = document.getElementById('sweep-cancel');
-    this.reason = document.getElementById('sweep-reason');
-    this.bar = document.getElementById('sweep-progress');
-    this.text = document.getElementById('sweep-progress-text');
-    this.summary = document.getElementById('sweep-summary');
-    this.exportJson = document.getElementById('sweep-export-json');
-    this.exportCsv = document.getElementById('sweep-export-csv');
+    this.form = byId('sweep-form', HTMLFormElement);
+    this.container = byId('sweep-fields');
+    this.runButton = byId('sweep-run', HTMLButtonElement);
+    this.cancelButton = byId('sweep-cancel', HTMLButtonElement);
+    this.reason = byId('sweep-reason');
+    this.bar = byId('sweep-progress', HTMLProgressElement);
+    this.text = byId('sweep-progress-text');
+    this.summary = byId('sweep-summary');
+    this.exportJson = byId('sweep-export-json', HTMLButtonElement);
+    this.exportCsv = byId('sweep-export-csv', HTMLButtonElement);
+    /** The reason `setState` last showed (cleared only by it). */
+    this.stateReason = '';
     /** @type {Map<string, {input: HTMLInputElement | HTMLSelectElement, error: HTMLElement}>} */
     this.fields = new Map();
     this.throughput = new Chart(
@@ -53,28 +65,36 @@ export class SweepView {
     observer.observe(this.throughput.target);
   }
 
-  /** @param {object[]} specs the engine's sweep fields */
+  /**
+   * @param {readonly FieldSpec[]} specs the engine's sweep fields
+   * @param {number} threads the pool's threads (the default up-to is twice them)
+   */
   build(specs, threads) {
     for (const spec of specs) {
       const id = `sweep-${spec.name}`;
       const wrap = el('div', { class: 'field' });
       const label = el('label', { for: id }, spec.label);
+      /** @type {HTMLInputElement | HTMLSelectElement} */
       let input;
       if (spec.kind.type === 'choice') {
-        input = el(
-          'select',
-          { id, name: spec.name, 'data-testid': `sweep-field-${spec.name}` },
-          ...spec.kind.choices.map((c) => el('option', { value: c }, c)),
+        input = /** @type {HTMLSelectElement} */ (
+          el(
+            'select',
+            { id, name: spec.name, 'data-testid': `sweep-field-${spec.name}` },
+            ...spec.kind.choices.map((c) => el('option', { value: c }, c)),
+          )
         );
       } else {
-        input = el('input', {
-          id,
-          name: spec.name,
-          type: 'text',
-          inputmode: 'decimal',
-          autocomplete: 'off',
-          'data-testid': `sweep-field-${spec.name}`,
-        });
+        input = /** @type {HTMLInputElement} */ (
+          el('input', {
+            id,
+            name: spec.name,
+            type: 'text',
+            inputmode: 'decimal',
+            autocomplete: 'off',
+            'data-testid': `sweep-field-${spec.name}`,
+          })
+        );
       }
       input.value = spec.name === 'maxWorkers' ? String(Math.min(64, 2 * threads)) : spec.default;
       const help = el('p', { class: 'help', id: `${id}-help` }, spec.help);
@@ -91,11 +111,15 @@ export class SweepView {
     }
   }
 
+  /** @returns {Record<string, string>} */
   values() {
     return Object.fromEntries([...this.fields].map(([name, f]) => [name, f.input.value]));
   }
 
-  /** Shows an engine rejection under the fields it names ("field: ..." lines). */
+  /**
+   * Shows an engine rejection under the fields it names ("field: ..." lines).
+   * @param {string} message
+   */
   showError(message) {
     const lines = message.split('\n');
     for (const [name, f] of this.fields)
@@ -128,6 +152,11 @@ export class SweepView {
     }
   }
 
+  /**
+   * @param {number} done runs finished
+   * @param {number} total runs planned
+   * @param {string} label what it is doing
+   */
   progress(done, total, label) {
     this.bar.max = Math.max(1, total);
     this.bar.value = done;
@@ -135,17 +164,26 @@ export class SweepView {
     this.text.dataset.state = label;
   }
 
-  /** @param {object} report the engine's sweep report */
+  /** @param {SweepReport} report the engine's sweep report */
   show(report) {
+    /** @type {number[]} */
     const x = [];
     for (let n = 1; n <= report.sweep.maxWorkers; n++) x.push(n);
+    /** @type {Series[]} */
     const tSeries = [{ label: 'workers' }];
+    /** @type {(number | null)[][]} */
     const tData = [x];
+    /** @type {Series[]} */
     const eSeries = [{ label: 'workers' }];
+    /** @type {(number | null)[][]} */
     const eData = [x];
     for (const curve of report.curves) {
       const color = CURVE_COLORS[curve.curve];
       const name = CURVE_NAMES[curve.curve];
+      /**
+       * @param {number} n workers
+       * @param {(p: SweepPoint) => number} f
+       */
       const at = (n, f) => {
         const p = curve.points.find((q) => q.workers === n);
         return p ? f(p) : null;
@@ -227,23 +265,31 @@ export class SweepView {
     });
   }
 
+  /** @param {() => void} handler */
   bindCancel(handler) {
     this.cancelButton.addEventListener('click', handler);
   }
 
+  /**
+   * @param {() => void} onJson
+   * @param {() => void} onCsv
+   */
   bindExport(onJson, onCsv) {
     this.exportJson.addEventListener('click', onJson);
     this.exportCsv.addEventListener('click', onCsv);
   }
 }
 
-/** A warning for each curve the law fits loosely (r² below 0.9), or ''. */
+/**
+ * A warning for each curve the law fits loosely (r² below 0.9), or ''.
+ * @param {SweepReport} report
+ */
 function looseFits(report) {
   return report.curves
     .filter((curve) => curve.fit && curve.fit.rSquared < 0.9)
     .map(
       (curve) =>
-        ` The law fits the ${CURVE_NAMES[curve.curve]} curve loosely (r² ${curve.fit.rSquared.toFixed(2)}): throughput that stops dead at a hard ceiling — ` +
+        ` The law fits the ${CURVE_NAMES[curve.curve]} curve loosely (r² ${curve.fit?.rSquared.toFixed(2)}): throughput that stops dead at a hard ceiling — ` +
         `typically the ${report.threads} cores, for CPU work — is something its smooth curve can only approximate. ` +
         'Trust the measured points and the efficiency rule over the fitted peak.',
     )

@@ -5,10 +5,19 @@
 
 import { outcomeCode, outcomeOf } from '../../lib/outcomes.js';
 import { Chart, COLORS, HEIGHT, msAxis } from './chart.js';
+import { byId } from './dom.js';
+
+/** @typedef {import('../../vendor/uplot/uPlot.esm.js')} UPlot */
+/** @typedef {import('../model/live-run.js').LiveRun} LiveRun */
+/**
+ * What the draw hook reads: the run shown, its row count, and the inspector.
+ * @typedef {{run: LiveRun | null, rows: number, inspect: ((u: UPlot) => void) | null}} View
+ */
 
 /** The timeline: bars drawn by a uPlot `draw` hook over uPlot's own axes and scales. */
 export class Timeline extends Chart {
   constructor() {
+    /** @type {View} */
     const view = { run: null, rows: 1, inspect: null };
     super(
       'timeline',
@@ -38,12 +47,14 @@ export class Timeline extends Chart {
       1,
     );
     this.view = view;
-    this.inspector = document.getElementById('timeline-inspect');
+    this.inspector = byId('timeline-inspect');
     view.inspect = (u) => this.inspect(u);
-    this.setView = (run) => {
-      view.run = run;
-      view.rows = run ? run.rows : 1;
-    };
+  }
+
+  /** @param {LiveRun | null} run */
+  setView(run) {
+    this.view.run = run;
+    this.view.rows = run ? run.rows : 1;
   }
 
   reset() {
@@ -53,23 +64,27 @@ export class Timeline extends Chart {
     this.inspector.dataset.job = '-1';
   }
 
-  /** Says which job is under the pointer (uPlot's `setCursor` hook). */
+  /**
+   * Says which job is under the pointer (uPlot's `setCursor` hook).
+   * @param {UPlot} u
+   */
   inspect(u) {
     const run = this.view.run;
     const { left, top } = u.cursor;
     let job = -1;
-    if (run && left != null && left >= 0 && top >= 0) {
+    if (run && left != null && top != null && left >= 0 && top >= 0) {
       const row = Math.round(u.posToVal(top, 'y'));
       const tMs = u.posToVal(left, 'x');
       // Within 3 CSS pixels of a bar, so narrow bars can be pointed at.
-      const slackMs = (3 * (u.scales.x.max - u.scales.x.min)) / Math.max(1, u.bbox.width / devicePixelRatio);
+      const { min = 0, max = 1 } = u.scales.x;
+      const slackMs = (3 * (max - min)) / Math.max(1, u.bbox.width / devicePixelRatio);
       job = run.jobAt(row, tMs, slackMs);
     }
-    this.inspector.textContent = job >= 0 ? run.describe(job) : 'Point at a bar to see its job.';
-    this.inspector.dataset.job = String(job >= 0 ? run.id[job] : -1);
+    this.inspector.textContent = run && job >= 0 ? run.describe(job) : 'Point at a bar to see its job.';
+    this.inspector.dataset.job = String(run && job >= 0 ? run.id[job] : -1);
   }
 
-  /** @param {import('../model/live-run.js').LiveRun} run */
+  /** @param {LiveRun} run */
   update(run) {
     if (this.view.run !== run) this.setView(run);
     this.view.rows = run.rows;
@@ -86,7 +101,10 @@ export class Timeline extends Chart {
   }
 }
 
-/** Tick rows for `rows` rows: all of them when few, about 12 spread out when many. */
+/**
+ * Tick rows for `rows` rows: all of them when few, about 12 spread out when many.
+ * @param {number} rows
+ */
 function rowTicks(rows) {
   const step = Math.max(1, Math.ceil(rows / 12));
   const ticks = [];
@@ -98,7 +116,11 @@ function rowTicks(rows) {
  * colour: with many short jobs the timeline stays fast and shows the busy stretch. */
 const MERGE_BELOW = 3;
 
-/** Draws every started job as a bar on its row, merging runs of sub-pixel bars. */
+/**
+ * Draws every started job as a bar on its row, merging runs of sub-pixel bars.
+ * @param {UPlot} u
+ * @param {View} view
+ */
 function drawBars(u, view) {
   const run = view.run;
   if (!run) return;
@@ -110,7 +132,7 @@ function drawBars(u, view) {
   const now = run.nowMs;
   // x in canvas pixels, inlined (uPlot's valToPos per job costs a call each, and a
   // 100 000-job run draws 200 000 ends per frame).
-  const { min: xMin, max: xMax } = u.scales.x;
+  const { min: xMin = 0, max: xMax = 1 } = u.scales.x;
   const xScale = width / Math.max(1e-9, xMax - xMin);
   ctx.save();
   ctx.beginPath();
@@ -121,6 +143,7 @@ function drawBars(u, view) {
     // A merged bar not yet drawn (no allocation per job: scalars, not an array).
     let pStart = 0;
     let pEnd = 0;
+    /** @type {string | null} */
     let pColor = null;
     const flush = () => {
       if (pColor === null) return;
