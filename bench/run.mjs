@@ -14,6 +14,13 @@ import { launchBrowser, openPage, startServer } from '../tests/e2e/harness.mjs';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const QUICK = process.argv.includes('--quick');
+/** `--only dispatch,resize`: run just those browser scenarios and print their results
+ * (for development; writes no report). */
+const ONLY =
+  process.argv
+    .find((a) => a.startsWith('--only='))
+    ?.slice('--only='.length)
+    .split(',') ?? null;
 const REPS = QUICK ? 2 : 5;
 const log = (...a) => console.log('[bench]', ...a);
 
@@ -657,6 +664,29 @@ async function main() {
     threads,
   };
   log(`${r.machine}; Chromium ${browserVersion}; pool of ${threads} threads; ${QUICK ? 'quick' : 'full'} run`);
+  if (ONLY) {
+    /** @type {Record<string, () => Promise<unknown>>} */
+    const scenarios = {
+      dispatch: () => dispatch(page, threads),
+      cpu: () => cpuScaling(page, threads),
+      resize: () => resizeLatency(page),
+      storm: () => resizeStorm(page),
+      autoscalers: () => autoscalers(page, threads),
+      scale: () => scale(browser.context, server.url, page),
+    };
+    for (const name of ONLY) {
+      const result = await scenarios[name]();
+      if (name === 'dispatch') {
+        const d = /** @type {any} */ (result);
+        log(
+          `dispatch: overhead empty ${mmm(spread(d.ours[0]))} µs, 10 µs ${mmm(spread(d.ours[10]))} µs; workerpool ${mmm(spread(d.workerpool[0]), 1)} µs`,
+        );
+      } else console.log(name, JSON.stringify(result, null, 1).slice(0, 3000));
+    }
+    await browser.close();
+    await server.stop();
+    return;
+  }
 
   r.cpuScaling = await cpuScaling(page, threads);
   log(`CPU scaling: ${fmt(r.cpuScaling.speedup)}x on ${threads} threads`);

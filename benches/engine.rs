@@ -1,6 +1,7 @@
 //! The engine natively, for the browser benchmark's "wasm vs native" comparison: the
 //! same kernel, settings and pool as bench/run.mjs uses in the browser, run on OS
-//! threads (rayon) at 1 and N threads. Prints one JSON object on stdout.
+//! threads (rayon) at 1 and N threads; and the pool's own cost per job (wall time per
+//! empty job at N workers). Prints one JSON object on stdout.
 //!
 //! Usage: cargo bench --bench engine -- [--quick] [--threads N]
 
@@ -64,6 +65,19 @@ fn main() {
         }
         json.push_str(&format!("\"{n}\":[{}]", values.join(",")));
     }
+    // The pool's own cost: wall time per empty job (`spin` of 0 µs) at N workers.
+    let empty = RunConfig {
+        workload: WorkKind::Spin,
+        cost: 0,
+        jobs: if quick { 200_000 } else { 1_000_000 },
+        workers: threads as u32,
+        queue: 1024,
+        ..base.clone()
+    };
+    let dispatch: Vec<String> = (0..reps)
+        .map(|_| format!("{:.1}", 1e9 / throughput(threads, &empty)))
+        .collect();
+    json.push_str(&format!(",\"dispatchNs\":[{}]", dispatch.join(",")));
     json.push_str(&format!(
         ",\"threads\":{threads},\"jobs\":{},\"cost\":{},\"seconds\":{:.1}}}",
         base.jobs,

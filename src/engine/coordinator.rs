@@ -497,10 +497,11 @@ async fn stream_progress<R: Runtime>(
         let fresh = run.recorder.take_fresh();
         let mut jobs: Vec<JobRecord> = fresh.started.iter().map(JobRecord::from_started).collect();
         jobs.extend(fresh.ended.iter().map(JobRecord::from_finished));
+        let counts = run.counts();
         observer(Progress {
             sample: s,
-            counts: run.counts(),
-            started: run.started(),
+            counts,
+            started: counts.completed + counts.failed + counts.cancelled + s.running,
             jobs,
             jobs_skipped: fresh.skipped,
             grants: grants.borrow_mut().take_new(),

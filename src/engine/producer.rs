@@ -32,7 +32,7 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Wake, Waker};
 
 use super::chan::{SendFate, SendJob};
-use super::job::Job;
+use super::job::{Job, UNSET};
 use super::state::RunShared;
 use crate::workload::plan::Planner;
 
@@ -103,15 +103,14 @@ impl InlineProducer {
         let mut cx = Context::from_waker(&waker);
         loop {
             if state.pending.is_none() {
-                let now = self.run.now();
                 if self.run.check_cancelled()
                     || state.planner.planned() == jobs
-                    || duration.is_some_and(|d| now >= d)
+                    || duration.is_some_and(|d| self.run.now() >= d)
                 {
                     return self.finish(&mut state);
                 }
-                // Closed loop: the job "should" go now, when the producer tries.
-                let job = Job::new(state.planner.next_job(), now);
+                // Closed loop: no schedule; the channel stamps the job due as it enters.
+                let job = Job::new(state.planner.next_job(), UNSET);
                 state.pending = Some(channel.send(job));
             }
             let send = state.pending.as_mut().expect("set above");

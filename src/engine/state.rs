@@ -27,7 +27,7 @@
 //! 5. Resizes go through [`RunShared::resize`] only: the pool's protocol (see
 //!    [`super::pool`]) and then the retirement of parked workers, in that order.
 
-use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release};
+use std::sync::atomic::Ordering::{AcqRel, Acquire, Release};
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -49,6 +49,19 @@ use crate::clock::Clock;
 use crate::semaphore::Weighted;
 
 pub use super::outcome::{Counts, Outcome};
+
+/// A value on cache lines of its own.
+#[derive(Default)]
+#[repr(align(128))]
+struct Padded<T>(T);
+
+impl<T> std::ops::Deref for Padded<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
 
 /// "Not cancelled yet" in `cancelled_at`.
 const NOT_CANCELLED: u64 = u64::MAX;
@@ -83,27 +96,38 @@ struct ResizeLog {
 
 /// The CPU workers ready for a turn, oldest first (Go's run queue). Invariant: every
 /// `push` is followed by exactly one pool task that `pop`s, so a task always finds a
-/// worker.
+/// worker. `len` mirrors the queue's length (raised after a push, lowered after a pop,
+/// both under the lock), so a worker between jobs asks "is anyone waiting?" with one
+/// atomic load instead of the lock.
 #[derive(Default)]
-pub struct ReadyQueue(Mutex<std::collections::VecDeque<(u32, Option<Job>)>>);
+pub struct ReadyQueue {
+    queue: Mutex<std::collections::VecDeque<(u32, Option<Job>)>>,
+    len: std::sync::atomic::AtomicUsize,
+}
 
 impl ReadyQueue {
+    fn lock(&self) -> std::sync::MutexGuard<'_, std::collections::VecDeque<(u32, Option<Job>)>> {
+        self.queue.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     /// `worker` is ready, with `job` already handed to it (or none).
     pub fn push(&self, worker: u32, job: Option<Job>) {
-        self.0
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push_back((worker, job));
+        let mut queue = self.lock();
+        queue.push_back((worker, job));
+        self.len.store(queue.len(), Release);
     }
 
     /// Whether no worker is waiting for a turn.
     pub fn is_empty(&self) -> bool {
-        self.0.lock().unwrap_or_else(|p| p.into_inner()).is_empty()
+        self.len.load(Acquire) == 0
     }
 
     /// The worker that has been ready longest.
     pub fn pop(&self) -> Option<(u32, Option<Job>)> {
-        self.0.lock().unwrap_or_else(|p| p.into_inner()).pop_front()
+        let mut queue = self.lock();
+        let front = queue.pop_front();
+        self.len.store(queue.len(), Release);
+        front
     }
 }
 
@@ -142,11 +166,12 @@ pub struct RunShared {
     io_starts: Mutex<Vec<u32>>,
     /// Counts, latencies, the kept window.
     pub recorder: Recorder,
-    submitted: AtomicU32,
-    outstanding: AtomicU32,
+    // The counters every job touches, each on its own cache lines (two threads writing
+    // neighbours would otherwise make every job pay for the other's writes).
+    submitted: Padded<AtomicU32>,
+    outstanding: Padded<AtomicU32>,
+    running: Padded<AtomicU32>,
     producing: AtomicBool,
-    started: AtomicU32,
-    running: AtomicU32,
     tasks_alive: AtomicU32,
     /// The most goroutines (fan-out tasks + pool workers) alive at once: raised after
     /// every spawn and worker start, so no burst between samples is missed.
@@ -193,6 +218,10 @@ impl RunShared {
                 Arc::new(JobChannel::new(capacity, move |job: &mut Job| {
                     if let Some(run) = run.upgrade() {
                         job.queued = run.now();
+                        // A closed loop has no schedule: a job is due when it enters.
+                        if job.intended == UNSET {
+                            job.intended = job.queued;
+                        }
                         run.submitted_one();
                     }
                 }))
@@ -210,11 +239,10 @@ impl RunShared {
                 worker_kind,
                 io_starts: Mutex::new(Vec::new()),
                 recorder: Recorder::new(threads),
-                submitted: AtomicU32::new(0),
-                outstanding: AtomicU32::new(0),
+                submitted: Padded(AtomicU32::new(0)),
+                outstanding: Padded(AtomicU32::new(0)),
+                running: Padded(AtomicU32::new(0)),
                 producing: AtomicBool::new(true),
-                started: AtomicU32::new(0),
-                running: AtomicU32::new(0),
                 tasks_alive: AtomicU32::new(0),
                 tasks_peak: AtomicU32::new(0),
                 cancelled_at: AtomicU64::new(NOT_CANCELLED),
@@ -315,7 +343,6 @@ impl RunShared {
             self.stopped_running();
             return None;
         }
-        self.started.fetch_add(1, Relaxed);
         self.recorder.started(started_record(
             job.spec.id,
             (worker != NONE).then_some(worker),
@@ -526,11 +553,6 @@ impl RunShared {
         self.ended.load(Acquire)
     }
 
-    /// Jobs started so far.
-    pub fn started(&self) -> u32 {
-        self.started.load(Relaxed)
-    }
-
     /// Final outcomes so far.
     pub fn counts(&self) -> Counts {
         self.recorder.counts(self.submitted())
@@ -568,6 +590,7 @@ mod tests {
     use crate::clock::ManualClock;
     use crate::engine::runtime::RayonPool;
     use crate::workload::plan::Planner;
+    use std::sync::atomic::Ordering::Relaxed;
     use std::task::{Wake, Waker};
 
     #[derive(Default)]
@@ -670,7 +693,7 @@ mod tests {
             "nothing starts after the cancel"
         );
         run.finish_unstarted(c);
-        assert_eq!((run.running(), run.started()), (0, 2));
+        assert_eq!(run.running(), 0);
         assert_eq!(
             run.counts().not_started,
             2,

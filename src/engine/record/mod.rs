@@ -10,17 +10,22 @@
 //!   [`FRESH`] of each kind per shard; the rest are counted, not sent);
 //! - the flush samples, decimated to a fixed size ([`series`]).
 //!
-//! Jobs end on every pool thread at once, so the records live in shards — one per pool
+//! Jobs end on every pool thread at once, so everything lives in shards — one per pool
 //! thread and one for everything else (the coordinator's I/O jobs) — each behind its
-//! own `Mutex`, which the thread that owns it takes uncontended; the coordinator takes
-//! each briefly at a flush. Counts are atomics (read without any lock).
+//! own `Mutex` and on its own cache lines, which the thread that owns it takes
+//! uncontended; the coordinator takes each briefly at a flush. A pool thread publishes
+//! the job it is running without any lock ([`current`]); a job on the coordinator is
+//! announced in its shard.
 //!
 //! # Invariants
 //! 1. Every ended job is counted once, in [`Recorder::record`] (or in bulk by
 //!    [`Recorder::count_unsent`] for jobs that never existed as values), so the counts
 //!    add up to the jobs submitted once the run is done.
 //! 2. A shard's lock is never held while taking another lock.
+//! 3. A shard's `current` is written only by the pool thread of that index (a CPU job
+//!    starts and ends on the thread that runs it, one at a time).
 
+pub mod current;
 pub mod latency;
 pub mod series;
 
@@ -71,8 +76,19 @@ pub struct Fresh {
     pub skipped: u64,
 }
 
+/// A shard: its data under a lock, and (pool threads) the job running now. Aligned so
+/// that two threads' shards never share a cache line.
 #[derive(Default)]
+#[repr(align(128))]
 struct Shard {
+    data: Mutex<ShardData>,
+    current: current::Current,
+}
+
+#[derive(Default)]
+struct ShardData {
+    /// Final outcomes, indexed by code - 1.
+    counts: [u32; Outcome::ALL.len()],
     latencies: Option<Box<Latencies>>,
     /// Since the last [`Recorder::take_interval`].
     interval: Interval,
@@ -137,49 +153,66 @@ fn push_bounded<T>(queue: &mut VecDeque<T>, value: T, cap: usize) -> bool {
 
 /// See the module documentation.
 pub struct Recorder {
-    counts: [AtomicU32; Outcome::ALL.len()],
-    shards: Box<[Mutex<Shard>]>,
+    shards: Box<[Shard]>,
     notable_left: AtomicU32,
+    /// The running job last announced for each pool thread (the coordinator's).
+    announced: Mutex<Vec<u32>>,
+}
+
+fn lock(shard: &Shard) -> MutexGuard<'_, ShardData> {
+    shard.data.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 impl Recorder {
     /// A recorder for a pool of `threads` threads.
     pub fn new(threads: usize) -> Recorder {
         Recorder {
-            counts: Default::default(),
-            shards: (0..=threads)
-                .map(|_| Mutex::new(Shard::default()))
-                .collect(),
+            shards: (0..=threads).map(|_| Shard::default()).collect(),
             notable_left: AtomicU32::new(NOTABLE),
+            announced: Mutex::new(vec![NONE; threads]),
         }
     }
 
-    /// The shard of the calling thread: its pool thread's, or the last one.
-    fn shard(&self) -> MutexGuard<'_, Shard> {
-        let last = self.shards.len() - 1;
-        let index = rayon::current_thread_index().map_or(last, |i| i.min(last));
-        self.shards[index].lock().unwrap_or_else(|p| p.into_inner())
+    /// The pool thread calling, if it is one of this recorder's.
+    fn pool_thread(&self) -> Option<usize> {
+        rayon::current_thread_index().filter(|&i| i + 1 < self.shards.len())
     }
 
-    /// A job started (for the next progress batch).
+    /// The shard of the calling thread: its pool thread's, or the last one.
+    fn shard(&self) -> &Shard {
+        let last = self.shards.len() - 1;
+        &self.shards[self.pool_thread().unwrap_or(last)]
+    }
+
+    /// A job started (for the next progress batch): published by its pool thread, or
+    /// announced in the last shard.
     pub fn started(&self, started: Started) {
-        let mut shard = self.shard();
-        if push_bounded(&mut shard.fresh_started, started, FRESH) {
-            shard.skipped += 1;
+        match self.pool_thread() {
+            Some(index) => self.shards[index].current.set(&started),
+            None => {
+                let mut shard = lock(self.shard());
+                if push_bounded(&mut shard.fresh_started, started, FRESH) {
+                    shard.skipped += 1;
+                }
+            }
         }
     }
 
     /// A job ended: counted (invariant 1), its latencies recorded, its record kept if
     /// the window has room for it.
     pub fn record(&self, job: Finished) {
-        self.counts[job.outcome.code() as usize - 1].fetch_add(1, AcqRel);
         let notable = !matches!(job.outcome, Outcome::Completed)
             && self
                 .notable_left
                 .fetch_update(AcqRel, Acquire, |left| left.checked_sub(1))
                 .is_ok();
-        let mut guard = self.shard();
+        let owner = self.shard();
+        if self.pool_thread().is_some() && job.ran() {
+            owner.current.clear();
+        }
+        let mut guard = lock(owner);
         let shard = &mut *guard;
+        shard.counts[job.outcome.code() as usize - 1] += 1;
         if job.ran() {
             let latencies = shard.latencies.get_or_insert_with(Default::default);
             let (wait, service, from_intended) = (
@@ -216,26 +249,35 @@ impl Recorder {
     /// Counts `n` jobs that never existed as values as not started (a job-count run
     /// stopped before its producer made them).
     pub fn count_unsent(&self, n: u32) {
-        self.counts[Outcome::NotStarted.code() as usize - 1].fetch_add(n, AcqRel);
+        let mut last = lock(&self.shards[self.shards.len() - 1]);
+        last.counts[Outcome::NotStarted.code() as usize - 1] += n;
     }
 
     /// Final outcomes so far; `submitted` as given.
     pub fn counts(&self, submitted: u32) -> Counts {
-        Counts::from_fn(submitted, |o| {
-            self.counts[o.code() as usize - 1].load(Acquire)
-        })
+        let mut sums = [0u32; Outcome::ALL.len()];
+        for shard in self.shards.iter() {
+            let shard = lock(shard);
+            for (sum, count) in sums.iter_mut().zip(shard.counts) {
+                *sum += count;
+            }
+        }
+        Counts::from_fn(submitted, |o| sums[o.code() as usize - 1])
     }
 
-    /// Jobs with a final outcome.
-    pub fn done(&self) -> u32 {
-        self.counts.iter().map(|c| c.load(Acquire)).sum()
-    }
-
-    /// The events since the last call, oldest first.
+    /// The events since the last call, oldest first: the jobs announced on the
+    /// coordinator, each pool thread's running job (once), and the jobs that ended.
     pub fn take_fresh(&self) -> Fresh {
         let mut fresh = Fresh::default();
-        for shard in self.shards.iter() {
-            let mut shard = shard.lock().unwrap_or_else(|p| p.into_inner());
+        let mut announced = self.announced.lock().unwrap_or_else(|p| p.into_inner());
+        for (index, shard) in self.shards.iter().enumerate() {
+            if let (Some(last), Some(running)) = (announced.get_mut(index), shard.current.read())
+                && *last != running.id
+            {
+                *last = running.id;
+                fresh.started.push(running);
+            }
+            let mut shard = lock(shard);
             fresh.started.extend(shard.fresh_started.drain(..));
             fresh.ended.extend(shard.fresh_ended.drain(..));
             fresh.skipped += std::mem::take(&mut shard.skipped);
@@ -249,8 +291,7 @@ impl Recorder {
     pub fn take_interval(&self) -> Interval {
         let mut total = Interval::default();
         for shard in self.shards.iter() {
-            let mut shard = shard.lock().unwrap_or_else(|p| p.into_inner());
-            total.merge(&std::mem::take(&mut shard.interval));
+            total.merge(&std::mem::take(&mut lock(shard).interval));
         }
         total
     }
@@ -259,7 +300,7 @@ impl Recorder {
     pub fn latencies(&self) -> Latencies {
         let mut all = Latencies::default();
         for shard in self.shards.iter() {
-            let shard = shard.lock().unwrap_or_else(|p| p.into_inner());
+            let shard = lock(shard);
             if let Some(latencies) = &shard.latencies {
                 all.merge(latencies);
             }
@@ -273,7 +314,7 @@ impl Recorder {
         let mut recent = Vec::new();
         let mut notable = Vec::new();
         for shard in self.shards.iter() {
-            let shard = shard.lock().unwrap_or_else(|p| p.into_inner());
+            let shard = lock(shard);
             recent.extend(shard.recent.iter().copied());
             notable.extend(shard.notable.iter().copied());
         }
