@@ -454,6 +454,7 @@ async fn autoscale<R: Runtime>(rt: &R, run: &Arc<RunShared>) {
     let Some(mut scaler) = scaler_for(&run.config).filter(|_| run.config.has_pool()) else {
         return;
     };
+    let mut last = run.now();
     loop {
         if let Either::Right(_) = select(rt.sleep(SCALE_INTERVAL), Box::pin(run_done(run))).await {
             return;
@@ -461,13 +462,17 @@ async fn autoscale<R: Runtime>(rt: &R, run: &Arc<RunShared>) {
         if run.check_cancelled() {
             return;
         }
+        let now = run.now();
+        let interval = run.recorder.take_interval();
         let signals = Signals {
-            t_ms: run.now() as f64 / 1e6,
+            t_ms: now as f64 / 1e6,
             limit: run.workers.target(),
             queued: run.channel.as_ref().map_or(0, |c| c.len() as u32),
             running: run.running(),
-            interval: run.recorder.take_interval(),
+            busy: interval.service_ns / (now - last).max(1) as f64,
+            interval,
         };
+        last = now;
         if let Some(decision) = scaler.decide(&signals) {
             run.resize(decision.to, Shrink::Graceful, decision.cause);
         }

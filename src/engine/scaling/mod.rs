@@ -36,6 +36,9 @@ pub struct Signals {
     pub queued: u32,
     /// Jobs running now (in flight).
     pub running: u32,
+    /// Mean jobs in flight over the interval (the time the jobs that ended in it spent
+    /// running, divided by its length: the pool's busy workers, Little's law).
+    pub busy: f64,
     /// What the jobs that ended since the last decision measured.
     pub interval: Interval,
 }

@@ -6,9 +6,10 @@
 //!
 //! A queue is not proportional to the pool the way a CPU average is: it empties as soon
 //! as the pool is large enough, and the ratio then says 0. So a scale-down never goes
-//! below the workers busy right now (Knative scales on that in-flight count): an empty
-//! queue with eight busy workers keeps eight, instead of dropping to the minimum and
-//! refilling the queue (the oscillation the plain rule shows on a steady load).
+//! below the workers the load keeps busy — the mean in flight over the last interval,
+//! with the same 10% margin (Knative scales on this in-flight count): an empty queue with
+//! eight busy workers keeps about nine, instead of dropping to the minimum and refilling
+//! the queue (the oscillation the plain rule shows on a steady load).
 //!
 //! From a paused pool (0 workers) the ratio says nothing; like KEDA's activation, a
 //! queue that is not empty brings it back to at least one worker.
@@ -70,7 +71,8 @@ impl Scaler for QueueTarget {
         } else if ratio > 1.0 {
             (s.limit as f64 * ratio).ceil() as u32
         } else {
-            ((s.limit as f64 * ratio).ceil() as u32).max(s.running)
+            let busy = (s.busy * (1.0 + TOLERANCE)).ceil() as u32;
+            ((s.limit as f64 * ratio).ceil() as u32).max(busy)
         };
         let to = desired.clamp(self.min, self.max);
         if to == s.limit {
