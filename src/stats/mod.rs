@@ -1,10 +1,12 @@
 //! Statistics of a run: latency summaries (nearest-rank percentiles) and time series
 //! of intervals (how many jobs were running, or waiting, at each moment), bucketed for
-//! charts; and ([`usl`]) the Universal Scalability Law fitted to a concurrency sweep.
+//! charts; ([`usl`]) the Universal Scalability Law fitted to a concurrency sweep; and
+//! ([`queueing`]) the M/M/c queue's Erlang C formulas, the ground truth for load tests.
 //! Pure functions over plain numbers, tested against hand-computed values.
 
 use serde::Serialize;
 
+pub mod queueing;
 pub mod usl;
 
 /// A latency summary in milliseconds. Percentiles use the nearest-rank method: the
