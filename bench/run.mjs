@@ -691,6 +691,7 @@ async function main() {
       storm: () => resizeStorm(page),
       autoscalers: () => autoscalers(page, threads),
       scale: () => scale(browser.context, server.url, page),
+      longtasks: () => pageLongTasks(browser.context, server.url),
     };
     for (const name of ONLY) {
       const result = await scenarios[name]();
