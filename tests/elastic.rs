@@ -619,3 +619,61 @@ fn the_queue_policy_holds_the_queue_near_its_target() {
     assert!(p90 <= 20, "queue p90 {p90} > 2 x target: {steady:?}");
     assert!(report.resizes.iter().all(|r| r.cause.starts_with("queue:")));
 }
+
+/// A resize asked for through the run's abort slot (as the page writes it) is applied
+/// by a worker between jobs; the same request arriving again by message is not applied
+/// twice, and an older request arriving late does not undo a newer one.
+#[test]
+fn resizes_through_shared_memory_apply_once_and_in_order() {
+    use scalelab::engine::abort_slot::{self, ResizeRequest};
+    let rt = sim();
+    let timer = rt.sim.clone();
+    let armed = abort_slot::arm(20, 77).unwrap();
+    let request = |seq, workers| ResizeRequest {
+        seq,
+        workers,
+        stop_now: false,
+    };
+    let report = rt
+        .sim
+        .run(async {
+            let mut observer = |_| {};
+            let (handle, report) = start(
+                &rt,
+                io_pool(2, 400),
+                &CancelToken::new(),
+                &mut observer,
+                Some(armed),
+            );
+            let steer = async {
+                timer.sleep(ms(25)).await;
+                assert!(abort_slot::request_resize(20, 77, request(1, 6)));
+                timer.sleep(ms(10)).await;
+                assert_eq!(
+                    handle.workers(),
+                    Some(6),
+                    "a worker applied it between jobs"
+                );
+                // The same request's message, later: already applied.
+                handle.resize_given("6", Shrink::Graceful, Some(1)).unwrap();
+                // Request 3 by memory, then request 2's message arrives late.
+                assert!(abort_slot::request_resize(20, 77, request(3, 3)));
+                timer.sleep(ms(10)).await;
+                handle.resize_given("8", Shrink::Graceful, Some(2)).unwrap();
+                assert_eq!(
+                    handle.workers(),
+                    Some(3),
+                    "the older request is not applied"
+                );
+                // A refused request by memory changes nothing (its message says why).
+                assert!(abort_slot::request_resize(20, 77, request(4, 999)));
+                timer.sleep(ms(10)).await;
+                assert_eq!(handle.workers(), Some(3));
+            };
+            futures::join!(report, steer).0
+        })
+        .unwrap();
+    exactly_once(&report);
+    let sizes: Vec<(u32, u32)> = report.resizes.iter().map(|r| (r.from, r.to)).collect();
+    assert_eq!(sizes, vec![(2, 6), (6, 3)]);
+}

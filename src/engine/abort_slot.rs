@@ -12,8 +12,15 @@
 //! first cancels, and the other is a no-op (a token is cancelled once, invariant 2 of
 //! [`crate::cancel`]).
 //!
-//! This module is the protocol, in plain Rust, with [`request_abort`] doing what the
-//! page does from JavaScript, so it is tested natively.
+//! A slot also carries the run's latest *resize request*, the same way: the page's
+//! `resize()` writes it here as well as sending its message, and a pool thread between
+//! two jobs (or the coordinator at its next batch) applies it — so a resize, like a
+//! cancel, does not wait for the engine worker's event loop. Requests carry a sequence
+//! number; the run applies each number once, whichever way it arrives first, and never
+//! an older one after a newer ([`crate::engine::control`]).
+//!
+//! This module is the protocol, in plain Rust, with [`request_abort`] and
+//! [`request_resize`] doing what the page does from JavaScript, so it is tested natively.
 //!
 //! # Protocol and invariants
 //! Each slot has a `state` word: `0` free, `+id` armed for run `id`, `-id` abort requested.
@@ -28,10 +35,15 @@
 //!    bytes, which were written before the swap (release/acquire through `state`).
 //!    Reasons are at most [`REASON_CAPACITY`] bytes of UTF-8 (the requester cuts on a
 //!    character boundary; a reader replaces anything invalid).
+//! 4. `resize` is one 64-bit word, written whole by the requester (`Release`) and read
+//!    whole (`Acquire`): `run id mod 2^16 | seq (16 bits) | stop now (1 bit) | workers
+//!    (15 bits)`, high to low. Arming clears it before the arming swap, and a requester
+//!    writes it only after seeing its run armed, so a new run starts with no request; a
+//!    reader ignores a word whose id bits are not its run's.
 
 use std::sync::atomic::Ordering;
 
-use crate::sync::{AtomicI32, AtomicU8, AtomicU32};
+use crate::sync::{AtomicI32, AtomicU8, AtomicU32, AtomicU64};
 
 use crate::cancel::CancelToken;
 
@@ -56,7 +68,39 @@ pub struct AbortSlot {
     state: AtomicI32,
     kind: AtomicU32,
     len: AtomicU32,
+    /// The latest resize request (invariant 4).
+    resize: AtomicU64,
     reason: [AtomicU8; REASON_CAPACITY],
+}
+
+/// A resize asked for through a slot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ResizeRequest {
+    /// The request's number (the requester counts from 1; 0 means no request).
+    pub seq: u16,
+    /// Workers asked for.
+    pub workers: u32,
+    /// Whether the removed workers' jobs are to be stopped.
+    pub stop_now: bool,
+}
+
+impl ResizeRequest {
+    /// The word a requester writes for run `id` (invariant 4).
+    pub fn pack(&self, id: i32) -> u64 {
+        ((id as u64 & 0xffff) << 48)
+            | ((self.seq as u64) << 32)
+            | ((self.stop_now as u64) << 31)
+            | (self.workers as u64 & 0x7fff_ffff)
+    }
+
+    fn unpack(word: u64, id: i32) -> Option<ResizeRequest> {
+        let request = ResizeRequest {
+            seq: (word >> 32) as u16,
+            workers: (word & 0x7fff_ffff) as u32,
+            stop_now: word & (1 << 31) != 0,
+        };
+        (word >> 48 == id as u64 & 0xffff && request.seq != 0).then_some(request)
+    }
 }
 
 #[cfg(not(loom))]
@@ -65,6 +109,7 @@ const FREE_SLOT: AbortSlot = AbortSlot {
     state: AtomicI32::new(0),
     kind: AtomicU32::new(0),
     len: AtomicU32::new(0),
+    resize: AtomicU64::new(0),
     reason: [const { AtomicU8::new(0) }; REASON_CAPACITY],
 };
 
@@ -88,6 +133,8 @@ pub struct Layout {
     pub kind: usize,
     /// Offset of `len` (a `u32`: bytes of reason).
     pub len: usize,
+    /// Offset of `resize` (a `u64`, 8-aligned: the latest resize request).
+    pub resize: usize,
     /// Offset of the reason's UTF-8 bytes.
     pub reason: usize,
     /// Bytes of reason a slot holds.
@@ -105,6 +152,7 @@ pub fn layout() -> Layout {
         state: std::mem::offset_of!(AbortSlot, state),
         kind: std::mem::offset_of!(AbortSlot, kind),
         len: std::mem::offset_of!(AbortSlot, len),
+        resize: std::mem::offset_of!(AbortSlot, resize),
         reason: std::mem::offset_of!(AbortSlot, reason),
         capacity: REASON_CAPACITY,
         slots: SLOTS,
@@ -187,6 +235,11 @@ fn arm_slot(slot: &'static AbortSlot, index: u32, id: i64) -> Result<ArmedSlot, 
         .ok()
         .filter(|&i| i > 0)
         .ok_or(ArmError::BadRunId(id))?;
+    if slot.state.load(Ordering::Acquire) != 0 {
+        return Err(ArmError::Busy(index));
+    }
+    // Invariant 4: no request from an earlier run survives into this one.
+    slot.resize.store(0, Ordering::Relaxed);
     slot.state
         .compare_exchange(0, id32, Ordering::AcqRel, Ordering::Acquire)
         .map_err(|_| ArmError::Busy(index))?;
@@ -218,6 +271,12 @@ impl SlotWatch {
         true
     }
 
+    /// The latest resize requested for this run, if any (invariant 4). One `Acquire`
+    /// load.
+    pub fn resize_request(&self) -> Option<ResizeRequest> {
+        ResizeRequest::unpack(self.slot.resize.load(Ordering::Acquire), self.id)
+    }
+
     /// The requested reason's text (invariant 3).
     fn reason(&self) -> String {
         let len = (self.slot.len.load(Ordering::Relaxed) as usize).min(REASON_CAPACITY);
@@ -244,6 +303,19 @@ pub fn request_abort(index: u32, id: i64, kind: AbortKind, reason: &str) -> bool
     match TABLE.get(index as usize) {
         Some(slot) => request_on(slot, id, kind, reason),
         None => false,
+    }
+}
+
+/// Requests a resize of run `id` in slot `index`, as the page does through memory
+/// (invariant 4). Returns whether the slot was armed for that run.
+#[cfg(not(loom))]
+pub fn request_resize(index: u32, id: i64, request: ResizeRequest) -> bool {
+    match (TABLE.get(index as usize), i32::try_from(id)) {
+        (Some(slot), Ok(id)) if id > 0 && slot.state.load(Ordering::Acquire) == id => {
+            slot.resize.store(request.pack(id), Ordering::Release);
+            true
+        }
+        _ => false,
     }
 }
 
@@ -279,6 +351,7 @@ mod loom_tests {
             state: AtomicI32::new(0),
             kind: AtomicU32::new(0),
             len: AtomicU32::new(0),
+            resize: AtomicU64::new(0),
             reason: std::array::from_fn(|_| AtomicU8::new(0)),
         }))
     }
@@ -405,7 +478,33 @@ mod tests {
         assert_eq!(l.slots, SLOTS);
         assert_eq!(l.state, 0);
         assert!(l.stride >= l.reason + l.capacity);
-        assert_eq!(l.stride % 4, 0, "slots stay 4-byte aligned for Int32Array");
-        assert_eq!(l.base % 4, 0);
+        assert_eq!(l.stride % 8, 0, "slots stay 8-byte aligned (BigInt64Array)");
+        assert_eq!((l.base + l.resize) % 8, 0);
+    }
+
+    #[test]
+    fn a_resize_request_reaches_its_run_only() {
+        let request = ResizeRequest {
+            seq: 3,
+            workers: 12,
+            stop_now: true,
+        };
+        assert!(!request_resize(5, 11, request), "not armed yet");
+        let armed = arm(5, 11).unwrap();
+        assert_eq!(armed.watch().resize_request(), None);
+        assert!(request_resize(5, 11, request));
+        assert_eq!(armed.watch().resize_request(), Some(request));
+        assert!(!request_resize(5, 12, request), "another run's id");
+        drop(armed);
+        // The next run in this slot starts with no request, even from a late writer
+        // whose id bits do not match.
+        let next = arm(5, 12).unwrap();
+        assert_eq!(next.watch().resize_request(), None);
+        TABLE[5].resize.store(request.pack(11), Ordering::Release);
+        assert_eq!(
+            next.watch().resize_request(),
+            None,
+            "a stale word is ignored"
+        );
     }
 }

@@ -118,6 +118,34 @@ fn invalid(field: &str, value: f64, problem: &str, allowed: String) -> ControlEr
     ControlError::Invalid(ConfigError::new(field, &num(value), problem, allowed))
 }
 
+/// The pool size `workers` may be resized to in `run`: 0 to the most workers, or the
+/// autoscaler's `minWorkers`–`maxWorkers` while one runs; fan-out has no pool.
+pub(crate) fn allowed_size(run: &RunShared, workers: f64) -> Result<u32, ControlError> {
+    if !run.config.has_pool() {
+        return Err(invalid(
+            "workers",
+            workers,
+            "cannot be changed: fan-out starts a goroutine per job and has no pool",
+            "a pattern with a pool (pool, failfast, ratelimit)".to_owned(),
+        ));
+    }
+    let (min, max) = if run.config.scaling == Scaling::Fixed {
+        (0, MAX_WORKERS)
+    } else {
+        (run.config.min_workers, run.config.max_workers)
+    };
+    let range = Range {
+        min: min as f64,
+        max: max as f64,
+        whole: true,
+        unit: "goroutines".to_owned(),
+    };
+    range
+        .check("workers", workers, &num(workers))
+        .map(|()| workers as u32)
+        .map_err(ControlError::Invalid)
+}
+
 /// `given` read as a number in `range`, or the error naming `field`, the value as given
 /// and the range.
 fn number(field: &str, given: &str, range: &Range) -> Result<f64, ControlError> {
@@ -147,22 +175,12 @@ impl RunHandle {
         }
     }
 
-    /// The range a resize may ask for: 0 to the most workers, or the autoscaler's
-    /// `minWorkers`–`maxWorkers` while one runs.
-    fn resize_range(run: &RunShared) -> (u32, u32) {
-        if run.config.scaling == Scaling::Fixed {
-            (0, MAX_WORKERS)
-        } else {
-            (run.config.min_workers, run.config.max_workers)
-        }
-    }
-
     /// Resizes the pool to `workers` (0 pauses it). Growing starts workers at once;
     /// shrinking lets the removed workers finish their jobs ([`Shrink::Graceful`]) or
     /// stops those jobs ([`Shrink::StopNow`], counted as cancelled). With an autoscaler
     /// the new size must lie in its range, and it carries on from there.
     pub fn resize(&self, workers: f64, shrink: Shrink) -> Result<(), ControlError> {
-        self.resize_given(&num(workers), shrink)
+        self.resize_given(&num(workers), shrink, None)
     }
 
     /// [`set_rate`](Self::set_rate) with the values as given (text).
@@ -177,30 +195,38 @@ impl RunHandle {
     }
 
     /// [`resize`](Self::resize) with the size as given (text from a form or a script):
-    /// an error shows it as it was given.
-    pub fn resize_given(&self, given: &str, shrink: Shrink) -> Result<(), ControlError> {
+    /// an error shows it as it was given. With `seq`, the request is numbered (it may
+    /// also have come through shared memory: see [`super::abort_slot`]) and applied once.
+    pub fn resize_given(
+        &self,
+        given: &str,
+        shrink: Shrink,
+        seq: Option<u16>,
+    ) -> Result<(), ControlError> {
         let run = self.live()?;
-        if !run.config.has_pool() {
-            return Err(ControlError::Invalid(ConfigError::new(
-                "workers",
-                given,
-                "cannot be changed: fan-out starts a goroutine per job and has no pool",
-                "a pattern with a pool (pool, failfast, ratelimit)".to_owned(),
-            )));
-        }
-        let (min, max) = Self::resize_range(&run);
-        let range = Range {
-            min: min as f64,
-            max: max as f64,
-            whole: true,
-            unit: "goroutines".to_owned(),
-        };
-        let workers = number("workers", given, &range)?;
+        let value = given.trim().parse::<f64>().unwrap_or(f64::NAN);
+        let to = allowed_size(&run, value).map_err(|e| match e {
+            // Show the value as it was given, not as the number it read as.
+            ControlError::Invalid(e) => ControlError::Invalid(ConfigError::new(
+                &e.field,
+                given.trim(),
+                &e.problem,
+                e.allowed,
+            )),
+            other => other,
+        })?;
         let cause = match shrink {
             Shrink::Graceful => "manual",
             Shrink::StopNow => "manual (stop now)",
         };
-        run.resize(workers as u32, shrink, cause);
+        match seq {
+            Some(seq) => {
+                run.resize_once(seq, to, shrink, cause);
+            }
+            None => {
+                run.resize(to, shrink, cause);
+            }
+        }
         Ok(())
     }
 

@@ -483,7 +483,7 @@ async fn autoscale<R: Runtime>(rt: &R, run: &Arc<RunShared>) {
 /// last one after.
 async fn stream_progress<R: Runtime>(
     rt: &R,
-    run: &RunShared,
+    run: &Arc<RunShared>,
     pacer: Option<&Pacer<'_, R>>,
     grants: &RefCell<GrantLog>,
     samples: &mut super::record::series::SampleLog<Sample>,
@@ -494,9 +494,10 @@ async fn stream_progress<R: Runtime>(
             select(rt.sleep(FLUSH_INTERVAL), Box::pin(run_done(run))).await,
             Either::Right(_)
         );
-        // Picks up an abort requested through the run's slot even when no job polls
-        // (all of them waiting on timers or the limiter).
+        // Picks up an abort or a resize requested through the run's slot even when no
+        // job polls (all of them waiting on timers or the limiter, or the pool paused).
         run.apply_requested_abort();
+        run.apply_requested_resize();
         let s = sample(rt, run, pacer);
         samples.push(s);
         let fresh = run.recorder.take_fresh();

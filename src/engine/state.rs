@@ -186,6 +186,11 @@ pub struct RunShared {
     resizes: Mutex<ResizeLog>,
     /// Rate changes asked for while the run goes (rate-limited runs).
     pub rate_control: RateControl,
+    /// The number of the latest resize request applied (see [`super::abort_slot`]:
+    /// requests come by message and through shared memory; each is applied once). The
+    /// lock orders the appliers; the atomic mirrors it for the check between jobs.
+    applied_resize: Mutex<u16>,
+    applied_resize_seen: AtomicU32,
     /// Set once the run is over: resizes are refused from then on.
     ended: AtomicBool,
 }
@@ -251,6 +256,8 @@ impl RunShared {
                 backend,
                 resizes: Mutex::new(ResizeLog::default()),
                 rate_control: RateControl::default(),
+                applied_resize: Mutex::new(0),
+                applied_resize_seen: AtomicU32::new(0),
                 ended: AtomicBool::new(false),
             }
         });
@@ -484,6 +491,66 @@ impl RunShared {
             record.settled_ms.get_or_insert(at);
         }
         resized
+    }
+
+    /// Applies resize request `seq` (to `to` workers, already checked) unless it, or a
+    /// newer one, was applied already — requests arrive twice (by message and through
+    /// shared memory) and not always in order. Returns whether this call applied it.
+    pub fn resize_once(
+        self: &Arc<Self>,
+        seq: u16,
+        to: u32,
+        shrink: Shrink,
+        cause: impl Into<String>,
+    ) -> bool {
+        if !self.claim_resize(seq) {
+            return false;
+        }
+        self.resize(to, shrink, cause);
+        true
+    }
+
+    /// Marks request `seq` as dealt with, unless it, or a newer one, was already.
+    fn claim_resize(&self, seq: u16) -> bool {
+        let mut applied = self
+            .applied_resize
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        // Serial numbers (RFC 1982): `seq` is newer if it is ahead by less than half
+        // the space.
+        let ahead = seq.wrapping_sub(*applied);
+        if ahead == 0 || ahead >= 1 << 15 {
+            return false;
+        }
+        *applied = seq;
+        self.applied_resize_seen.store(seq as u32, Release);
+        true
+    }
+
+    /// Applies a resize the page asked for through the run's slot, if there is a new
+    /// one and it is allowed (a refused one is answered by its message). One atomic load
+    /// when there is nothing to do: workers call it between jobs.
+    pub fn apply_requested_resize(self: &Arc<Self>) {
+        let Some(request) = self.abort_slot.and_then(|s| s.resize_request()) else {
+            return;
+        };
+        if request.seq as u32 == self.applied_resize_seen.load(Acquire) {
+            return;
+        }
+        match super::control::allowed_size(self, request.workers as f64) {
+            Ok(to) => {
+                let (shrink, cause) = if request.stop_now {
+                    (Shrink::StopNow, "manual (stop now)")
+                } else {
+                    (Shrink::Graceful, "manual")
+                };
+                self.resize_once(request.seq, to, shrink, cause);
+            }
+            // Refused (its message says why): not looked at again.
+            Err(_) => {
+                self.claim_resize(request.seq);
+            }
+        }
     }
 
     /// Wakes the parked workers at or above the target so that they retire.

@@ -128,9 +128,11 @@ fn cpu_worker_turn(run: Arc<RunShared>, worker: u32, handed: Option<Job>) {
     }
 }
 
-/// What a worker between jobs does before taking the next: `false` if it left (the run
-/// was cancelled, or the pool shrank below it).
-fn carry_on(run: &RunShared, worker: u32) -> bool {
+/// What a worker between jobs does before taking the next: apply a resize the page asked
+/// for through shared memory, then `false` if it left (the run was cancelled, or the
+/// pool shrank below it).
+fn carry_on(run: &Arc<RunShared>, worker: u32) -> bool {
+    run.apply_requested_resize();
     if run.check_cancelled() {
         run.worker_left(run.workers.leave(worker));
         return false;

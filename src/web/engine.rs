@@ -229,11 +229,13 @@ impl RunControl {
     }
 
     /// Resizes the pool to `workers` (0 pauses it). Removed workers finish the job they
-    /// hold, or with `stopNow` their jobs are cancelled.
+    /// hold, or with `stopNow` their jobs are cancelled. `seq` (optional) numbers the
+    /// request when it was also written to the run's abort slot: it is applied once.
     pub fn resize(
         &self,
         workers: JsValue,
         #[wasm_bindgen(js_name = stopNow)] stop_now: bool,
+        seq: Option<u16>,
     ) -> Result<(), JsError> {
         let shrink = if stop_now {
             Shrink::StopNow
@@ -241,7 +243,7 @@ impl RunControl {
             Shrink::Graceful
         };
         self.handle()?
-            .resize_given(&setting_text(&workers), shrink)
+            .resize_given(&setting_text(&workers), shrink, seq)
             .map_err(|e| JsError::new(&e.to_string()))
     }
 

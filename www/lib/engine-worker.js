@@ -7,7 +7,7 @@
 // with their answers):
 //   page -> worker  {type: 'scalelab:start', threads}
 //                   {type: 'scalelab:run', id, settings, abortSlot}
-//                   {type: 'scalelab:resize', id, runId, workers, stopNow}   (while run runId goes)
+//                   {type: 'scalelab:resize', id, runId, workers, stopNow, seq}   (while run runId goes)
 //                   {type: 'scalelab:set-rate', id, runId, rate, burst}
 //                   {type: 'scalelab:cancel', id, reason: {name, message}}
 //                   {type: 'scalelab:sweep', id, settings, sweep}
@@ -183,8 +183,8 @@ async function sweepCommand({ id, settings, sweep }) {
  */
 const handlers = {
   'scalelab:run': runCommand,
-  'scalelab:resize': async ({ runId, workers, stopNow }) => ({
-    value: controlOf(runId).resize(workers, Boolean(stopNow)),
+  'scalelab:resize': async ({ runId, workers, stopNow, seq }) => ({
+    value: controlOf(runId).resize(workers, Boolean(stopNow), seq),
   }),
   'scalelab:set-rate': async ({ runId, rate, burst }) => ({ value: controlOf(runId).setRate(rate, burst) }),
   'scalelab:sweep': sweepCommand,

@@ -66,7 +66,7 @@ export class Engine {
   /**
    * Byte offsets of the abort table (src/engine/abort_slot.rs `Layout`).
    * @type {{ base: number, stride: number, state: number, kind: number, len: number,
-   *   reason: number, capacity: number, slots: number } | null}
+   *   resize: number, reason: number, capacity: number, slots: number } | null}
    */
   #abortSlots = null;
 
@@ -132,7 +132,15 @@ export class Engine {
   start(settings, { signal, onProgress } = {}) {
     const id = this.nextId++;
     const report = this.#cancellable({ type: 'scalelab:run', settings }, signal, onProgress, true, id);
-    return new RunHandle(id, /** @type {Promise<RunReport>} */ (report), (message) => this.#request(message));
+    const slot = this.#slotOf(id, true);
+    return new RunHandle(id, /** @type {Promise<RunReport>} */ (report), (message) => {
+      // A resize also goes through the run's slot in shared memory, so a pool thread
+      // applies it between two jobs without waiting for the engine's event loop; the
+      // message (numbered the same) answers with any error, and is applied only once.
+      if (message.type === 'scalelab:resize' && slot !== undefined)
+        this.#resizeThroughMemory(slot, id, message.seq, message.workers, message.stopNow);
+      return this.#request(message);
+    });
   }
 
   /**
@@ -181,8 +189,7 @@ export class Engine {
   #cancellable(message, signal, onProgress, viaMemory = false, id = this.nextId++) {
     if (this.dead) return Promise.reject(new Error(this.dead));
     const done = new Promise((resolve, reject) => this.pending.set(id, { resolve, reject, onProgress }));
-    // The engine runs one run at a time, so slot `id mod slots` is never shared.
-    const abortSlot = viaMemory && this.#abortSlots && id <= 0x7fffffff ? id % this.#abortSlots.slots : undefined;
+    const abortSlot = this.#slotOf(id, viaMemory);
     this.worker.postMessage({ ...message, id, abortSlot });
     if (signal) {
       const cancel = () => {
@@ -202,6 +209,38 @@ export class Engine {
       }
     }
     return done;
+  }
+
+  /**
+   * The abort-table slot of request `id` (the engine runs one run at a time, so slot
+   * `id mod slots` is never shared), or undefined without shared memory.
+   * @param {number} id
+   * @param {boolean} viaMemory
+   */
+  #slotOf(id, viaMemory) {
+    return viaMemory && this.#abortSlots && id <= 0x7fffffff ? id % this.#abortSlots.slots : undefined;
+  }
+
+  /**
+   * Writes a resize request into run `id`'s slot (protocol: src/engine/abort_slot.rs,
+   * invariant 4). Does nothing unless the slot is armed for the run and `workers` is a
+   * whole number the word can hold (any other value is refused by the message).
+   * @param {number} slot
+   * @param {number} id
+   * @param {number} seq 1–65535
+   * @param {unknown} workers
+   * @param {boolean} stopNow
+   */
+  #resizeThroughMemory(slot, id, seq, workers, stopNow) {
+    const layout = this.#abortSlots;
+    if (!layout || !this.#memory) return;
+    if (typeof workers !== 'number' || !Number.isInteger(workers) || workers < 0 || workers > 0x7fffffff) return;
+    const buffer = this.#memory.buffer; // read each time: the memory may have grown
+    const at = layout.base + slot * layout.stride;
+    if (Atomics.load(new Int32Array(buffer), (at + layout.state) >> 2) !== id) return; // not armed, or over
+    const word =
+      (BigInt(id & 0xffff) << 48n) | (BigInt(seq & 0xffff) << 32n) | (stopNow ? 1n << 31n : 0n) | BigInt(workers);
+    Atomics.store(new BigInt64Array(buffer), (at + layout.resize) >> 3, BigInt.asIntN(64, word));
   }
 
   /**
@@ -358,7 +397,7 @@ export class RunHandle {
   /**
    * @param {number} id the run's request id
    * @param {Promise<RunReport>} report
-   * @param {(message: object) => Promise<any>} request sends a command to the engine
+   * @param {(message: any) => Promise<any>} request sends a command to the engine
    */
   constructor(id, report, request) {
     this.id = id;
@@ -367,8 +406,11 @@ export class RunHandle {
     this.#request = request;
   }
 
-  /** @type {(message: object) => Promise<any>} */
+  /** @type {(message: any) => Promise<any>} */
   #request;
+
+  /** The last resize request's number. */
+  #seq = 0;
 
   /**
    * Resizes the pool to `workers` (0 pauses it).
@@ -378,7 +420,10 @@ export class RunHandle {
    * @returns {Promise<void>} rejects with the field, value and range if refused
    */
   resize(workers, { stopNow = false } = {}) {
-    return this.#request({ type: 'scalelab:resize', runId: this.id, workers, stopNow });
+    // Numbered 1–65535 (wrapping): the engine applies each number once, never an older
+    // one after a newer.
+    this.#seq = (this.#seq % 0xffff) + 1;
+    return this.#request({ type: 'scalelab:resize', runId: this.id, workers, stopNow, seq: this.#seq });
   }
 
   /**
