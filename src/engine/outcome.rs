@@ -24,6 +24,8 @@ pub struct OutcomeSpec {
     pub has_result: bool,
     /// Whether a job that ends so had started.
     pub started: bool,
+    /// The run-export format that first counts it (an older export lacks it: 0).
+    pub since_export: u8,
 }
 
 macro_rules! outcomes {
@@ -31,7 +33,7 @@ macro_rules! outcomes {
         $(#[doc = $doc:literal])*
         $variant:ident = $code:literal, $field:ident, $name:literal, $key:literal,
         $label:literal, $colour:literal, has_result: $has_result:literal,
-        started: $started:literal;
+        started: $started:literal, since_export: $since:literal;
     )+) => {
         /// How a job ended.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, tsify_next::Tsify)]
@@ -49,6 +51,7 @@ macro_rules! outcomes {
             colour: $colour,
             has_result: $has_result,
             started: $started,
+            since_export: $since,
         },)+];
 
         impl Outcome {
@@ -118,21 +121,28 @@ macro_rules! outcomes {
 outcomes! {
     /// Ran to the end and returned a result.
     Completed = 1, completed, "completed", "completed", "completed", "#009e73",
-        has_result: true, started: true;
+        has_result: true, started: true, since_export: 1;
     /// Ran and returned an error.
     Failed = 2, failed, "failed", "failed", "failed", "#d55e00",
-        has_result: true, started: true;
+        has_result: true, started: true, since_export: 1;
     /// Started, then stopped by the run's cancellation.
     Cancelled = 3, cancelled, "cancelled", "cancelled", "cancelled", "#e69f00",
-        has_result: false, started: true;
+        has_result: false, started: true, since_export: 1;
     /// Never started: the run was cancelled (or failed fast) first.
     NotStarted = 4, not_started, "not_started", "notStarted", "not started", "#bbbbbb",
-        has_result: false, started: false;
+        has_result: false, started: false, since_export: 1;
+    /// Refused on arrival: the queue was full (overload policy `reject`, or `shed`).
+    Rejected = 5, rejected, "rejected", "rejected", "rejected", "#cc79a7",
+        has_result: false, started: false, since_export: 2;
+    /// Dropped from the queue without running: pushed out by a newer arrival
+    /// (`drop-oldest`), or it waited past the deadline (`shed`).
+    Shed = 6, shed, "shed", "shed", "shed", "#f0e442",
+        has_result: false, started: false, since_export: 2;
 }
 
 impl Counts {
     /// The accounting identity: every submitted job has exactly one final outcome
-    /// (`submitted = completed + failed + cancelled + not_started`).
+    /// (`submitted = completed + failed + cancelled + not_started + rejected + shed`).
     pub fn identity_holds(&self) -> bool {
         self.submitted == self.done()
     }

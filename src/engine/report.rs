@@ -280,7 +280,7 @@ pub struct RunReport {
     pub clock_epoch_ms: f64,
     /// Outcome counts.
     pub counts: Counts,
-    /// `submitted = completed + failed + cancelled + not_started`.
+    /// `submitted = completed + failed + cancelled + not_started + rejected + shed`.
     pub identity_holds: bool,
     /// Start to end of the run.
     pub wall_ms: f64,

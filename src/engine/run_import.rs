@@ -18,6 +18,9 @@ use crate::settings::{ConfigError, ConfigErrors};
 pub const MAX_SERIES: usize = 100_000;
 /// Longest text kept from the file (pattern, file name, setting values).
 pub const MAX_TEXT: usize = 80;
+/// The export format the page writes (`"scalelab": 2`); 1 is read too (it had no
+/// rejected or shed jobs).
+pub const EXPORT_FORMAT: u8 = 2;
 /// Most settings read from the file.
 const MAX_SETTINGS: usize = 40;
 
@@ -136,9 +139,19 @@ pub fn read_run_export(content: &str, file_name: &str) -> Result<ImportedRun, Co
 }
 
 /// Collects every problem while reading; each reader returns `None` where it failed.
-#[derive(Default)]
 struct Reader {
     errors: Vec<ConfigError>,
+    /// The file's export format (`"scalelab"`), once read.
+    format: u8,
+}
+
+impl Default for Reader {
+    fn default() -> Self {
+        Reader {
+            errors: Vec::new(),
+            format: EXPORT_FORMAT,
+        }
+    }
 }
 
 impl Reader {
@@ -234,15 +247,20 @@ impl Reader {
 
     fn run(&mut self, data: &Value, file_name: &str) -> Option<ImportedRun> {
         let file = self.object(Some(data), "file")?;
-        if file.get("scalelab") != Some(&Value::from(1)) {
+        let Some(format) = file
+            .get("scalelab")
+            .and_then(Value::as_u64)
+            .filter(|f| (1..=EXPORT_FORMAT as u64).contains(f))
+        else {
             self.fail(
                 "scalelab",
                 file.get("scalelab"),
                 "is not a scalelab run export's version",
-                "1 (a run exported by scalelab)",
+                &format!("1–{EXPORT_FORMAT} (a run exported by scalelab)"),
             );
             return None;
-        }
+        };
+        self.format = format as u8;
         let pattern = self.text(file.get("pattern"), "pattern");
         let settings = self.settings(file.get("settings"));
         let report = self.report(file.get("report"));
@@ -336,7 +354,11 @@ impl Reader {
         let c = self.object(value, "report.counts")?;
         let mut read = [None; OUTCOMES.len()];
         for (slot, spec) in read.iter_mut().zip(OUTCOMES) {
-            *slot = self.count(c.get(spec.key), &format!("report.counts.{}", spec.key));
+            *slot = if spec.since_export > self.format {
+                Some(0) // an older export: this outcome did not exist yet
+            } else {
+                self.count(c.get(spec.key), &format!("report.counts.{}", spec.key))
+            };
         }
         let submitted = match c.get("submitted") {
             None => None, // older exports: the sum

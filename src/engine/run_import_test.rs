@@ -3,11 +3,11 @@ use super::*;
 /// An export as the page writes it (trimmed to what an import reads, plus extras).
 fn exported() -> Value {
     serde_json::json!({
-        "scalelab": 1,
+        "scalelab": 2,
         "pattern": "pool",
         "settings": { "pattern": "pool", "workers": "4", "jobs": "60", "workload": "primes" },
         "report": {
-            "counts": { "submitted": 60, "completed": 60, "failed": 0, "cancelled": 0, "notStarted": 0 },
+            "counts": { "submitted": 60, "completed": 58, "failed": 0, "cancelled": 0, "notStarted": 0, "rejected": 1, "shed": 1 },
             "throughputPerS": 1234.5,
             "wallMs": 48.6,
             "latency": { "total": { "p50": 1.5, "p90": 2.0, "p99": 3.25, "max": 4.0 } },
@@ -34,7 +34,8 @@ fn an_export_reads_back_with_its_figures() {
         run.label,
         "imported: pool · 4 workers · primes (earlier.json)"
     );
-    assert_eq!(run.report.counts.completed, 60);
+    assert_eq!(run.report.counts.completed, 58);
+    assert_eq!(run.report.counts.rejected, 1);
     assert_eq!(run.report.counts.submitted, 60);
     assert_eq!(run.report.latency.total.p99, 3.25);
     assert_eq!(run.report.series.throughput, vec![100.0, 2000.0, 50.0]);
@@ -81,9 +82,29 @@ fn files_that_are_not_run_exports_are_refused() {
         array.0[0].message,
         "file: [1,2] is not an object; allowed: an object"
     );
-    let other = read(&serde_json::json!({ "scalelab": 2 })).unwrap_err();
+    let other = read(&serde_json::json!({ "scalelab": 3 })).unwrap_err();
     assert_eq!(fields(&other), ["scalelab"]);
-    assert_eq!(other.0[0].allowed, "1 (a run exported by scalelab)");
+    assert_eq!(other.0[0].allowed, "1–2 (a run exported by scalelab)");
+}
+
+#[test]
+fn a_format_1_export_had_no_rejected_or_shed_jobs() {
+    let mut old = exported();
+    old["scalelab"] = 1.into();
+    let counts = old["report"]["counts"].as_object_mut().unwrap();
+    counts.remove("rejected");
+    counts.remove("shed");
+    counts.insert("completed".into(), 60.into());
+    let run = read(&old).unwrap();
+    assert_eq!((run.report.counts.rejected, run.report.counts.shed), (0, 0));
+    assert!(run.report.counts.identity_holds());
+    // Format 2 must name them.
+    old["scalelab"] = 2.into();
+    let errors = read(&old).unwrap_err();
+    assert_eq!(
+        fields(&errors),
+        ["report.counts.rejected", "report.counts.shed"]
+    );
 }
 
 #[test]

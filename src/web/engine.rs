@@ -145,6 +145,7 @@ pub fn engine_schema() -> Result<JsValue, JsError> {
         pitfall_fields: crate::lab::pitfalls::pitfall_fields(),
         scalings: &crate::engine::config::SCALINGS,
         outcomes: crate::engine::outcome::OUTCOMES,
+        export_format: crate::engine::run_import::EXPORT_FORMAT,
     })
 }
 
@@ -164,6 +165,8 @@ struct EngineSchema {
     scalings: &'static [crate::engine::config::ScalingSpec],
     /// How a job can end, in code order.
     outcomes: &'static [crate::engine::outcome::OutcomeSpec],
+    /// The run-export format this engine writes and reads (`"scalelab"` in the file).
+    export_format: u8,
 }
 
 /// Where the shared-memory abort table lives in this module's memory:

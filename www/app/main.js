@@ -568,7 +568,7 @@ exportJson.addEventListener('click', () => {
   const runNow = state.shown;
   if (!runNow?.report) return;
   download(
-    new Blob([JSON.stringify(runToJson(runNow), null, 2)], { type: 'application/json' }),
+    new Blob([JSON.stringify(runToJson(runNow, state.engine.schema.exportFormat), null, 2)], { type: 'application/json' }),
     `${fileStem(runNow)}.json`,
   );
 });

@@ -2,11 +2,15 @@
 // kept job), offered as downloads. Built from data, never from page markup. A long run
 // keeps a window of its jobs (the report's `jobsKept`); its counts cover all of them.
 
-/** The run as a plain object for JSON. @param {import('./live-run.js').LiveRun} run */
-export function runToJson(run) {
+/**
+ * The run as a plain object for JSON.
+ * @param {import('./live-run.js').LiveRun} run
+ * @param {number} format the engine's export format (`engineSchema().exportFormat`)
+ */
+export function runToJson(run, format) {
   const { jobs: _columns, ...report } = run.report ?? {};
   return {
-    scalelab: 1,
+    scalelab: format,
     pattern: run.pattern.id,
     settings: run.settings,
     report,

@@ -18,7 +18,7 @@ export const COLORS = {
   completed: '#009e73',
   failed: '#d55e00',
   cancelled: '#e69f00',
-  cancelMark: '#cc79a7',
+  cancelMark: '#000000',
   resize: '#56b4e9',
   line: '#0072b2',
   line2: '#e69f00',
