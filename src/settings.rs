@@ -47,6 +47,19 @@ pub enum FieldKind {
     },
     /// On or off.
     Flag,
+    /// A list of load stages, `durationMs:rate` pairs separated by commas (or a JSON list
+    /// of `{ durationMs, rate }`); see [`crate::workload::arrival::Stages`].
+    Stages {
+        /// Most stages in a list.
+        #[serde(rename = "maxStages")]
+        max_stages: u32,
+        /// Longest stage, ms.
+        #[serde(rename = "maxDurationMs")]
+        max_duration_ms: f64,
+        /// Highest rate, jobs/s.
+        #[serde(rename = "maxRate")]
+        max_rate: f64,
+    },
 }
 
 /// One setting: how the page labels it and what it accepts.
@@ -240,7 +253,7 @@ pub trait Choice: Copy + PartialEq + 'static {
 
 /// A type a setting can have: how it reads from and writes to text, and what the schema
 /// says it accepts.
-pub trait SettingValue: Sized + Copy {
+pub trait SettingValue: Sized + Clone {
     /// The schema's kind, given the declared range (numbers only).
     fn kind(range: Option<(f64, f64)>) -> FieldKind;
     /// Reads `text`; `Err(problem)` if it is not this type at all (ranges are checked
@@ -351,6 +364,7 @@ pub(crate) fn allowed_text(kind: &FieldKind, range: Option<Range>) -> String {
     match (kind, range) {
         (FieldKind::Choice { choices }, _) => choices.join(", "),
         (FieldKind::Flag, _) => "true or false".to_owned(),
+        (FieldKind::Stages { .. }, _) => crate::workload::arrival::Stages::allowed_text(),
         (_, Some(range)) => range.text(),
         (FieldKind::Integer { min, max }, None) => range_text(*min, *max, "", true),
         (FieldKind::Number { min, max }, None) => range_text(*min, *max, "", false),

@@ -26,8 +26,9 @@
 //!    send exists only while the buffer is full (or the channel is unbuffered) and no
 //!    receiver waits. So a value never sits next to an idle receiver.
 //! 3. Every value sent is delivered to exactly one receiver, or is still in the buffer
-//!    / the blocked send (where [`JobChannel::drain`] and `SendJob`'s drop find it): none
-//!    is lost or duplicated. `on_enqueue` runs exactly once per value, when it enters
+//!    / the blocked send (where [`JobChannel::drain`] and `SendJob`'s drop find it), or
+//!    was handed back to the sender — refused by [`JobChannel::try_send`], or evicted
+//!    by [`JobChannel::send_dropping_oldest`]: none is lost or duplicated. `on_enqueue` runs exactly once per value, when it enters
 //!    the buffer or is handed to a receiver.
 //! 4. No send enters a buffer holding `capacity` values. The buffer exceeds `capacity`
 //!    only by values *given back* — handed to an I/O receiver whose future was dropped
@@ -71,6 +72,15 @@ pub const NO_WORKER: u32 = u32::MAX;
 enum RecvOutcome<T> {
     Ready(Received<T>),
     Parked(u64),
+}
+
+/// Why [`JobChannel::try_send`] gave a value back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TrySendError<T> {
+    /// No receiver waits and the buffer is full (Go: the `default:` of a `select`).
+    Full(T),
+    /// The channel is closed.
+    Closed(T),
 }
 
 /// Sending on a closed channel (Go panics; here it is an error the caller handles).
@@ -230,6 +240,71 @@ impl<T: Send + 'static> JobChannel<T> {
             channel: self.clone(),
             job: Some(job),
             ticket: None,
+        }
+    }
+
+    /// Sends `job` only if that needs no wait — to a waiting receiver, or into the
+    /// buffer — and gives it back otherwise (Go: `select { case ch <- job: default: }`).
+    pub fn try_send(&self, job: T) -> Result<(), TrySendError<T>> {
+        let mut deferred = Deferred::default();
+        let result = {
+            let mut guard = self.lock();
+            let state = &mut *guard;
+            Self::enter_without_wait(state, &self.on_enqueue, job, &mut deferred)
+        };
+        deferred.run();
+        result
+    }
+
+    /// Sends `job` without waiting: to a waiting receiver, else into the buffer, making
+    /// room by evicting the value that waited longest, which is returned (a bounded
+    /// queue that drops its oldest). An unbuffered channel with no receiver has nothing
+    /// to evict: `job` itself comes back. On a closed channel, `Err(job)`.
+    pub fn send_dropping_oldest(&self, job: T) -> Result<Option<T>, T> {
+        let mut deferred = Deferred::default();
+        let result = {
+            let mut guard = self.lock();
+            let state = &mut *guard;
+            match Self::enter_without_wait(state, &self.on_enqueue, job, &mut deferred) {
+                Ok(()) => Ok(None),
+                Err(TrySendError::Closed(job)) => Err(job),
+                Err(TrySendError::Full(mut job)) => match state.buf.pop_front() {
+                    Some(oldest) => {
+                        (self.on_enqueue)(&mut job);
+                        state.buf.push_back(job);
+                        Ok(Some(oldest))
+                    }
+                    None => Ok(Some(job)),
+                },
+            }
+        };
+        deferred.run();
+        result
+    }
+
+    /// The hand-off or buffering step of a send, under the lock: `Full` where a send
+    /// would have to wait (a blocked send is there, or the buffer is at capacity).
+    fn enter_without_wait(
+        state: &mut State<T>,
+        on_enqueue: &(dyn Fn(&mut T) + Send + Sync),
+        mut job: T,
+        deferred: &mut Deferred<T>,
+    ) -> Result<(), TrySendError<T>> {
+        if state.closed {
+            return Err(TrySendError::Closed(job));
+        }
+        if let Some(waiting) = state.receivers.pop_front() {
+            on_enqueue(&mut job);
+            deferred
+                .deliveries
+                .push((waiting.receiver, Received::Job(job)));
+            Ok(())
+        } else if state.blocked_send.is_none() && state.buf.len() < state.capacity {
+            on_enqueue(&mut job);
+            state.buf.push_back(job);
+            Ok(())
+        } else {
+            Err(TrySendError::Full(job))
         }
     }
 

@@ -326,3 +326,60 @@ fn a_worker_told_to_retire_does_not_park_but_still_takes_waiting_jobs() {
         Some(Received::Retire)
     );
 }
+
+#[test]
+fn try_send_hands_off_or_buffers_and_otherwise_gives_the_value_back() {
+    let (ch, enqueued) = channel(1);
+    let got = Arc::new(Mutex::new(Vec::new()));
+    assert_eq!(ch.recv_or_park(recorder(&got)), None);
+    assert_eq!(ch.try_send(1), Ok(()), "to the waiting receiver");
+    assert_eq!(*got.lock().unwrap(), vec![Received::Job(1)]);
+    assert_eq!(ch.try_send(2), Ok(()), "into the buffer");
+    assert_eq!(ch.try_send(3), Err(TrySendError::Full(3)), "full: no wait");
+    assert_eq!(ch.len(), 1);
+    ch.close();
+    assert_eq!(ch.try_send(4), Err(TrySendError::Closed(4)));
+    assert_eq!(
+        *enqueued.lock().unwrap(),
+        vec![1, 2],
+        "a refused value never entered"
+    );
+    // Unbuffered: only a waiting receiver takes it.
+    let (unbuffered, _) = channel(0);
+    assert_eq!(unbuffered.try_send(5), Err(TrySendError::Full(5)));
+}
+
+#[test]
+fn dropping_the_oldest_makes_room_and_keeps_fifo_order() {
+    let (ch, enqueued) = channel(2);
+    assert_eq!(ch.send_dropping_oldest(1), Ok(None));
+    assert_eq!(ch.send_dropping_oldest(2), Ok(None));
+    assert_eq!(ch.send_dropping_oldest(3), Ok(Some(1)), "1 waited longest");
+    assert_eq!(ch.send_dropping_oldest(4), Ok(Some(2)));
+    assert_eq!(ch.len(), 2);
+    assert_eq!(ch.recv_or_park(|| unreachable!()), Some(Received::Job(3)));
+    assert_eq!(ch.recv_or_park(|| unreachable!()), Some(Received::Job(4)));
+    assert_eq!(*enqueued.lock().unwrap(), vec![1, 2, 3, 4]);
+    // A waiting receiver gets the value; nothing is dropped.
+    let got = Arc::new(Mutex::new(Vec::new()));
+    assert_eq!(ch.recv_or_park(recorder(&got)), None);
+    assert_eq!(ch.send_dropping_oldest(5), Ok(None));
+    assert_eq!(*got.lock().unwrap(), vec![Received::Job(5)]);
+    // Unbuffered with no receiver: nothing to evict, the value itself comes back.
+    let (unbuffered, log) = channel(0);
+    assert_eq!(unbuffered.send_dropping_oldest(6), Ok(Some(6)));
+    assert!(log.lock().unwrap().is_empty());
+    ch.close();
+    assert_eq!(ch.send_dropping_oldest(7), Err(7));
+}
+
+#[test]
+fn a_blocked_send_keeps_try_send_out() {
+    let (ch, _) = channel(1);
+    assert_eq!(ch.send(1).now_or_never(), Some(Ok(())));
+    let mut blocked = ch.send(2).boxed();
+    assert!((&mut blocked).now_or_never().is_none());
+    assert_eq!(ch.recv_or_park(|| unreachable!()), Some(Received::Job(1)));
+    // The blocked value moved into the buffer: full again.
+    assert_eq!(ch.try_send(3), Err(TrySendError::Full(3)));
+}

@@ -74,6 +74,50 @@ crate::choices! {
         Pareto = "pareto",
         /// Log-normal with shape `sigma` and mean `cost`.
         LogNormal = "lognormal",
+        /// Exponential with mean `cost` (memoryless service: with Poisson arrivals, the
+        /// M/M/c queue of queueing theory).
+        Exponential = "exponential",
+    }
+}
+
+crate::choices! {
+    /// When jobs arrive (see `workload::arrival`).
+    pub enum Arrival {
+        /// Closed loop: the producer sends the next job as soon as the queue takes the
+        /// last (a paced producer waits for its limiter). Latency counts from enqueue.
+        Closed = "closed",
+        /// Open loop at `arrivalRate`, evenly spaced (wrk2's constant throughput).
+        Constant = "constant",
+        /// Open loop, exponential gaps at mean `arrivalRate` (a Poisson process).
+        Poisson = "poisson",
+        /// Open loop following `stages`, ramping linearly from `arrivalRate` (k6's
+        /// ramping-arrival-rate).
+        Stages = "stages",
+        /// Open loop at `arrivalRate`, with `spikeRate` from `spikeAt` for `spikeFor`.
+        Spike = "spike",
+    }
+}
+
+impl Arrival {
+    /// Whether jobs arrive on a schedule of their own (every arrival but `closed`).
+    pub fn is_open(self) -> bool {
+        self != Arrival::Closed
+    }
+}
+
+crate::choices! {
+    /// What an open-loop generator does with a job when the queue is full.
+    pub enum Overload {
+        /// Wait for room (backpressure): the generator falls behind its schedule, and
+        /// latency from the intended start shows it.
+        Block = "block",
+        /// Refuse the new job (counted *rejected*): HTTP 503 at the door.
+        Reject = "reject",
+        /// Drop the job that waited longest to make room (counted *shed*).
+        DropOldest = "drop-oldest",
+        /// Block when full, and drop any job that waited longer than `shedAfter` when a
+        /// worker takes it (counted *shed*): a queue-wait deadline.
+        Shed = "shed",
     }
 }
 
@@ -226,10 +270,62 @@ crate::settings! {
     cooldown_ms "cooldown": f64 = 1000.0, [0, 600_000],
         "Cooldown", "ms",
         "queue policy: least time between two changes (a stabilization window)";
+    /// When jobs arrive: a closed loop, or an open-loop generator with its own schedule.
+    arrival "arrival": Arrival = Arrival::Closed, [],
+        "Arrivals", "",
+        "closed loop (send when the queue takes the last job), or open loop on a schedule: constant rate, Poisson, k6-style stages, or a spike";
+    /// Open loop: jobs per second (stages: the rate the first stage starts from; spike:
+    /// the base rate).
+    arrival_rate "arrivalRate": f64 = 100.0, [0.1, crate::workload::arrival::MAX_RATE],
+        "Arrival rate", "jobs/s",
+        "open loop: jobs sent per second, whatever the pool does (stages: the starting rate; spike: the base rate)";
+    /// Open loop, `stages`: the load stages.
+    stages "stages": crate::workload::arrival::Stages = default_stages(), [],
+        "Stages", "ms:jobs/s, …",
+        "stages arrivals: each durationMs:rate ramps linearly to rate over durationMs (0 ms = a step)";
+    /// Open loop, `spike`: the rate during the spike.
+    spike_rate "spikeRate": f64 = 1000.0, [0.1, crate::workload::arrival::MAX_RATE],
+        "Spike rate", "jobs/s",
+        "spike arrivals: the rate during the spike";
+    /// Open loop, `spike`: when the spike starts, ms.
+    spike_at_ms "spikeAt": f64 = 1000.0, [0, 3_600_000],
+        "Spike at", "ms",
+        "spike arrivals: when the spike starts";
+    /// Open loop, `spike`: how long it lasts, ms.
+    spike_for_ms "spikeFor": f64 = 500.0, [0, 3_600_000],
+        "Spike length", "ms",
+        "spike arrivals: how long the spike lasts";
+    /// Open loop: what happens to a job when the queue is full.
+    overload "overload": Overload = Overload::Block, [],
+        "When full", "",
+        "open loop, queue full: block (the generator falls behind), reject the new job, drop the oldest, or shed jobs that waited longer than shedAfter";
+    /// Open loop, `shed`: the longest a job may wait in the queue, ms.
+    shed_after_ms "shedAfter": f64 = 100.0, [0.001, 600_000],
+        "Shed after", "ms",
+        "shed policy: a job that waited longer than this is dropped when a worker takes it";
     /// The simulated backend's concurrent slots (workload `backend`).
     backend_slots "backendSlots": u32 = 8, [1, 1024],
         "Backend slots", "calls",
         "backend workload: calls the backend serves at once; more wait in its queue";
+}
+
+/// The default load stages: a ramp up, a hold, and a ramp down.
+fn default_stages() -> crate::workload::arrival::Stages {
+    use crate::workload::arrival::{Stage, Stages};
+    Stages(vec![
+        Stage {
+            duration_ms: 2000.0,
+            rate: 500.0,
+        },
+        Stage {
+            duration_ms: 3000.0,
+            rate: 500.0,
+        },
+        Stage {
+            duration_ms: 2000.0,
+            rate: 100.0,
+        },
+    ])
 }
 
 /// Most jobs one run may submit.
@@ -450,6 +546,7 @@ impl RunConfig {
                 format!("a whole number 1–{MAX_FAN_OUT_JOBS} jobs for fanout"),
             ));
         }
+        errors.extend(self.arrival_errors());
         if self.min_workers > self.max_workers {
             errors.push(ConfigError::new(
                 "minWorkers",
@@ -473,10 +570,44 @@ impl RunConfig {
         errors
     }
 
+    /// The open-loop settings that do not fit together.
+    fn arrival_errors(&self) -> Vec<ConfigError> {
+        let mut errors = Vec::new();
+        if self.arrival.is_open() && self.pattern != Pattern::Pool {
+            errors.push(ConfigError::new(
+                "arrival",
+                self.arrival.to_text().as_str(),
+                &format!(
+                    "needs the pool pattern (not {}): an open-loop generator feeds a worker pool",
+                    self.pattern.to_text()
+                ),
+                "closed, or pattern pool".to_owned(),
+            ));
+        }
+        if self.overload != Overload::Block && !self.arrival.is_open() {
+            errors.push(ConfigError::new(
+                "overload",
+                self.overload.to_text().as_str(),
+                "needs an open-loop arrival (a closed loop never overloads its queue)",
+                "block, or arrival constant, poisson, stages or spike".to_owned(),
+            ));
+        }
+        if self.arrival == Arrival::Stages && self.stages.total_ms() <= 0.0 {
+            errors.push(ConfigError::new(
+                "stages",
+                &self.stages.to_text(),
+                "lasts no time at all",
+                crate::workload::arrival::Stages::allowed_text()
+                    + ", lasting more than 0 ms in all",
+            ));
+        }
+        errors
+    }
+
     /// `jobs x cost` beyond the workload's cap (so no link can ask for hours of CPU).
     /// A run with a duration is bounded by it instead.
     fn total_work_error(&self) -> Option<ConfigError> {
-        if self.duration_ms > 0.0 {
+        if self.duration_ms > 0.0 || self.arrival == Arrival::Stages {
             return None;
         }
         let w = workload_spec(self.workload);

@@ -194,7 +194,9 @@ fn union_members(decl: &str) -> Vec<String> {
 fn schema_parser_and_generated_types_agree_on_every_field() {
     use crate::settings::Choice;
     use tsify_next::Tsify;
-    let unions: [(&str, &str, &[&str]); 6] = [
+    let unions: [(&str, &str, &[&str]); 8] = [
+        ("Arrival", Arrival::DECL, Arrival::NAMES),
+        ("Overload", Overload::DECL, Overload::NAMES),
         ("Pattern", Pattern::DECL, Pattern::NAMES),
         ("WorkKind", WorkKind::DECL, WorkKind::NAMES),
         ("Distribution", Distribution::DECL, Distribution::NAMES),
@@ -245,14 +247,34 @@ fn schema_parser_and_generated_types_agree_on_every_field() {
                 assert_eq!(union_members(decl), choices.to_vec(), "{}", spec.name);
                 assert_eq!(*names, choices, "{}", spec.name);
                 for choice in choices {
+                    // An overload policy needs an open-loop arrival to apply to.
+                    let context = if spec.name == "overload" {
+                        ("arrival", "poisson")
+                    } else {
+                        ("seed", "1")
+                    };
                     assert!(
-                        parse(&[(spec.name, choice)]).is_ok(),
+                        parse(&[(spec.name, choice), context]).is_ok(),
                         "{}={choice}",
                         spec.name
                     );
                 }
                 let e = only_error(&[(spec.name, "?")]);
                 assert_eq!(e.allowed, choices.join(", "));
+            }
+            FieldKind::Stages { max_stages, .. } => {
+                use crate::workload::arrival::{Stage, Stages};
+                assert_eq!(ts, "Stages", "{}", spec.name);
+                assert!(Stages::DECL.contains("Stage[]"), "{}", Stages::DECL);
+                assert!(
+                    Stage::DECL.contains("durationMs: number"),
+                    "{}",
+                    Stage::DECL
+                );
+                assert_eq!(max_stages as usize, crate::workload::arrival::MAX_STAGES);
+                let e = only_error(&[(spec.name, "soon")]);
+                assert_eq!(e.field, spec.name);
+                assert!(e.allowed.contains("durationMs:rate"), "{}", e.message);
             }
             FieldKind::Flag => {
                 assert_eq!(ts, "boolean", "{}", spec.name);
@@ -281,4 +303,51 @@ fn only_error(given: &[(&str, &str)]) -> ConfigError {
     let errors = parse(given).unwrap_err();
     assert_eq!(errors.0.len(), 1, "{errors}");
     errors.0[0].clone()
+}
+
+#[test]
+fn open_loop_settings_that_do_not_fit_are_refused_with_the_field_named() {
+    let e = only_error(&[("arrival", "poisson"), ("pattern", "fanout")]);
+    assert_eq!(e.field, "arrival");
+    assert!(e.problem.contains("pool"), "{}", e.message);
+    let e = only_error(&[("overload", "reject")]);
+    assert_eq!(e.field, "overload");
+    assert!(e.problem.contains("open-loop"), "{}", e.message);
+    let e = only_error(&[("arrival", "stages"), ("stages", "0:100")]);
+    assert_eq!(e.field, "stages");
+    assert!(e.problem.contains("no time"), "{}", e.message);
+    for (field, value) in [
+        ("arrivalRate", "0"),
+        ("arrivalRate", "100001"),
+        ("spikeRate", "-1"),
+        ("spikeAt", "3600001"),
+        ("spikeFor", "x"),
+        ("shedAfter", "0"),
+        ("stages", "1000:100,oops"),
+        ("stages", "1000:200000"),
+    ] {
+        let e = only_error(&[(field, value)]);
+        assert_eq!((e.field.as_str(), e.value.as_str()), (field, value));
+        assert!(!e.allowed.is_empty(), "{}", e.message);
+    }
+    // Every problem at once, in declaration order.
+    let errors = parse(&[("arrivalRate", "0"), ("stages", "x"), ("shedAfter", "-5")]).unwrap_err();
+    let fields: Vec<&str> = errors.0.iter().map(|e| e.field.as_str()).collect();
+    assert_eq!(fields, ["arrivalRate", "stages", "shedAfter"]);
+    // A good open-loop set-up reads, and its link text reads back the same.
+    let good = parse(&[
+        ("arrival", "stages"),
+        (
+            "stages",
+            r#"[{"durationMs":1000,"rate":50},{"durationMs":0,"rate":900}]"#,
+        ),
+        ("overload", "shed"),
+        ("shedAfter", "2.5"),
+        ("distribution", "exponential"),
+    ])
+    .unwrap();
+    let text: Vec<(&str, String)> = good.to_fields();
+    let again = RunConfig::from_fields(text.iter().map(|(k, v)| (*k, v.as_str()))).unwrap();
+    assert_eq!(again, good);
+    assert_eq!(good.stages.to_text(), "1000:50,0:900");
 }

@@ -23,6 +23,7 @@ use futures::stream::{FuturesUnordered, StreamExt};
 use super::abort_slot::ArmedSlot;
 use super::config::{ConfigErrors, Pacing, Pattern, RunConfig};
 use super::control::RunHandle;
+use super::generator::{GeneratorLog, generate};
 use super::job::Job;
 use super::pool::Shrink;
 use super::producer::InlineProducer;
@@ -36,6 +37,7 @@ use super::workers::{io_worker, run_io_job, spawn_cpu_fan_out};
 use crate::cancel::CancelToken;
 use crate::clock::{Clock, SleepFuture, Timer};
 use crate::limiter::{RateLimiter, Ticker, WaitError};
+use crate::workload::arrival::ArrivalSchedule;
 use crate::workload::plan::Planner;
 
 /// How often progress is streamed while a run goes.
@@ -178,11 +180,24 @@ async fn coordinate<R: Runtime>(
     let threads = run.cpu.threads();
     let pacer = Pacer::new(rt, &run);
     let grants = RefCell::new(GrantLog::default());
+    let open_loop = ArrivalSchedule::new(&run.config).map(|schedule| {
+        (
+            RefCell::new(schedule),
+            RefCell::new(GeneratorLog::default()),
+        )
+    });
     let mut samples = super::record::series::SampleLog::default();
-    samples.push(sample(rt, &run, pacer.as_ref()));
+    let sources = Sources {
+        pacer: pacer.as_ref(),
+        open_loop: open_loop.as_ref(),
+    };
+    samples.push(sample(rt, &run, &sources, None));
     let io = !run.config.workload.is_cpu();
     let producer = async {
         match (run.config.has_pool(), pacer.as_ref()) {
+            (true, _) if let Some((schedule, log)) = &open_loop => {
+                generate(rt, &run, schedule, log).await
+            }
             (true, None) => produce_inline(rt, &run).await,
             (true, Some(pacer)) => produce_paced(rt, &run, pacer, &grants).await,
             (false, _) if io => fan_out_io(rt, &run).await,
@@ -196,7 +211,7 @@ async fn coordinate<R: Runtime>(
             enforce_deadline(rt, &run),
             on_cancel(&run),
             autoscale(rt, &run),
-            stream_progress(rt, &run, pacer.as_ref(), &grants, &mut samples, observer),
+            stream_progress(rt, &run, &sources, &grants, &mut samples, observer),
         )
     };
     // A crashed pool thread never finishes its job: stop waiting and say so.
@@ -209,13 +224,16 @@ async fn coordinate<R: Runtime>(
     };
     run.end_run();
     let wall_ms = run.now() as f64 / 1e6;
-    samples.push_last(sample(rt, &run, pacer.as_ref()));
+    samples.push_last(sample(rt, &run, &sources, None));
     let limiter = pacer
         .as_ref()
         .map(|pacer| grants.into_inner().report(pacer.pacing(), run.config.rate));
     let mut report =
         super::report::build_report(&run, threads, wall_ms, samples.into_vec(), limiter);
     report.crash = crash;
+    report.generator = open_loop
+        .as_ref()
+        .map(|(schedule, log)| log.borrow().report(&schedule.borrow()));
     drop(abort_slot);
     report
 }
@@ -246,7 +264,7 @@ async fn run_done(run: &RunShared) {
 }
 
 /// Resolves when the run's producing time is up (never, without a duration).
-async fn duration_up<R: Runtime>(rt: &R, run: &RunShared) {
+pub(super) async fn duration_up<R: Runtime>(rt: &R, run: &RunShared) {
     let Some(duration) = run.config.duration() else {
         return std::future::pending().await;
     };
@@ -484,7 +502,7 @@ async fn autoscale<R: Runtime>(rt: &R, run: &Arc<RunShared>) {
 async fn stream_progress<R: Runtime>(
     rt: &R,
     run: &Arc<RunShared>,
-    pacer: Option<&Pacer<'_, R>>,
+    sources: &Sources<'_, '_, R>,
     grants: &RefCell<GrantLog>,
     samples: &mut super::record::series::SampleLog<Sample>,
     observer: &mut dyn FnMut(Progress),
@@ -498,7 +516,7 @@ async fn stream_progress<R: Runtime>(
         // job polls (all of them waiting on timers or the limiter, or the pool paused).
         run.apply_requested_abort();
         run.apply_requested_resize();
-        let s = sample(rt, run, pacer);
+        let s = sample(rt, run, sources, Some(run.recorder.take_window()));
         samples.push(s);
         let fresh = run.recorder.take_fresh();
         let mut jobs: Vec<JobRecord> = fresh.started.iter().map(JobRecord::from_started).collect();
@@ -520,12 +538,37 @@ async fn stream_progress<R: Runtime>(
     }
 }
 
-fn sample<R: Runtime>(rt: &R, run: &RunShared, pacer: Option<&Pacer<'_, R>>) -> Sample {
+/// Where a sample's figures come from besides the run: the limiter (paced runs), the
+/// open-loop generator's schedule and log.
+struct Sources<'p, 'a, R> {
+    pacer: Option<&'p Pacer<'a, R>>,
+    open_loop: Option<&'p (RefCell<ArrivalSchedule>, RefCell<GeneratorLog>)>,
+}
+
+/// The run's state now; `window`: the latencies of the jobs ended since the previous
+/// sample (open loop, at a flush).
+fn sample<R: Runtime>(
+    rt: &R,
+    run: &RunShared,
+    sources: &Sources<'_, '_, R>,
+    window: Option<super::record::latency::Window>,
+) -> Sample {
     let counts = run.counts();
+    let t_ms = run.now() as f64 / 1e6;
+    let open = sources.open_loop;
+    let p99 = |d: &super::record::latency::Distribution| {
+        (open.is_some() && d.count() > 0).then(|| d.quantile_ns(0.99) as f64 / 1e6)
+    };
     Sample {
-        t_ms: run.now() as f64 / 1e6,
+        t_ms,
+        offered: open.map(|(_, log)| log.borrow().offered()),
+        scheduled: open.map(|(schedule, _)| schedule.borrow().expected_by(t_ms / 1000.0)),
+        p99_ms: window.as_ref().and_then(|w| p99(&w.total)),
+        p99_intended_ms: window.as_ref().and_then(|w| p99(&w.from_intended)),
         done: counts.done(),
         completed: counts.completed,
+        rejected: counts.rejected,
+        shed: counts.shed,
         running: run.running(),
         queued: run.channel.as_ref().map_or(0, |c| c.len() as u32),
         tasks: run.tasks_alive(),
@@ -533,7 +576,7 @@ fn sample<R: Runtime>(rt: &R, run: &RunShared, pacer: Option<&Pacer<'_, R>>) -> 
         limit: run.workers.target(),
         memory_bytes: rt.memory_bytes(),
         heap_bytes: rt.heap_bytes(),
-        tokens: pacer.and_then(Pacer::tokens),
+        tokens: sources.pacer.and_then(Pacer::tokens),
     }
 }
 

@@ -27,6 +27,7 @@ pub mod control;
 pub(crate) mod coordinator;
 pub(crate) mod fan_in;
 pub mod fault;
+pub mod generator;
 pub mod job;
 pub mod outcome;
 pub mod pool;

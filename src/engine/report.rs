@@ -112,6 +112,10 @@ pub struct Sample {
     pub done: u32,
     /// Jobs completed.
     pub completed: u32,
+    /// Jobs the full queue refused (overload `reject`).
+    pub rejected: u32,
+    /// Jobs dropped before they started (overload `drop-oldest`, `shed`).
+    pub shed: u32,
     /// Jobs running.
     pub running: u32,
     /// Jobs waiting in the channel.
@@ -128,6 +132,15 @@ pub struct Sample {
     pub heap_bytes: Option<u64>,
     /// Tokens in the bucket (token-bucket runs).
     pub tokens: Option<f64>,
+    /// Open loop: jobs the generator has offered so far (sent, rejected or dropped).
+    pub offered: Option<u32>,
+    /// Open loop: jobs its schedule called for by now (the expected count, Λ(t)).
+    pub scheduled: Option<f64>,
+    /// Open loop: the p99 latency from enqueue to end of the jobs that ended since the
+    /// previous sample ("as hey would report it"), ms.
+    pub p99_ms: Option<f64>,
+    /// Open loop: the same jobs' p99 from their intended start (corrected), ms.
+    pub p99_intended_ms: Option<f64>,
 }
 
 /// One release by the rate limiter.
@@ -294,6 +307,8 @@ pub struct RunReport {
     pub samples: Vec<Sample>,
     /// Rate-limited runs.
     pub limiter: Option<LimiterReport>,
+    /// What the open-loop generator did (open-loop runs).
+    pub generator: Option<super::generator::GeneratorReport>,
     /// Cancelled runs (by Cancel, a deadline, or a failure in fail-fast mode).
     pub cancellation: Option<CancellationReport>,
     /// Fail fast: the first error (what errgroup's `Wait` returns).
@@ -388,6 +403,7 @@ pub fn build_report(
         latency,
         series,
         limiter,
+        generator: None,
         cancellation: cancellation_report(run, &jobs),
         error: first_error(run),
         crash: None,

@@ -193,6 +193,8 @@ pub struct RunShared {
     applied_resize_seen: AtomicU32,
     /// Set once the run is over: resizes are refused from then on.
     ended: AtomicBool,
+    /// Overload `shed`: the longest a job may wait in the queue, ns (0: no deadline).
+    shed_after: u64,
 }
 
 impl RunShared {
@@ -216,6 +218,12 @@ impl RunShared {
             WorkerKind::Cpu
         } else {
             WorkerKind::Io
+        };
+        let open_loop = config.arrival.is_open();
+        let shed_after = if config.overload == super::config::Overload::Shed {
+            (config.shed_after_ms * 1e6).round().max(1.0) as u64
+        } else {
+            0
         };
         let shared = Arc::new_cyclic(|weak: &std::sync::Weak<RunShared>| {
             let channel = channel_capacity.map(|capacity| {
@@ -243,7 +251,11 @@ impl RunShared {
                 workers: ElasticPool::new(MAX_WORKERS),
                 worker_kind,
                 io_starts: Mutex::new(Vec::new()),
-                recorder: Recorder::new(threads),
+                recorder: if open_loop {
+                    Recorder::new(threads).with_windows()
+                } else {
+                    Recorder::new(threads)
+                },
                 submitted: Padded(AtomicU32::new(0)),
                 outstanding: Padded(AtomicU32::new(0)),
                 running: Padded(AtomicU32::new(0)),
@@ -259,6 +271,7 @@ impl RunShared {
                 applied_resize: Mutex::new(0),
                 applied_resize_seen: AtomicU32::new(0),
                 ended: AtomicBool::new(false),
+                shed_after,
             }
         });
         // Record when the token is cancelled, whoever cancels it (invariant 2: this
@@ -383,6 +396,40 @@ impl RunShared {
     pub fn finish_unstarted(&self, job: Job) {
         let at = self.now();
         self.end(job.ended(Outcome::NotStarted, UNSET, at, NONE, NONE, 0));
+    }
+
+    /// Ends a job the full queue refused (overload `reject`): it was offered, so it
+    /// entered the run (invariant 1), and ends at once as rejected.
+    pub fn finish_rejected(&self, job: Job) {
+        self.submitted_one();
+        let at = self.now();
+        self.end(job.ended(Outcome::Rejected, UNSET, at, NONE, NONE, 0));
+    }
+
+    /// Ends a job dropped before it started (overload `drop-oldest` or `shed`) as shed.
+    /// A job that never entered the channel (an unbuffered one had no room) enters the
+    /// run here.
+    pub fn finish_shed(&self, job: Job) {
+        if job.queued == UNSET {
+            self.submitted_one();
+        }
+        let at = self.now();
+        self.end(job.ended(Outcome::Shed, UNSET, at, NONE, NONE, 0));
+    }
+
+    /// What a worker does with a job it has just taken: under overload `shed`, a job
+    /// that waited in the queue longer than `shedAfter` is ended as shed (`None`: take
+    /// the next); any other job is handed back to run.
+    pub fn shed_if_stale(&self, job: Job) -> Option<Job> {
+        if self.shed_after == 0 || job.queued == UNSET {
+            return Some(job);
+        }
+        if self.now().saturating_sub(job.queued) > self.shed_after {
+            self.finish_shed(job);
+            None
+        } else {
+            Some(job)
+        }
     }
 
     fn end(&self, record: Finished) {

@@ -64,9 +64,13 @@ fn finish_ran(
     }
 }
 
-/// Runs CPU job `job` on this pool thread as `worker`. Returns `false` if the run was
-/// cancelled before it could start (it is then ended as not started).
+/// Runs CPU job `job` on this pool thread as `worker` (or sheds it, if it waited past
+/// the run's queue-wait deadline). Returns `false` if the run was cancelled before it
+/// could start (it is then ended as not started).
 pub fn run_cpu_job(run: &RunShared, job: Job, worker: u32) -> bool {
+    let Some(job) = run.shed_if_stale(job) else {
+        return true;
+    };
     let thread = rayon::current_thread_index();
     let Some(started) = run.try_start(&job, worker, thread) else {
         run.finish_unstarted(job);
@@ -200,6 +204,9 @@ impl Drop for Held<'_> {
 /// and then its service time — unless the run is cancelled or the worker is stopped.
 /// Returns `false` if the run was cancelled before the job could start.
 pub async fn run_io_job<R: Runtime>(rt: &R, run: &RunShared, job: Job, worker: u32) -> bool {
+    let Some(job) = run.shed_if_stale(job) else {
+        return true;
+    };
     let Some(started) = run.try_start(&job, worker, None) else {
         run.finish_unstarted(job);
         return false;

@@ -101,6 +101,13 @@ fn setting_text(value: &JsValue) -> String {
     if let Some(flag) = value.as_bool() {
         return flag.to_string();
     }
+    // A list or an object (e.g. `stages: [{ durationMs, rate }]`) as JSON, which the
+    // setting's parser reads.
+    if value.is_object()
+        && let Ok(json) = js_sys::JSON::stringify(value)
+    {
+        return String::from(json);
+    }
     String::from(js_sys::JsString::from(value.clone()))
 }
 

@@ -1,6 +1,8 @@
 //! The work a job does: real CPU kernels ([`kernels`]), the seeded plan of a run's jobs
-//! ([`plan`]), and running one job ([`execute`]).
+//! ([`plan`]), when they arrive in an open loop ([`arrival`]), and running one job
+//! ([`execute`]).
 
+pub mod arrival;
 pub mod execute;
 pub mod kernels;
 pub mod plan;

@@ -4,11 +4,11 @@
 //!
 //! Costs have the configured mean: fixed; uniform in `cost x (1 ± spread)`; Pareto with
 //! shape `alpha` (scale `cost (alpha - 1) / alpha`); log-normal with shape `sigma`
-//! (location `ln cost - sigma² / 2`). Every cost is clamped to the workload's per-job
+//! (location `ln cost - sigma² / 2`); exponential with rate `1 / cost`. Every cost is clamped to the workload's per-job
 //! range, so a heavy tail cannot ask for more than a single job may.
 
 use rand::{Rng, SeedableRng};
-use rand_distr::{Distribution as _, LogNormal, Pareto};
+use rand_distr::{Distribution as _, Exp, LogNormal, Pareto};
 use rand_xoshiro::Xoshiro256PlusPlus;
 
 use crate::engine::config::{Distribution, RunConfig, WorkKind, workload_spec};
@@ -46,6 +46,7 @@ pub struct Planner {
     max: f64,
     pareto: Option<Pareto<f64>>,
     lognormal: Option<LogNormal<f64>>,
+    exponential: Option<Exp<f64>>,
     contiguous: bool,
     next_id: u32,
     offset: u64,
@@ -68,6 +69,7 @@ impl Planner {
             pareto: Pareto::new(mean * (config.alpha - 1.0) / config.alpha, config.alpha).ok(),
             lognormal: LogNormal::new(mean.ln() - config.sigma * config.sigma / 2.0, config.sigma)
                 .ok(),
+            exponential: (mean > 0.0).then(|| Exp::new(1.0 / mean).ok()).flatten(),
             contiguous: config.workload == WorkKind::Primes,
             next_id: 0,
             offset: 0,
@@ -89,6 +91,9 @@ impl Planner {
             Distribution::Pareto => self.pareto.map_or(self.mean, |d| d.sample(&mut self.costs)),
             Distribution::LogNormal => self
                 .lognormal
+                .map_or(self.mean, |d| d.sample(&mut self.costs)),
+            Distribution::Exponential => self
+                .exponential
                 .map_or(self.mean, |d| d.sample(&mut self.costs)),
         };
         let cost = raw.round().clamp(self.min, self.max) as u64;
@@ -176,6 +181,22 @@ mod tests {
         // Heavy tail: the minimum is the scale (2/3 of the mean), the maximum far above.
         assert!(pareto.iter().all(|j| j.cost >= 666));
         assert!(pareto.iter().map(|j| j.cost).max().unwrap() > 5_000);
+
+        // Exponential: the standard deviation equals the mean.
+        let exponential = plan(&config(Distribution::Exponential));
+        let m = mean(&exponential);
+        let sd = (exponential
+            .iter()
+            .map(|j| (j.cost as f64 - m).powi(2))
+            .sum::<f64>()
+            / exponential.len() as f64)
+            .sqrt();
+        assert!((m / 1_000.0 - 1.0).abs() < 0.03, "exponential mean {m}");
+        assert!(
+            (sd / m - 1.0).abs() < 0.05,
+            "exponential sd/mean {}",
+            sd / m
+        );
     }
 
     #[test]

@@ -87,6 +87,83 @@ test('bad settings reject with the field, value and range, and nothing starts', 
   assert.equal(result.after, 3, 'the engine still works after refusals');
 });
 
+test('an open-loop run: stages as a list, overload policies, the generator report and both latencies', async () => {
+  const r = await page.evaluate(async () => {
+    const base = { pattern: 'pool', workload: 'sleep', cost: 2000, workers: 2, queue: 5, jobs: 1000000 };
+    const staged = await engine.run({
+      ...base,
+      arrival: 'stages',
+      arrivalRate: 50,
+      stages: [
+        { durationMs: 300, rate: 200 },
+        { durationMs: 300, rate: 200 },
+      ],
+    });
+    const rejected = await engine.run({
+      ...base,
+      arrival: 'constant',
+      arrivalRate: 3000,
+      duration: 300,
+      overload: 'reject',
+    });
+    const shed = await engine.run({
+      ...base,
+      arrival: 'poisson',
+      arrivalRate: 3000,
+      duration: 300,
+      overload: 'drop-oldest',
+    });
+    const bad = [];
+    for (const settings of [
+      { arrival: 'poisson', arrivalRate: 0 },
+      { arrival: 'stages', stages: [{ durationMs: -1, rate: 5 }] },
+      { arrival: 'stages', stages: 'soon' },
+      { overload: 'reject' },
+      { arrival: 'poisson', overload: 'shed', shedAfter: 0 },
+      { arrival: 'spike', spikeRate: 1e9 },
+    ]) {
+      try {
+        await engine.run(settings);
+        bad.push('accepted');
+      } catch (e) {
+        bad.push(String(e.message));
+      }
+    }
+    const pick = (x) => ({
+      counts: x.counts,
+      identity: x.identityHolds,
+      generator: x.generator,
+      latency: x.latency,
+      config: x.config,
+    });
+    return { staged: pick(staged), rejected: pick(rejected), shed: pick(shed), bad };
+  });
+  // 50 → 200/s over 0.3 s, then 200/s for 0.3 s: Λ = 37.5 + 60.
+  assert.equal(r.staged.identity, true);
+  assert.equal(r.staged.counts.submitted, 98);
+  assert.equal(r.staged.config.stages, '300:200,300:200', 'the link text of the stage list');
+  assert.ok(
+    r.staged.generator.achievedRate > 0 && r.staged.generator.configuredRate > 100,
+    JSON.stringify(r.staged.generator),
+  );
+  assert.ok(r.staged.latency.fromIntended.count > 0 && r.staged.latency.total.count > 0);
+  for (const [name, run, key] of [
+    ['reject', r.rejected, 'rejected'],
+    ['drop-oldest', r.shed, 'shed'],
+  ]) {
+    const c = run.counts;
+    assert.equal(run.identity, true, name);
+    assert.ok(c[key] > 0, `${name}: ${JSON.stringify(c)}`);
+    assert.equal(c.submitted, c.completed + c.failed + c.cancelled + c.notStarted + c.rejected + c.shed, name);
+  }
+  assert.match(r.bad[0], /^arrivalRate: 0 is out of range; allowed: 0\.1–100000 jobs\/s/);
+  assert.match(r.bad[1], /^stages: .* has a stage duration out of range; allowed: up to 32 stages/);
+  assert.match(r.bad[2], /^stages: soon has a stage that is not durationMs:rate/);
+  assert.match(r.bad[3], /^overload: reject needs an open-loop arrival/);
+  assert.match(r.bad[4], /^shedAfter: 0 is out of range/);
+  assert.match(r.bad[5], /^spikeRate: 1000000000 is out of range/);
+});
+
 test('an AbortSignal cancels a run mid-way; the books still balance', async () => {
   const r = await page.evaluate(async () => {
     const controller = new AbortController();

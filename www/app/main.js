@@ -566,9 +566,11 @@ document.addEventListener('keydown', (event) => {
 document.addEventListener('visibilitychange', () => document.visibilityState === 'visible' && scheduleRender());
 exportJson.addEventListener('click', () => {
   const runNow = state.shown;
-  if (!runNow?.report) return;
+  if (!runNow?.report || !state.engine) return;
   download(
-    new Blob([JSON.stringify(runToJson(runNow, state.engine.schema.exportFormat), null, 2)], { type: 'application/json' }),
+    new Blob([JSON.stringify(runToJson(runNow, state.engine.schema.exportFormat), null, 2)], {
+      type: 'application/json',
+    }),
     `${fileStem(runNow)}.json`,
   );
 });
@@ -594,7 +596,7 @@ importInput.addEventListener('change', async () => {
 });
 exportCsv.addEventListener('click', () => {
   const runNow = state.shown;
-  if (!runNow?.report) return;
+  if (!runNow?.report || !state.engine) return;
   download(new Blob([runToCsv(runNow)], { type: 'text/csv' }), `${fileStem(runNow)}.csv`);
 });
 for (const button of document.querySelectorAll('button[data-png]')) {

@@ -1,4 +1,4 @@
-// The five set-ups a person can pick, each with a plain-language explanation of what the
+// The six set-ups a person can pick, each with a plain-language explanation of what the
 // pattern is for and when to choose it (the article's advice, in our own words), which
 // settings matter for it, and the teaching preset it starts from.
 
@@ -28,6 +28,8 @@ const COMMON = [
   'seed',
   'timeout',
 ];
+/** An open-loop generator's schedule and what it does when the queue is full. */
+const LOAD = ['arrival', 'arrivalRate', 'stages', 'spikeRate', 'spikeAt', 'spikeFor', 'overload', 'shedAfter'];
 /** How a pool's size is chosen while it runs (patterns with a pool). */
 const SCALING = ['scaling', 'minWorkers', 'maxWorkers', 'scaleTarget', 'scaleOn', 'cooldown'];
 /** Settings that stay live while a run goes: changing them steers the run. */
@@ -71,6 +73,25 @@ export const PATTERNS = [
     when: 'Choose it to stay under an API quota or to protect a backend. Prefer the token bucket: it tracks the rate from the clock and allows bursts; a ticker cannot go faster than its timer fires (browsers clamp timers to a few ms) and never catches up.',
     fields: ['workers', 'queue', 'pacing', 'rate', 'burst', ...SCALING, ...COMMON],
     preset: { workload: 'sleep', cost: '2000', jobs: '300' },
+  },
+  {
+    id: 'loadtest',
+    engine: 'pool',
+    title: 'Load test (open loop)',
+    what: 'A load generator sends jobs on its own schedule — a constant rate, Poisson arrivals, k6-style stages or a spike — whatever the pool does, like wrk2, vegeta or k6 driving a server. Latency counts from when each job should have been sent.',
+    when: 'Choose it to see what users would feel under a given load: where the pool saturates, how the queue and the tail latency explode past capacity, and which overload policy (block, reject, drop the oldest, shed on a queue-wait deadline) keeps the system healthy. A closed loop (every other pattern) slows down with the pool and hides all of this.',
+    fields: ['workers', 'queue', ...LOAD, ...SCALING, ...COMMON],
+    preset: {
+      arrival: 'stages',
+      arrivalRate: '100',
+      stages: '2000:400,2000:1200,2000:400',
+      overload: 'reject',
+      workload: 'sleep',
+      cost: '5000',
+      distribution: 'exponential',
+      jobs: '1000000',
+      queue: '100',
+    },
   },
   {
     id: 'deadline',
@@ -117,6 +138,17 @@ export function fieldApplies(pattern, name, values) {
       return values.pacing !== 'ticker';
     case 'backendSlots':
       return values.workload === 'backend';
+    case 'arrivalRate':
+    case 'overload':
+      return values.arrival !== undefined && values.arrival !== 'closed';
+    case 'stages':
+      return values.arrival === 'stages';
+    case 'spikeRate':
+    case 'spikeAt':
+    case 'spikeFor':
+      return values.arrival === 'spike';
+    case 'shedAfter':
+      return values.arrival !== 'closed' && values.overload === 'shed';
     case 'minWorkers':
     case 'maxWorkers':
     case 'scaleTarget':

@@ -33,7 +33,7 @@ use std::collections::VecDeque;
 
 use super::job::{Finished, NONE, UNSET};
 use super::outcome::{Counts, Outcome};
-use latency::Latencies;
+use latency::{Latencies, Window};
 use std::sync::atomic::AtomicU32;
 use std::sync::atomic::Ordering::{AcqRel, Acquire};
 use std::sync::{Mutex, MutexGuard};
@@ -90,6 +90,8 @@ struct ShardData {
     /// Final outcomes, indexed by code - 1.
     counts: [u32; Outcome::ALL.len()],
     latencies: Option<Box<Latencies>>,
+    /// Since the last [`Recorder::take_window`] (recorders with windows only).
+    window: Option<Box<Window>>,
     /// Since the last [`Recorder::take_interval`].
     interval: Interval,
     recent: VecDeque<Finished>,
@@ -157,6 +159,8 @@ pub struct Recorder {
     notable_left: AtomicU32,
     /// The running job last announced for each pool thread (the coordinator's).
     announced: Mutex<Vec<u32>>,
+    /// Whether latencies are also kept per progress interval ([`Window`]).
+    windows: bool,
 }
 
 fn lock(shard: &Shard) -> MutexGuard<'_, ShardData> {
@@ -170,7 +174,15 @@ impl Recorder {
             shards: (0..=threads).map(|_| Shard::default()).collect(),
             notable_left: AtomicU32::new(NOTABLE),
             announced: Mutex::new(vec![NONE; threads]),
+            windows: false,
         }
+    }
+
+    /// This recorder, also keeping the latencies of each progress interval (open-loop
+    /// runs chart their percentiles over time).
+    pub fn with_windows(mut self) -> Recorder {
+        self.windows = true;
+        self
     }
 
     /// The pool thread calling, if it is one of this recorder's.
@@ -229,6 +241,13 @@ impl Recorder {
                 latencies.total.record(total);
             }
             latencies.from_intended.record(from_intended);
+            if self.windows {
+                let window = shard.window.get_or_insert_with(Default::default);
+                if let Some(total) = job.total() {
+                    window.total.record(total);
+                }
+                window.from_intended.record(from_intended);
+            }
             shard.interval.ran += 1;
             shard.interval.service_ns += service as f64;
             shard.interval.from_intended_ns += from_intended as f64;
@@ -294,6 +313,19 @@ impl Recorder {
             total.merge(&std::mem::take(&mut lock(shard).interval));
         }
         total
+    }
+
+    /// The latencies of the jobs that ended since the last call (empty without
+    /// windows).
+    pub fn take_window(&self) -> Window {
+        let mut all = Window::default();
+        for shard in self.shards.iter() {
+            if let Some(window) = &mut lock(shard).window {
+                all.merge(window);
+                window.clear();
+            }
+        }
+        all
     }
 
     /// Every latency recorded, merged.

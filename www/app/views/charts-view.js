@@ -1,6 +1,7 @@
 // The charts of a run and when they redraw: the timeline (timeline-chart.js),
 // throughput, busy workers and queue, the pool's size (target and live workers, with
-// each resize), the latency histogram, the rate limiter and wasm memory, each a Chart
+// each resize), the latency histogram, the rate limiter, an open-loop run's load and
+// tail latency (load-charts.js) and wasm memory, each a Chart
 // (chart.js). `render(run)` is cheap enough to call once per
 // animation frame while a run streams in: it advances one chart per frame, and each
 // redraws only when its data changed.
@@ -8,14 +9,15 @@
 import { sharedHistogram } from '../model/histogram.js';
 import { barPaths, Chart, COLORS, HEIGHT, lineOptions, steppedPaths } from './chart.js';
 import { byId } from './dom.js';
+import { LoadCharts } from './load-charts.js';
 import { Timeline } from './timeline-chart.js';
 
 /** @typedef {import('../model/live-run.js').LiveRun} LiveRun */
 
 /** Chart updates, one per animation frame (see ChartsView.render). */
-/** @typedef {'timelineStep' | 'linesStep' | 'latencyStep' | 'limiterStep' | 'poolStep'} Step */
+/** @typedef {'timelineStep' | 'linesStep' | 'latencyStep' | 'limiterStep' | 'poolStep' | 'openLoopStep'} Step */
 /** @type {Step[]} */
-const STEPS = ['timelineStep', 'linesStep', 'latencyStep', 'limiterStep', 'poolStep'];
+const STEPS = ['timelineStep', 'linesStep', 'latencyStep', 'limiterStep', 'poolStep', 'openLoopStep'];
 
 /** Decisions listed under the pool chart (the latest). */
 const DECISIONS_SHOWN = 6;
@@ -132,7 +134,17 @@ export class ChartsView {
     );
     this.limiterNote = byId('limiter-note');
     this.poolNote = byId('pool-note');
-    this.all = [this.timeline, this.throughput, this.load, this.pool, this.latency, this.limiter, this.memory];
+    this.openLoop = new LoadCharts();
+    this.all = [
+      this.timeline,
+      this.throughput,
+      this.load,
+      this.pool,
+      this.latency,
+      this.limiter,
+      ...this.openLoop.charts,
+      this.memory,
+    ];
     // Only the charts whose figure changed size (a redraw of the 100 000-job timeline is
     // not free).
     /** @type {Map<Element, Chart>} */
@@ -153,6 +165,7 @@ export class ChartsView {
   /** Clears every chart for a new run. */
   reset() {
     for (const c of this.all) c.reset();
+    this.openLoop.reset();
     this.limiterNote.textContent = '';
     this.poolNote.textContent = '';
     this.todo = [];
@@ -242,6 +255,11 @@ export class ChartsView {
     const { wait, service } = run.latencies();
     const h = sharedHistogram(wait, service);
     this.latency.setData([h.centers, h.a, h.b], wait.length + service.length ? h.centers.length : 0);
+  }
+
+  /** @param {LiveRun} run */
+  openLoopStep(run) {
+    this.openLoop.update(run);
   }
 
   /** @param {LiveRun} run */

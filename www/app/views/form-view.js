@@ -71,7 +71,8 @@ export class FormView {
           input.type = 'checkbox';
         } else {
           input.type = 'text';
-          input.inputMode = spec.kind.type === 'integer' ? 'numeric' : 'decimal';
+          const kind = spec.kind.type;
+          input.inputMode = kind === 'integer' ? 'numeric' : kind === 'stages' ? 'text' : 'decimal';
           input.autocomplete = 'off';
           input.spellcheck = false;
         }
