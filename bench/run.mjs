@@ -11,6 +11,15 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { launchBrowser, openPage, startServer } from '../tests/e2e/harness.mjs';
+import {
+  coordinatedOmission,
+  erlangReal,
+  erlangSim,
+  generatorAccuracy,
+  loadSection,
+  overload,
+  poissonGaps,
+} from './load.mjs';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const QUICK = process.argv.includes('--quick');
@@ -692,6 +701,12 @@ async function main() {
       autoscalers: () => autoscalers(page, threads),
       scale: () => scale(browser.context, server.url, page),
       longtasks: () => pageLongTasks(browser.context, server.url),
+      generator: () => generatorAccuracy(page, QUICK),
+      poisson: () => poissonGaps(page),
+      co: () => coordinatedOmission(page),
+      erlang: () => erlangReal(page, QUICK),
+      erlangsim: async () => erlangSim(QUICK),
+      overload: () => overload(browser.context, server.url, QUICK),
     };
     for (const name of ONLY) {
       const result = await scenarios[name]();
@@ -736,6 +751,18 @@ async function main() {
   r.goDispatch = go('pool', threads, { jobs: QUICK ? 200000 : 2000000, cost: 0 });
   r.scale = await scale(browser.context, server.url, page);
   log(`scale: ${r.scale.jobs} jobs in ${fmt(r.scale.wallS, 1)} s`);
+
+  r.load = {
+    generator: await generatorAccuracy(page, QUICK),
+    poisson: await poissonGaps(page),
+    coordinatedOmission: await coordinatedOmission(page),
+    erlangReal: await erlangReal(page, QUICK),
+    erlangSim: erlangSim(QUICK),
+    overload: await overload(browser.context, server.url, QUICK),
+  };
+  log(
+    `open loop: generator worst ratio ${fmt(Math.max(...r.load.generator.map((g) => Math.abs(g.ratio - 1))) * 100)}%, CO p99 ${fmt(r.load.coordinatedOmission.corrected.p99, 1)} vs ${fmt(r.load.coordinatedOmission.uncorrected.p99, 1)} ms`,
+  );
 
   r.longTasks = await pageLongTasks(browser.context, server.url);
   if (problems.length) throw new Error(`page problems during the benchmark: ${problems.join('; ')}`);
@@ -867,6 +894,7 @@ function markdown(r) {
     '| --- | --- | --- | --- | --- |',
   );
   lines.push(...elasticSection(r));
+  if (r.load) lines.push(loadSection(r.load), '');
   const curve = (kind) => r.sweep.curves.find((c) => c.curve === kind);
   const cpuCurve = curve('cpu');
   const ioCurve = curve('io');

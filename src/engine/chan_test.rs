@@ -32,10 +32,12 @@ fn buffered_sends_fill_then_block_and_keep_fifo_order() {
         "a full channel blocks the sender"
     );
     assert_eq!(ch.len(), 2);
+    assert!(!ch.is_empty());
     assert_eq!(ch.recv_or_park(|| unreachable!()), Some(Received::Job(1)));
     assert_eq!(third.now_or_never(), Some(Ok(())), "the receive made room");
     assert_eq!(ch.recv_or_park(|| unreachable!()), Some(Received::Job(2)));
     assert_eq!(ch.recv_or_park(|| unreachable!()), Some(Received::Job(3)));
+    assert!(ch.is_empty());
     assert_eq!(*enqueued.lock().unwrap(), vec![1, 2, 3]);
 }
 
@@ -382,4 +384,18 @@ fn a_blocked_send_keeps_try_send_out() {
     assert_eq!(ch.recv_or_park(|| unreachable!()), Some(Received::Job(1)));
     // The blocked value moved into the buffer: full again.
     assert_eq!(ch.try_send(3), Err(TrySendError::Full(3)));
+}
+
+#[test]
+fn a_send_blocked_when_the_channel_closes_fails_like_gos_send_on_closed() {
+    let (ch, enqueued) = channel(1);
+    assert_eq!(ch.send(1).now_or_never(), Some(Ok(())));
+    let mut blocked = ch.send(2).boxed();
+    assert!((&mut blocked).now_or_never().is_none());
+    ch.close();
+    assert_eq!(blocked.now_or_never(), Some(Err(SendOnClosed)));
+    assert!(!ch.has_blocked_send(), "the refused value left the channel");
+    assert_eq!(*enqueued.lock().unwrap(), vec![1], "it never entered");
+    assert_eq!(ch.recv_or_park(|| unreachable!()), Some(Received::Job(1)));
+    assert_eq!(ch.recv_or_park(|| unreachable!()), Some(Received::Closed));
 }

@@ -222,6 +222,8 @@ pub async fn run_io_job<R: Runtime>(rt: &R, run: &RunShared, job: Job, worker: u
                 rt.sleep(service).await;
                 true
             }
+            // A 0 µs wait returns at once, as Go's time.Sleep(0) does (no timer turn).
+            None if service.is_zero() => true,
             None => {
                 rt.sleep(service).await;
                 true

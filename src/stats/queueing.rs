@@ -24,7 +24,8 @@ pub fn erlang_c(c: u32, a: f64) -> f64 {
 }
 
 /// The M/M/c queue's mean figures.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, tsify_next::Tsify)]
+#[serde(rename_all = "camelCase")]
 pub struct MmcQueue {
     /// Probability that an arrival waits.
     pub wait_probability: f64,

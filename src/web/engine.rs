@@ -149,6 +149,7 @@ pub fn engine_schema() -> Result<JsValue, JsError> {
         fields: fields(),
         workloads: &WORKLOADS,
         sweep_fields: crate::lab::sweep::sweep_fields(),
+        load_sweep_fields: crate::lab::load_sweep::load_sweep_fields(),
         pitfall_fields: crate::lab::pitfalls::pitfall_fields(),
         scalings: &crate::engine::config::SCALINGS,
         outcomes: crate::engine::outcome::OUTCOMES,
@@ -166,6 +167,8 @@ struct EngineSchema {
     workloads: &'static [crate::engine::config::WorkloadSpec],
     /// The sweep's own settings.
     sweep_fields: &'static [crate::engine::config::FieldSpec],
+    /// The offered-load sweep's own settings.
+    load_sweep_fields: &'static [crate::engine::config::FieldSpec],
     /// The pitfall programs' settings.
     pitfall_fields: &'static [crate::engine::config::FieldSpec],
     /// What `scaleTarget` means under each scaling policy.
@@ -393,6 +396,48 @@ pub async fn run_sweep_js(
         crate::lab::sweep::run_sweep(&WebRuntime::default(), base, sweep, &token, &mut observer)
             .await;
     to_js(&report)
+}
+
+/// Runs an offered-load sweep of `settings` (as a worker pool): measures its capacity
+/// in a closed loop, then offers it `loadSweep.from`…`to` times that capacity in
+/// `loadSweep.steps` open-loop runs of `loadSweep.stepMs` each, and resolves to the
+/// hockey stick (`LoadSweepReport`: throughput, latency, utilisation and Little's law per
+/// load, the knee, the M/M/c curve). Bad settings reject with the usual messages;
+/// `signal` stops it after the current run; `onProgress` hears after every run.
+#[wasm_bindgen(js_name = runLoadSweep, unchecked_return_type = "Promise<LoadSweepReport>")]
+pub async fn run_load_sweep_js(
+    #[wasm_bindgen(unchecked_param_type = "RunSettings")] settings: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "LoadSweepSettings")] load_sweep: JsValue,
+    signal: Option<AbortSignal>,
+    #[wasm_bindgen(unchecked_param_type = "((progress: LoadSweepProgress) => void) | undefined")]
+    on_progress: Option<js_sys::Function>,
+) -> Result<JsValue, JsError> {
+    use crate::lab::load_sweep::{LoadSweepConfig, LoadSweepProgress, run_load_sweep};
+    let base = parse(&settings)?.map_err(|errors| JsError::new(&errors.to_string()))?;
+    let fields = fields_of(&load_sweep)?;
+    let sweep = LoadSweepConfig::from_fields(fields.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .map_err(|errors| JsError::new(&errors.to_string()))?;
+    let _running = RunningGuard::claim()?;
+    let (token, _link) = root_token(signal.as_ref());
+    let mut observer = |progress: LoadSweepProgress| {
+        if let (Some(callback), Ok(value)) = (&on_progress, to_js(&progress)) {
+            let _ = callback.call1(&JsValue::NULL, &value);
+        }
+    };
+    let report = run_load_sweep(&WebRuntime::default(), base, sweep, &token, &mut observer).await;
+    to_js(&report)
+}
+
+/// The M/M/c queue (Poisson arrivals at `lambda`, exponential service at `mu` per
+/// server, `c` servers): the probability of waiting (Erlang C), the mean wait and time
+/// in the system (in the unit of `1 / lambda`) and the utilisation; `null` when it is
+/// unstable (`lambda >= c·mu`) or an argument is out of range.
+#[wasm_bindgen(js_name = queueingMmc, unchecked_return_type = "MmcQueue | null")]
+pub fn queueing_mmc(lambda: f64, mu: f64, c: u32) -> Result<JsValue, JsError> {
+    match crate::stats::queueing::mmc(lambda, mu, c) {
+        Some(queue) => to_js(&queue),
+        None => Ok(JsValue::NULL),
+    }
 }
 
 /// The shared-counter pitfall: every pool thread adds `increments` to one counter, with

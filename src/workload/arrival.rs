@@ -52,7 +52,7 @@ impl Stages {
     /// What the message of a bad stage list says is allowed.
     pub fn allowed_text() -> String {
         format!(
-            "up to {MAX_STAGES} stages durationMs:rate separated by commas (durationMs 0–{}, rate 0–{} jobs/s), e.g. 2000:100,3000:1000",
+            "up to {MAX_STAGES} durationMs:rate pairs, comma-separated (durationMs 0–{}, rate 0–{})",
             num(MAX_STAGE_MS),
             num(MAX_RATE)
         )

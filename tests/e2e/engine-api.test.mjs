@@ -157,7 +157,7 @@ test('an open-loop run: stages as a list, overload policies, the generator repor
     assert.equal(c.submitted, c.completed + c.failed + c.cancelled + c.notStarted + c.rejected + c.shed, name);
   }
   assert.match(r.bad[0], /^arrivalRate: 0 is out of range; allowed: 0\.1–100000 jobs\/s/);
-  assert.match(r.bad[1], /^stages: .* has a stage duration out of range; allowed: up to 32 stages/);
+  assert.match(r.bad[1], /^stages: .* has a stage duration out of range; allowed: up to 32 durationMs:rate pairs/);
   assert.match(r.bad[2], /^stages: soon has a stage that is not durationMs:rate/);
   assert.match(r.bad[3], /^overload: reject needs an open-loop arrival/);
   assert.match(r.bad[4], /^shedAfter: 0 is out of range/);

@@ -85,6 +85,48 @@ test('a bad sweep value is refused with its message under the field', async () =
   await page.fill('[data-testid="sweep-field-repetitions"]', '3');
 });
 
+test('an offered-load sweep measures capacity, the hockey stick, the knee and Little’s law; CSV export', async () => {
+  await page.fill('[data-testid="load-sweep-field-from"]', '0.3');
+  await page.fill('[data-testid="load-sweep-field-to"]', '2');
+  await page.fill('[data-testid="load-sweep-field-steps"]', '3');
+  await page.fill('[data-testid="load-sweep-field-stepMs"]', '400');
+  await page.click('[data-testid="load-sweep-run"]');
+  await page.waitForFunction(
+    () => document.querySelector('[data-testid="load-sweep-progress-text"]').dataset.state === 'done',
+    null,
+    { timeout: 120_000 },
+  );
+  assert.match(await page.textContent('[data-testid="load-sweep-progress-text"]'), /^4 \/ 4 runs/);
+  const note = await page.textContent('[data-testid="load-sweep-note"]');
+  assert.match(note, /^Capacity [\d.]+ jobs\/s/);
+  assert.match(note, /Little's law \(L = λW\) held within [\d.]+% at every load/);
+  // At twice its capacity the pool cannot keep up: the last load is past the knee.
+  assert.match(note, /The knee: at (0\.30|1\.15|2\.00) × capacity/);
+  for (const i of [0, 1, 2]) assert.ok(await page.isVisible(`[data-testid="load-row-${i}"]`));
+  for (const chart of ['load-sweep-throughput', 'load-sweep-latency']) {
+    assert.equal(await page.getAttribute(`figure[data-chart="${chart}"]`, 'data-empty'), 'false');
+    assert.equal(await page.getAttribute(`figure[data-chart="${chart}"]`, 'data-points'), '3');
+  }
+  const [csv] = await Promise.all([page.waitForEvent('download'), page.click('#load-sweep-export-csv')]);
+  const text = await (await import('node:fs/promises')).readFile(await csv.path(), 'utf8');
+  const lines = text.trim().split('\n');
+  assert.equal(lines.length, 4, text);
+  assert.match(lines[0], /^load,offered jobs\/s,throughput jobs\/s,utilisation/);
+});
+
+test('a bad load sweep value is refused with its message under the field', async () => {
+  await page.fill('[data-testid="load-sweep-field-to"]', '0.1');
+  await page.click('[data-testid="load-sweep-run"]');
+  await page.waitForFunction(() => document.querySelector('#load-sweep-to-error').textContent !== '');
+  assert.match(await page.textContent('#load-sweep-to-error'), /^to: 0\.1 is out of range; allowed: 0\.2–3 × capacity/);
+  await page.fill('[data-testid="load-sweep-field-to"]', '0.2');
+  await page.fill('[data-testid="load-sweep-field-from"]', '0.5');
+  await page.click('[data-testid="load-sweep-run"]');
+  await page.waitForFunction(() => /not above/.test(document.querySelector('#load-sweep-to-error').textContent));
+  await page.fill('[data-testid="load-sweep-field-to"]', '1.5');
+  await page.fill('[data-testid="load-sweep-field-from"]', '0.1');
+});
+
 /** Pitfalls whose detection does not depend on timing (the ticker's is a benchmark). */
 const DETERMINISTIC = new Set(['unbounded', 'leak', 'cancel', 'race']);
 

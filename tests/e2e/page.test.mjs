@@ -48,6 +48,8 @@ async function summaryCounts(page) {
     failed: await number('sum-failed'),
     cancelled: await number('sum-cancelled'),
     notStarted: await number('sum-not-started'),
+    rejected: await number('sum-rejected'),
+    shed: await number('sum-shed'),
   };
 }
 
@@ -211,6 +213,47 @@ test('the Workers field resizes a running pool; the pool chart and the timeline 
   await page.screenshot({ path: path.join(OUT, 'page-aimd.png'), fullPage: true });
   assert.deepEqual(problems, []);
   await page.close();
+});
+
+test('Load test: open-loop stages past capacity, rejections counted, offered-load and tail charts, the CO card', async () => {
+  const { page, problems } = await open();
+  await page.click('[data-testid="pattern-loadtest"]');
+  assert.equal(await page.inputValue('[data-testid="field-arrival"]'), 'stages');
+  assert.ok(await page.isHidden('[data-testid="field-spikeRate"]'), 'spike settings only for spike arrivals');
+  await fill(page, 'stages', '300:300,300:1500,300:300');
+  await fill(page, 'workers', '2');
+  await fill(page, 'queue', '20');
+  const state = await runAndWait(page);
+  assert.equal(state, 'done');
+  assert.match(await page.textContent('[data-testid="sum-identity"]'), /✓$/);
+  const counts = await summaryCounts(page);
+  assert.ok(counts.rejected > 0, `past capacity the full queue rejects: ${JSON.stringify(counts)}`);
+  for (const chart of ['offered', 'tail']) {
+    const drawn = await page
+      .waitForFunction(
+        (name) => document.querySelector(`figure[data-chart="${name}"]`).dataset.empty === 'false',
+        chart,
+        {
+          timeout: 10_000,
+        },
+      )
+      .then(
+        () => true,
+        () => false,
+      );
+    assert.ok(drawn, `${chart} chart has data`);
+  }
+  assert.match(
+    await page.textContent('[data-testid="co-card"]'),
+    /p99 latency from each job's intended start: [\d.]+ ms/,
+  );
+  assert.match(await page.textContent('[data-testid="co-card"]'), /rejected/);
+  // The open-loop charts belong to open-loop runs only.
+  await page.click('[data-testid="pattern-pool"]');
+  await fill(page, 'jobs', '20');
+  await runAndWait(page);
+  assert.ok(await page.isHidden('figure[data-chart="offered"]'));
+  assert.deepEqual(problems, []);
 });
 
 test('Cancel mid-run: running jobs stop, the rest never start, the timeline marks it', async () => {
@@ -410,8 +453,8 @@ test('an exported run imports back for comparison; a bad or hostile file is refu
     ['not-json.json', 'hello', /^import "not-json\.json" is not a scalelab run export: file: hello is not JSON/],
     [
       'other.json',
-      '{"scalelab": 2}',
-      /is not a scalelab run export: scalelab: 2 .*; allowed: 1 \(a run exported by scalelab\)/,
+      '{"scalelab": 99}',
+      /is not a scalelab run export: scalelab: 99 .*; allowed: 1–2 \(a run exported by scalelab\)/,
     ],
     [
       'nan.json',

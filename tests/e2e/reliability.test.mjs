@@ -34,7 +34,20 @@ const FIELDS = [
   { name: 'scaleTarget', pattern: 'pool', extra: { scaling: 'aimd' }, bad: ['0', '1000001'] },
   { name: 'cooldown', pattern: 'pool', extra: { scaling: 'queue' }, bad: ['-1', '600001'] },
   { name: 'backendSlots', pattern: 'pool', extra: { workload: 'backend' }, bad: ['0', '1.5', '1025'] },
+  { name: 'arrivalRate', pattern: 'loadtest', bad: ['0', '-1', '100001'] },
+  { name: 'stages', pattern: 'loadtest', extra: { arrival: 'stages' }, bad: ['1000:-1', '5:100001', '-1:5', '1000'] },
+  { name: 'spikeRate', pattern: 'loadtest', extra: { arrival: 'spike' }, bad: ['0', '100001'] },
+  { name: 'spikeAt', pattern: 'loadtest', extra: { arrival: 'spike' }, bad: ['-1', '3600001'] },
+  { name: 'spikeFor', pattern: 'loadtest', extra: { arrival: 'spike' }, bad: ['-1', '3600001'] },
+  {
+    name: 'shedAfter',
+    pattern: 'loadtest',
+    extra: { arrival: 'poisson', overload: 'shed' },
+    bad: ['0', '-1', '600001'],
+  },
 ];
+/** The engine's pattern behind a page pattern (the load test is an open-loop pool). */
+const enginePattern = (/** @type {string} */ pattern) => (pattern === 'loadtest' ? 'pool' : pattern);
 
 /** The message's shape: "field: value problem; allowed: range". */
 function assertMessage(message, field, value) {
@@ -80,7 +93,7 @@ test('every bad value typed in the form: inline message, Run disabled, nothing s
 test('every bad value in a link: the same messages, and the page still loads', async () => {
   let tried = 0;
   for (const value of ALWAYS_BAD) {
-    for (const pattern of ['pool', 'ratelimit']) {
+    for (const pattern of ['pool', 'ratelimit', 'loadtest']) {
       const fields = FIELDS.filter((f) => f.pattern === pattern && !f.extra);
       const query = new URLSearchParams({ pattern, ...Object.fromEntries(fields.map((f) => [f.name, value])) });
       const { page, problems } = await open(`?${query}`);
@@ -110,7 +123,12 @@ test('every bad value through the JS API: a thrown Error with the same message',
   const { page, problems } = await openPage(stack.browser.context, new URL('harness/', stack.server.url).href);
   await page.waitForSelector('html[data-ready="true"]');
   const cases = FIELDS.flatMap((f) =>
-    [...ALWAYS_BAD, ...f.bad].map((value) => ({ field: f.name, value, extra: f.extra ?? {}, pattern: f.pattern })),
+    [...ALWAYS_BAD, ...f.bad].map((value) => ({
+      field: f.name,
+      value,
+      extra: f.extra ?? {},
+      pattern: enginePattern(f.pattern),
+    })),
   );
   const messages = await page.evaluate(async (cases) => {
     const engine = await globalThis.scalelab.Engine.start();

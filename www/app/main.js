@@ -14,6 +14,7 @@ import { CompareView } from './views/compare-view.js';
 import { byId } from './views/dom.js';
 import { EngineView } from './views/engine-view.js';
 import { FormView } from './views/form-view.js';
+import { LoadSweepView, loadSweepCsv } from './views/load-sweep-view.js';
 import { PatternView } from './views/pattern-view.js';
 import { PitfallsView } from './views/pitfalls-view.js';
 import { ProgressView } from './views/progress-view.js';
@@ -47,11 +48,12 @@ const summary = new SummaryView();
 const charts = new ChartsView();
 const compare = new CompareView();
 const sweepView = new SweepView();
+const loadSweepView = new LoadSweepView();
 const pitfallsView = new PitfallsView(PITFALLS);
 
 /**
  * What the engine is busy with.
- * @typedef {'run' | 'sweep' | 'pitfall' | null} Activity
+ * @typedef {'run' | 'sweep' | 'loadSweep' | 'pitfall' | null} Activity
  */
 const exportJson = byId('export-json', HTMLButtonElement);
 const exportCsv = byId('export-csv', HTMLButtonElement);
@@ -76,6 +78,8 @@ const state = {
   activity: null,
   /** The last sweep report. @type {import('../pkg/scalelab.js').SweepReport | null} */
   sweep: null,
+  /** The last offered-load sweep report. @type {import('../pkg/scalelab.js').LoadSweepReport | null} */
+  loadSweep: null,
   unavailable: 'The engine is starting…',
 };
 
@@ -124,6 +128,13 @@ function updateRunState() {
     canRun: !reason,
     reason,
     hasReport: state.sweep !== null,
+  });
+  loadSweepView.setState({
+    busy: running,
+    sweeping: running && state.activity === 'loadSweep',
+    canRun: !reason,
+    reason,
+    hasReport: state.loadSweep !== null,
   });
   pitfallsView.setDisabled(running || Boolean(state.unavailable) || !state.engine);
   const finished = state.shown?.report != null && !running;
@@ -409,7 +420,7 @@ async function replaceEngine(reason) {
 
 /**
  * Marks the engine busy with `activity`; the returned controller cancels it.
- * @param {'run' | 'sweep' | 'pitfall'} activity
+ * @param {'run' | 'sweep' | 'loadSweep' | 'pitfall'} activity
  */
 function beginActivity(activity) {
   const controller = new AbortController();
@@ -488,6 +499,44 @@ async function runSweep(values) {
 }
 
 /**
+ * Runs an offered-load sweep of the form's set-up.
+ * @param {Record<string, string>} values the load sweep's settings
+ */
+async function runLoadSweep(values) {
+  const engine = state.engine;
+  if (state.running || state.unavailable || state.errors.length || !engine) return;
+  const controller = beginActivity('loadSweep');
+  loadSweepView.clearErrors();
+  updateRunState();
+  loadSweepView.progress(0, 1, 'measuring capacity');
+  try {
+    const report = await engine.loadSweep(currentSettings(), values, {
+      signal: controller.signal,
+      onProgress: (p) =>
+        loadSweepView.progress(
+          p.done,
+          p.total,
+          p.point
+            ? `${p.point.load.toFixed(2)} × capacity: ${p.point.throughput.toFixed(0)} jobs/s, p99 ${p.point.p99Ms.toFixed(1)} ms`
+            : `capacity ${p.capacity.toFixed(0)} jobs/s`,
+        ),
+    });
+    state.loadSweep = report;
+    loadSweepView.progress(report.runsDone, report.runsTotal, report.cancelled ? 'cancelled' : 'done');
+    loadSweepView.show(report);
+  } catch (err) {
+    loadSweepView.showError(messageOf(err));
+    loadSweepView.progress(0, 1, engine.dead ? 'failed' : 'refused');
+    if (engine.dead) {
+      state.running = null;
+      await recoverFrom(err);
+    }
+  } finally {
+    endActivity();
+  }
+}
+
+/**
  * Runs one pitfall: its wrong and right runs, one after the other.
  * @param {string} id
  */
@@ -555,6 +604,19 @@ sweepView.bindExport(
     download(new Blob([JSON.stringify(state.sweep, null, 2)], { type: 'application/json' }), 'scalelab-sweep.json'),
   () => state.sweep && download(new Blob([sweepCsv(state.sweep)], { type: 'text/csv' }), 'scalelab-sweep.csv'),
 );
+loadSweepView.bindRun(runLoadSweep);
+loadSweepView.bindCancel(() => state.activity === 'loadSweep' && state.running?.abort('Cancel pressed'));
+loadSweepView.bindExport(
+  () =>
+    state.loadSweep &&
+    download(
+      new Blob([JSON.stringify(state.loadSweep, null, 2)], { type: 'application/json' }),
+      'scalelab-load-sweep.json',
+    ),
+  () =>
+    state.loadSweep &&
+    download(new Blob([loadSweepCsv(state.loadSweep)], { type: 'text/csv' }), 'scalelab-load-sweep.csv'),
+);
 pitfallsView.bindRun(runPitfall);
 compare.bindRemove((index) => {
   state.kept.splice(index, 1);
@@ -608,6 +670,8 @@ for (const button of document.querySelectorAll('button[data-png]')) {
       compare: compare.chart,
       'sweep-throughput': sweepView.throughput,
       'sweep-efficiency': sweepView.efficiency,
+      'load-sweep-throughput': loadSweepView.throughput,
+      'load-sweep-latency': loadSweepView.latency,
     };
     const chart = lab[name] ?? charts.chart(name);
     const blob = await chart.png();
@@ -647,7 +711,8 @@ async function start() {
   }
   engineView.showEngine(state.engine.startup);
   form.build(state.engine.schema);
-  sweepView.build(state.engine.schema.sweepFields, state.engine.threads);
+  sweepView.buildFor(state.engine.schema.sweepFields, state.engine.threads);
+  loadSweepView.build(state.engine.schema.loadSweepFields);
 
   // Set-up: defaults, then the link's pattern (with its preset), then the link's values.
   const link = readLink(location.search, [...form.fields.keys()]);

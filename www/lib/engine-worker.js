@@ -11,9 +11,11 @@
 //                   {type: 'scalelab:set-rate', id, runId, rate, burst}
 //                   {type: 'scalelab:cancel', id, reason: {name, message}}
 //                   {type: 'scalelab:sweep', id, settings, sweep}
+//                   {type: 'scalelab:load-sweep', id, settings, loadSweep}
 //                   {type: 'scalelab:pitfall', id, settings}
 //                   {type: 'scalelab:race', id, increments, racy}
 //                   {type: 'scalelab:validate', id, settings}
+//                   {type: 'scalelab:mmc', id, lambda, mu, c}
 //                   {type: 'scalelab:selftest', id, limit, chunks}
 //                   {type: 'scalelab:inject-panic'}          (test-only: the next CPU job panics)
 //   worker -> page  {type: 'scalelab:ready', threads, wasmLoadMs, poolStartMs, schema,
@@ -30,9 +32,11 @@ import init, {
   engineSchema,
   initThreadPool,
   parallelPrimeCount,
+  queueingMmc,
   RunControl,
   raceCounter,
   readRunExport,
+  runLoadSweep,
   runPattern,
   runPitfall,
   runSweep,
@@ -178,6 +182,22 @@ async function sweepCommand({ id, settings, sweep }) {
 }
 
 /**
+ * @param {{ id: number, settings: import('../pkg/scalelab.js').RunSettings, loadSweep: Record<string, string | number> }} msg
+ */
+async function loadSweepCommand({ id, settings, loadSweep }) {
+  const controller = new AbortController();
+  runs.set(id, controller);
+  try {
+    const report = await runLoadSweep(settings, loadSweep, controller.signal, (/** @type {unknown} */ batch) => {
+      scope.postMessage({ type: 'scalelab:progress', id, batch });
+    });
+    return { value: report };
+  } finally {
+    runs.delete(id);
+  }
+}
+
+/**
  * Command handlers: each resolves to {value, transfer?}.
  * @type {Record<string, (msg: any) => Promise<{ value: unknown, transfer?: ArrayBuffer[] }>>}
  */
@@ -188,9 +208,11 @@ const handlers = {
   }),
   'scalelab:set-rate': async ({ runId, rate, burst }) => ({ value: controlOf(runId).setRate(rate, burst) }),
   'scalelab:sweep': sweepCommand,
+  'scalelab:load-sweep': loadSweepCommand,
   'scalelab:pitfall': pitfallCommand,
   'scalelab:race': async ({ increments, racy }) => ({ value: await raceCounter(increments, racy) }),
   'scalelab:validate': async ({ settings }) => ({ value: validateConfig(settings) }),
+  'scalelab:mmc': async ({ lambda, mu, c }) => ({ value: queueingMmc(lambda, mu, c) }),
   'scalelab:read-export': async ({ content, fileName }) => ({ value: readRunExport(content, fileName) }),
   'scalelab:selftest': async ({ limit, chunks }) => ({ value: await parallelPrimeCount(limit, chunks) }),
 };

@@ -168,6 +168,19 @@ export class Engine {
   }
 
   /**
+   * An offered-load sweep (the hockey stick): `settings`' capacity is measured in a
+   * closed loop, then an open-loop generator offers `loadSweep.from`…`to` times it in
+   * `loadSweep.steps` runs of `loadSweep.stepMs` each.
+   * @param {RunSettings} settings
+   * @param {import('../pkg/scalelab.js').LoadSweepSettings | Record<string, string>} loadSweep
+   * @param {{signal?: AbortSignal, onProgress?: (step: import('../pkg/scalelab.js').LoadSweepProgress) => void}} [options]
+   * @returns {Promise<import('../pkg/scalelab.js').LoadSweepReport>} the report (partial if cancelled)
+   */
+  loadSweep(settings, loadSweep, { signal, onProgress } = {}) {
+    return this.#cancellable({ type: 'scalelab:load-sweep', settings, loadSweep }, signal, onProgress);
+  }
+
+  /**
    * The shared-counter pitfall: every pool thread adds `increments` to one counter,
    * atomically or (`racy`) with a separate load and store.
    * @param {{increments: number, racy: boolean}} args
@@ -250,6 +263,18 @@ export class Engine {
    */
   validate(settings) {
     return this.#request({ type: 'scalelab:validate', settings });
+  }
+
+  /**
+   * The M/M/c queue (Erlang C): Poisson arrivals at `lambda`, exponential service at
+   * `mu` per server, `c` servers; `null` when unstable.
+   * @param {number} lambda
+   * @param {number} mu
+   * @param {number} c
+   * @returns {Promise<import('../pkg/scalelab.js').MmcQueue | null>}
+   */
+  mmc(lambda, mu, c) {
+    return this.#request({ type: 'scalelab:mmc', lambda, mu, c });
   }
 
   /**

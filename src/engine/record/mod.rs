@@ -251,6 +251,11 @@ impl Recorder {
             shard.interval.ran += 1;
             shard.interval.service_ns += service as f64;
             shard.interval.from_intended_ns += from_intended as f64;
+            // The whole window at once, the first time: memory then stays flat for the
+            // rest of the run instead of creeping up until the window is full.
+            if shard.recent.capacity() < RECENT {
+                shard.recent.reserve_exact(RECENT - shard.recent.len());
+            }
             push_bounded(&mut shard.recent, job, RECENT);
         } else {
             shard.interval.ended_unran += 1;
@@ -258,6 +263,9 @@ impl Recorder {
         if notable {
             // Kept for good (a job that ran may also be in `recent`: the window is
             // de-duplicated by id).
+            if shard.notable.capacity() == 0 {
+                shard.notable.reserve_exact(NOTABLE as usize);
+            }
             shard.notable.push(job);
         }
         if push_bounded(&mut shard.fresh_ended, job, FRESH) {

@@ -2,7 +2,8 @@
 // charts (throughput and efficiency against workers, with the ideal and the fit).
 
 import { Chart, COLORS } from './chart.js';
-import { byId, el } from './dom.js';
+import { el } from './dom.js';
+import { LabPanel } from './lab-panel.js';
 
 /** @typedef {import('../../pkg/scalelab.js').SweepReport} SweepReport */
 /** @typedef {import('../../pkg/scalelab.js').SweepCurve} SweepCurve */
@@ -19,22 +20,9 @@ const CURVE_COLORS = { cpu: COLORS.series[0], io: COLORS.series[1] };
 /** @type {Axis} */
 const workersAxis = { label: 'workers', values: (_u, ticks) => ticks.map((t) => (Number.isInteger(t) ? `${t}` : '')) };
 
-export class SweepView {
+export class SweepView extends LabPanel {
   constructor() {
-    this.form = byId('sweep-form', HTMLFormElement);
-    this.container = byId('sweep-fields');
-    this.runButton = byId('sweep-run', HTMLButtonElement);
-    this.cancelButton = byId('sweep-cancel', HTMLButtonElement);
-    this.reason = byId('sweep-reason');
-    this.bar = byId('sweep-progress', HTMLProgressElement);
-    this.text = byId('sweep-progress-text');
-    this.summary = byId('sweep-summary');
-    this.exportJson = byId('sweep-export-json', HTMLButtonElement);
-    this.exportCsv = byId('sweep-export-csv', HTMLButtonElement);
-    /** The reason `setState` last showed (cleared only by it). */
-    this.stateReason = '';
-    /** @type {Map<string, {input: HTMLInputElement | HTMLSelectElement, error: HTMLElement}>} */
-    this.fields = new Map();
+    super('sweep');
     this.throughput = new Chart(
       'sweep-throughput',
       (width) => ({
@@ -69,99 +57,8 @@ export class SweepView {
    * @param {readonly FieldSpec[]} specs the engine's sweep fields
    * @param {number} threads the pool's threads (the default up-to is twice them)
    */
-  build(specs, threads) {
-    for (const spec of specs) {
-      const id = `sweep-${spec.name}`;
-      const wrap = el('div', { class: 'field' });
-      const label = el('label', { for: id }, spec.label);
-      /** @type {HTMLInputElement | HTMLSelectElement} */
-      let input;
-      if (spec.kind.type === 'choice') {
-        input = /** @type {HTMLSelectElement} */ (
-          el(
-            'select',
-            { id, name: spec.name, 'data-testid': `sweep-field-${spec.name}` },
-            ...spec.kind.choices.map((c) => el('option', { value: c }, c)),
-          )
-        );
-      } else {
-        input = /** @type {HTMLInputElement} */ (
-          el('input', {
-            id,
-            name: spec.name,
-            type: 'text',
-            inputmode: 'decimal',
-            autocomplete: 'off',
-            'data-testid': `sweep-field-${spec.name}`,
-          })
-        );
-      }
-      input.value = spec.name === 'maxWorkers' ? String(Math.min(64, 2 * threads)) : spec.default;
-      const help = el('p', { class: 'help', id: `${id}-help` }, spec.help);
-      const error = el('p', { class: 'error', id: `${id}-error`, 'aria-live': 'polite' });
-      input.setAttribute('aria-describedby', `${help.id} ${error.id}`);
-      wrap.append(
-        label,
-        el('div', { class: 'input-row' }, input, el('span', { class: 'unit' }, spec.unit)),
-        help,
-        error,
-      );
-      this.container.append(wrap);
-      this.fields.set(spec.name, { input, error });
-    }
-  }
-
-  /** @returns {Record<string, string>} */
-  values() {
-    return Object.fromEntries([...this.fields].map(([name, f]) => [name, f.input.value]));
-  }
-
-  /**
-   * Shows an engine rejection under the fields it names ("field: ..." lines).
-   * @param {string} message
-   */
-  showError(message) {
-    const lines = message.split('\n');
-    for (const [name, f] of this.fields)
-      f.error.textContent = lines.filter((l) => l.startsWith(`${name}:`) || l.startsWith(`${name} `)).join(' ');
-    const unplaced = lines.filter(
-      (l) => ![...this.fields.keys()].some((n) => l.startsWith(`${n}:`) || l.startsWith(`${n} `)),
-    );
-    this.reason.textContent = unplaced.join(' ');
-  }
-
-  clearErrors() {
-    for (const f of this.fields.values()) f.error.textContent = '';
-    this.reason.textContent = '';
-  }
-
-  /** @param {{busy: boolean, sweeping: boolean, canRun: boolean, reason?: string, hasReport: boolean}} state */
-  setState({ busy, sweeping, canRun, reason = '', hasReport }) {
-    this.runButton.disabled = busy || !canRun;
-    this.cancelButton.disabled = !sweeping;
-    this.exportJson.disabled = busy || !hasReport;
-    this.exportCsv.disabled = busy || !hasReport;
-    if (sweeping) return;
-    // Show why the sweep cannot run; clear that (and only that) once it can.
-    if (reason) {
-      this.reason.textContent = reason;
-      this.stateReason = reason;
-    } else if (this.stateReason && this.reason.textContent === this.stateReason) {
-      this.reason.textContent = '';
-      this.stateReason = '';
-    }
-  }
-
-  /**
-   * @param {number} done runs finished
-   * @param {number} total runs planned
-   * @param {string} label what it is doing
-   */
-  progress(done, total, label) {
-    this.bar.max = Math.max(1, total);
-    this.bar.value = done;
-    this.text.textContent = `${done} / ${total} runs — ${label}`;
-    this.text.dataset.state = label;
+  buildFor(specs, threads) {
+    this.build(specs, { maxWorkers: String(Math.min(64, 2 * threads)) });
   }
 
   /** @param {SweepReport} report the engine's sweep report */
@@ -255,28 +152,6 @@ export class SweepView {
       el('div', { class: 'table-scroll' }, el('table', {}, el('thead', {}, head), el('tbody', {}, ...rows))),
       note,
     );
-  }
-
-  /** @param {(values: Record<string, string>) => void} handler */
-  bindRun(handler) {
-    this.form.addEventListener('submit', (event) => {
-      event.preventDefault();
-      handler(this.values());
-    });
-  }
-
-  /** @param {() => void} handler */
-  bindCancel(handler) {
-    this.cancelButton.addEventListener('click', handler);
-  }
-
-  /**
-   * @param {() => void} onJson
-   * @param {() => void} onCsv
-   */
-  bindExport(onJson, onCsv) {
-    this.exportJson.addEventListener('click', onJson);
-    this.exportCsv.addEventListener('click', onCsv);
   }
 }
 
