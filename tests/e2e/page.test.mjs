@@ -252,7 +252,9 @@ test('Load test: open-loop stages past capacity, rejections counted, offered-loa
   await page.click('[data-testid="pattern-pool"]');
   await fill(page, 'jobs', '20');
   await runAndWait(page);
-  assert.ok(await page.isHidden('figure[data-chart="offered"]'));
+  // (the charts catch up one per animation frame)
+  await page.waitForFunction(() => document.querySelector('figure[data-chart="offered"]').hidden);
+  assert.ok(await page.isHidden('figure[data-chart="tail"]'));
   assert.deepEqual(problems, []);
 });
 
