@@ -854,4 +854,72 @@ mod tests {
         assert!(run.take_resizes().is_empty(), "no change, no entry");
         assert_eq!(run.resizes().1, 0);
     }
+
+    #[test]
+    fn overload_outcomes_enter_the_run_once_and_keep_the_books() {
+        // Overload `shed` with a 10 ms queue-wait deadline.
+        let config = RunConfig {
+            jobs: 4,
+            arrival: super::super::config::Arrival::Poisson,
+            overload: super::super::config::Overload::Shed,
+            shed_after_ms: 10.0,
+            ..RunConfig::default()
+        };
+        let mut planner = Planner::new(&config);
+        let clock = ManualClock::starting_at(Duration::from_secs(1));
+        let run = RunShared::new(
+            config,
+            clock.clone(),
+            CancelToken::new(),
+            Arc::new(RayonPool::global()),
+            None,
+            None,
+        );
+        let wakes = Arc::new(CountingWaker::default());
+        run.register_coordinator(&Waker::from(wakes.clone()));
+        let job = |planner: &mut Planner| Job::new(planner.next_job(), 0);
+        // Rejected: never queued, enters the run as it ends.
+        run.finish_rejected(job(&mut planner));
+        assert_eq!((run.submitted(), run.outstanding()), (1, 0));
+        // Shed without ever entering the channel (an unbuffered one had no room).
+        run.finish_shed(job(&mut planner));
+        assert_eq!((run.submitted(), run.outstanding()), (2, 0));
+        // Queued at t = 0: fresh at 10 ms (kept), stale after (shed, counted once).
+        let queued = |planner: &mut Planner| {
+            let mut j = job(planner);
+            run.spawned(&mut j);
+            j
+        };
+        let (fresh, stale) = (queued(&mut planner), queued(&mut planner));
+        assert_eq!((run.submitted(), run.outstanding()), (4, 2));
+        clock.advance(Duration::from_millis(10));
+        let fresh = run
+            .shed_if_stale(fresh)
+            .expect("waited exactly the deadline: runs");
+        clock.advance(Duration::from_nanos(1));
+        assert!(run.shed_if_stale(stale).is_none(), "waited past it: shed");
+        assert_eq!((run.submitted(), run.outstanding()), (4, 1));
+        run.finish_unstarted(fresh);
+        run.producer_done(0);
+        let counts = run.counts();
+        assert_eq!(
+            (
+                counts.rejected,
+                counts.shed,
+                counts.not_started,
+                counts.submitted
+            ),
+            (1, 2, 1, 4)
+        );
+        assert!(counts.identity_holds());
+        assert!(woken(&wakes) >= 1, "the coordinator heard the last outcome");
+    }
+
+    #[test]
+    fn without_the_shed_policy_no_job_is_shed_however_long_it_waited() {
+        let (run, _wakes, clock, jobs) = shared(1);
+        clock.advance(Duration::from_secs(3600));
+        let job = jobs.into_iter().next().unwrap();
+        assert!(run.shed_if_stale(job).is_some());
+    }
 }
