@@ -178,6 +178,31 @@ fn stop_now_cancels_the_removed_workers_jobs() {
 }
 
 #[test]
+fn a_grow_right_after_a_stop_now_lets_the_workers_carry_on() {
+    // The removed workers' jobs are asked to stop; the pool grows back at the same
+    // moment. Those workers stay, and every later job of theirs runs (a stop left set on
+    // a worker that stayed would cancel all of them, one after another).
+    let report = steered(
+        io_pool(8, 80),
+        vec![
+            (ms(25), resize(2.0, Shrink::StopNow)),
+            (ms(25), resize(8.0, Shrink::Graceful)),
+        ],
+    );
+    exactly_once(&report);
+    assert!(report.counts.cancelled <= 6, "{:?}", report.counts);
+    assert_eq!(report.counts.completed + report.counts.cancelled, 80);
+    assert!(
+        report
+            .jobs
+            .iter()
+            .filter(|j| j.started_ms.is_some_and(|s| s > 25.0))
+            .all(|j| j.outcome == Some(Outcome::Completed)),
+        "jobs started after the grow run to the end"
+    );
+}
+
+#[test]
 fn zero_workers_pauses_the_pool_and_a_raise_resumes_it() {
     let report = steered(
         io_pool(4, 40),

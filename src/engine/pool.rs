@@ -22,8 +22,8 @@
 //!    workers, so with the channel's invariant 5 a shrink reaches every worker, parked
 //!    or about to park.
 //! 4. A slot's `stop` flag is set only for slots at or above the target (stop now), and
-//!    cleared whenever its worker stays (the target rose again) or a new worker takes
-//!    the slot.
+//!    cleared as soon as the target covers the slot again (by the resize that raises it,
+//!    whether or not its worker has left), when its worker stays, and when it leaves.
 
 use std::sync::atomic::Ordering::{AcqRel, Acquire, Release};
 
@@ -126,10 +126,13 @@ impl ElasticPool {
         self.target.store(to, Release);
         let mut start = Vec::new();
         for index in 0..to {
+            // The target covers this slot (again): a stop asked of its worker by an
+            // earlier shrink is withdrawn (invariant 4) — the worker stays, and may not
+            // pass between jobs (where `try_retire` would clear it) before its next job.
+            self.slots[index as usize].stop.store(false, Release);
             let slot = &mut active[index as usize];
             if !*slot {
                 *slot = true;
-                self.slots[index as usize].stop.store(false, Release);
                 self.live.fetch_add(1, AcqRel);
                 start.push(index);
             }
@@ -250,6 +253,11 @@ mod tests {
             vec![false, false, true, true]
         );
         pool.resize(3, Shrink::Graceful);
+        assert!(
+            !pool.stop_requested(2),
+            "a grow withdraws the stop at once: the worker stays, even before it is between jobs"
+        );
+        assert!(pool.stop_requested(3), "still removed");
         assert_eq!(pool.try_retire(2), Exit::Stay);
         assert!(
             !pool.stop_requested(2),
