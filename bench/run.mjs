@@ -5,6 +5,7 @@
 // comparison is a ratio measured in this run; min/median/max keep noise visible.
 //
 // Usage: node bench/run.mjs [--quick]    (./build.sh bench runs it after building)
+//        node bench/run.mjs --report-only (rewrites RESULTS.md from results.json)
 
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -16,6 +17,7 @@ import {
   erlangReal,
   erlangSim,
   generatorAccuracy,
+  loadHeadline,
   loadSection,
   overload,
   poissonGaps,
@@ -831,6 +833,7 @@ function markdown(r) {
     `| Web Workers before → after the soak | ${r.soak.workersBefore} → ${r.soak.workersAfter} | constant ${pass(r.soak.workersBefore === r.soak.workersAfter)} |`,
     `| longest main-thread task, page streaming 100 000 empty jobs (${r.longTasks.runs} runs) | ${r.longTasks.count ? `${fmt(r.longTasks.longest, 0)} ms (${r.longTasks.count} long tasks)` : 'none over 50 ms'} | ≤ 50 ms ${pass(r.longTasks.count === 0)} |`,
     ...elasticHeadline(r),
+    ...(r.load ? loadHeadline(r.load) : []),
     '',
     "## 1–3. CPU throughput: wasm, native Rust, the article's Go",
     '',
@@ -902,7 +905,6 @@ function markdown(r) {
     '| --- | --- | --- | --- | --- |',
   );
   lines.push(...elasticSection(r));
-  if (r.load) lines.push(loadSection(r.load), '');
   const curve = (kind) => r.sweep.curves.find((c) => c.curve === kind);
   const cpuCurve = curve('cpu');
   const ioCurve = curve('io');
@@ -920,6 +922,7 @@ function markdown(r) {
     return `- ${name}: σ = ${f.sigma.toExponential(2)}, κ = ${f.kappa.toExponential(2)}, λ = ${fmt(f.lambda, 0)} jobs/s, R² = ${fmt(f.rSquared, 3)}, predicted peak at ${peak} workers; recommended ${c.recommended ?? '—'} workers.`;
   };
   lines.push('', fitLine('CPU', cpuCurve), fitLine('I/O', ioCurve), '');
+  if (r.load) lines.push(loadSection(r.load), '');
   if (r.limiterNative) {
     lines.push(
       '## 9. Native limiter cost (criterion, from benches/RESULTS.md)',
@@ -987,7 +990,17 @@ function elasticSection(r) {
   ];
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exit(1);
-});
+/** `--report-only`: rewrite bench/RESULTS.md from bench/results.json (after a change
+ * to the report's layout; measures nothing). */
+function reportOnly() {
+  const r = JSON.parse(readFileSync(path.join(ROOT, 'bench', 'results.json'), 'utf8'));
+  writeFileSync(path.join(ROOT, 'bench', 'RESULTS.md'), markdown(r));
+  log('rewrote bench/RESULTS.md from bench/results.json');
+}
+
+if (process.argv.includes('--report-only')) reportOnly();
+else
+  main().catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });
