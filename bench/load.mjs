@@ -9,7 +9,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { openPage } from '../tests/e2e/harness.mjs';
+import { longTasks, openPlayground } from './playground.mjs';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 
@@ -203,15 +203,7 @@ export function erlangSim(quick) {
  */
 export async function overload(context, url, quick) {
   const seconds = quick ? 8 : 30;
-  const { page } = await openPage(context, url);
-  await page.setViewportSize({ width: 1400, height: 1000 });
-  await page.waitForSelector('html[data-ready="true"]', { timeout: 30_000 });
-  await page.evaluate(() => {
-    globalThis.longTasks = [];
-    new PerformanceObserver((list) => {
-      for (const e of list.getEntries()) globalThis.longTasks.push({ at: e.startTime, ms: e.duration });
-    }).observe({ type: 'longtask' });
-  });
+  const page = await openPlayground(context, url);
   await page.click('[data-testid="pattern-loadtest"]');
   // 4 workers × 10 ms jobs: capacity ~400 jobs/s; offered 4,000 jobs/s.
   const fields = { arrival: 'constant', arrivalRate: '4000', workers: '4', cost: '10000', queue: '100' };
@@ -235,7 +227,7 @@ export async function overload(context, url, quick) {
   await page.waitForTimeout(500);
   // The run's long tasks, up to half a second after it ended (the export below is a
   // click of its own, not part of the run).
-  const tasks = await page.evaluate(() => globalThis.longTasks);
+  const tasks = await longTasks(page);
   const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export-json')]);
   const exported = JSON.parse(readFileSync(await download.path(), 'utf8'));
   await page.close();

@@ -22,6 +22,7 @@ import {
   overload,
   poissonGaps,
 } from './load.mjs';
+import { longTasks, openPlayground } from './playground.mjs';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const QUICK = process.argv.includes('--quick');
@@ -349,17 +350,7 @@ async function sweep(page, threads) {
 
 /** The playground page's main thread while a run streams at the highest rate. */
 async function pageLongTasks(context, url) {
-  const { page } = await openPage(context, url);
-  await page.setViewportSize({ width: 1400, height: 1000 });
-  await page.waitForSelector('html[data-ready="true"]', { timeout: 30_000 });
-  await page.evaluate(() => {
-    globalThis.longTasks = [];
-    new PerformanceObserver((list) => {
-      for (const e of list.getEntries()) globalThis.longTasks.push(e.duration);
-    }).observe({
-      type: 'longtask',
-    });
-  });
+  const page = await openPlayground(context, url);
   await page.click('[data-testid="pattern-fanout"]');
   await page.selectOption('[data-testid="field-workload"]', 'spin');
   await page.fill('[data-testid="field-cost"]', '0');
@@ -375,7 +366,7 @@ async function pageLongTasks(context, url) {
     );
   }
   await page.waitForTimeout(300);
-  const tasks = await page.evaluate(() => globalThis.longTasks);
+  const tasks = (await longTasks(page)).map((t) => t.ms);
   await page.close();
   return { runs, count: tasks.length, longest: tasks.length ? Math.max(...tasks) : 0 };
 }
@@ -583,15 +574,7 @@ async function autoscalers(page, threads) {
  * counts), and the engine's memory after a 5 s and a 60 s duration run. */
 async function scale(context, url, enginePage) {
   const jobs = QUICK ? 1_000_000 : 10_000_000;
-  const { page } = await openPage(context, url);
-  await page.setViewportSize({ width: 1400, height: 1000 });
-  await page.waitForSelector('html[data-ready="true"]', { timeout: 30_000 });
-  await page.evaluate(() => {
-    globalThis.longTasks = [];
-    new PerformanceObserver((list) => {
-      for (const e of list.getEntries()) globalThis.longTasks.push(e.duration);
-    }).observe({ type: 'longtask' });
-  });
+  const page = await openPlayground(context, url);
   await page.selectOption('[data-testid="field-workload"]', 'spin');
   await page.fill('[data-testid="field-cost"]', '0');
   await page.fill('[data-testid="field-jobs"]', String(jobs));
@@ -607,7 +590,7 @@ async function scale(context, url, enginePage) {
   const wallS = (Date.now() - t0) / 1000;
   await page.waitForTimeout(500);
   const big = await page.evaluate(() => ({
-    tasks: globalThis.longTasks,
+    tasks: globalThis.longTasks.map((/** @type {{ms: number}} */ t) => t.ms),
     completed: Number(document.querySelector('[data-testid="sum-completed"] b').textContent.replaceAll(',', '')),
     identity: document.querySelector('[data-testid="sum-identity"]').textContent,
   }));
