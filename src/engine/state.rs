@@ -716,8 +716,23 @@ mod tests {
         }
     }
 
-    /// A run on a manual clock at 5 s, with a counting coordinator waker, and `jobs`
-    /// jobs sent into its channel.
+    /// A run of `config` on a manual clock at 5 s, with a counting coordinator waker.
+    fn shared_run(config: RunConfig) -> (Arc<RunShared>, Arc<CountingWaker>, Arc<ManualClock>) {
+        let clock = ManualClock::starting_at(Duration::from_secs(5));
+        let run = RunShared::new(
+            config,
+            clock.clone(),
+            CancelToken::new(),
+            Arc::new(RayonPool::global()),
+            None,
+            None,
+        );
+        let wakes = Arc::new(CountingWaker::default());
+        run.register_coordinator(&Waker::from(wakes.clone()));
+        (run, wakes, clock)
+    }
+
+    /// [`shared_run`] of the default set-up with `jobs` jobs, all sent into it.
     fn shared(
         jobs: u32,
     ) -> (
@@ -731,17 +746,7 @@ mod tests {
             ..RunConfig::default()
         };
         let mut planner = Planner::new(&config);
-        let clock = ManualClock::starting_at(Duration::from_secs(5));
-        let run = RunShared::new(
-            config,
-            clock.clone(),
-            CancelToken::new(),
-            Arc::new(RayonPool::global()),
-            None,
-            None,
-        );
-        let wakes = Arc::new(CountingWaker::default());
-        run.register_coordinator(&Waker::from(wakes.clone()));
+        let (run, wakes, clock) = shared_run(config);
         let made = (0..jobs)
             .map(|_| {
                 let mut job = Job::new(planner.next_job(), run.now());
@@ -866,17 +871,7 @@ mod tests {
             ..RunConfig::default()
         };
         let mut planner = Planner::new(&config);
-        let clock = ManualClock::starting_at(Duration::from_secs(1));
-        let run = RunShared::new(
-            config,
-            clock.clone(),
-            CancelToken::new(),
-            Arc::new(RayonPool::global()),
-            None,
-            None,
-        );
-        let wakes = Arc::new(CountingWaker::default());
-        run.register_coordinator(&Waker::from(wakes.clone()));
+        let (run, wakes, clock) = shared_run(config);
         let job = |planner: &mut Planner| Job::new(planner.next_job(), 0);
         // Rejected: never queued, enters the run as it ends.
         run.finish_rejected(job(&mut planner));
