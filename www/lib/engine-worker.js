@@ -153,49 +153,34 @@ async function runCommand({ id, settings, abortSlot }) {
 }
 
 /**
- * @param {{ id: number, settings: import('../pkg/scalelab.js').PitfallSettings }} msg
+ * Runs a cancellable lab command as request `id`: `start` gets the signal that a
+ * `scalelab:cancel` for `id` aborts, and a progress callback that streams to the page.
+ * @param {number} id
+ * @param {(signal: AbortSignal, progress: (batch: unknown) => void) => Promise<unknown>} start
  */
-async function pitfallCommand({ id, settings }) {
+async function cancellable(id, start) {
   const controller = new AbortController();
   runs.set(id, controller);
   try {
-    return { value: await runPitfall(settings, controller.signal) };
+    const value = await start(controller.signal, (batch) => {
+      scope.postMessage({ type: 'scalelab:progress', id, batch });
+    });
+    return { value };
   } finally {
     runs.delete(id);
   }
 }
 
-/**
- * @param {{ id: number, settings: import('../pkg/scalelab.js').RunSettings, sweep: Record<string, string | number> }} msg
- */
-async function sweepCommand({ id, settings, sweep }) {
-  const controller = new AbortController();
-  runs.set(id, controller);
-  try {
-    const report = await runSweep(settings, sweep, controller.signal, (/** @type {unknown} */ batch) => {
-      scope.postMessage({ type: 'scalelab:progress', id, batch });
-    });
-    return { value: report };
-  } finally {
-    runs.delete(id);
-  }
-}
+/** @param {{ id: number, settings: import('../pkg/scalelab.js').PitfallSettings }} msg */
+const pitfallCommand = ({ id, settings }) => cancellable(id, (signal) => runPitfall(settings, signal));
 
-/**
- * @param {{ id: number, settings: import('../pkg/scalelab.js').RunSettings, loadSweep: Record<string, string | number> }} msg
- */
-async function loadSweepCommand({ id, settings, loadSweep }) {
-  const controller = new AbortController();
-  runs.set(id, controller);
-  try {
-    const report = await runLoadSweep(settings, loadSweep, controller.signal, (/** @type {unknown} */ batch) => {
-      scope.postMessage({ type: 'scalelab:progress', id, batch });
-    });
-    return { value: report };
-  } finally {
-    runs.delete(id);
-  }
-}
+/** @param {{ id: number, settings: import('../pkg/scalelab.js').RunSettings, sweep: Record<string, string | number> }} msg */
+const sweepCommand = ({ id, settings, sweep }) =>
+  cancellable(id, (signal, progress) => runSweep(settings, sweep, signal, progress));
+
+/** @param {{ id: number, settings: import('../pkg/scalelab.js').RunSettings, loadSweep: Record<string, string | number> }} msg */
+const loadSweepCommand = ({ id, settings, loadSweep }) =>
+  cancellable(id, (signal, progress) => runLoadSweep(settings, loadSweep, signal, progress));
 
 /**
  * Command handlers: each resolves to {value, transfer?}.
