@@ -16,7 +16,8 @@ use scalelab::engine::runtime::{RayonPool, SimRuntime};
 use scalelab::engine::{execute, start};
 use scalelab::settings::SettingValue;
 use scalelab::stats::queueing::mmc;
-use scalelab::workload::arrival::Stages;
+use scalelab::workload::arrival::{ArrivalSchedule, Stages};
+use scalelab::workload::plan::Planner;
 
 fn run_sim(config: RunConfig) -> RunReport {
     config.validate().expect("a valid set-up");
@@ -49,32 +50,93 @@ fn assert_books_balance(report: &RunReport) {
     );
 }
 
+/// The mean queue wait of the first `n` jobs of `config`'s plan and arrival schedule in
+/// an ideal FIFO queue with `c` servers (the Kiefer–Wolfowitz recursion: each job takes
+/// the server that frees first, at its arrival or then), in ms.
+fn ideal_mean_wait(config: &RunConfig, n: usize) -> f64 {
+    let mut planner = Planner::new(config);
+    let mut schedule = ArrivalSchedule::new(config).expect("open loop");
+    let mut free = vec![0u64; config.workers as usize];
+    let mut total = 0.0;
+    for _ in 0..n {
+        let arrival = schedule.next_ns().expect("endless schedule");
+        let service = planner.next_job().cost * 1_000;
+        let server = (0..free.len()).min_by_key(|&i| free[i]).unwrap();
+        let start = free[server].max(arrival);
+        total += (start - arrival) as f64;
+        free[server] = start + service;
+    }
+    total / n as f64 / 1e6
+}
+
+fn mmc_set_up(c: u32, rho: f64, jobs: u32) -> RunConfig {
+    RunConfig {
+        jobs,
+        distribution: Distribution::Exponential,
+        ..open_loop(Arrival::Poisson, rho * c as f64 * 1000.0, c, 1_000)
+    }
+}
+
+/// M/M/c, c = 1, 2, 8 and ρ = 0.5…0.9, in two steps that together say "the engine is
+/// an M/M/c queue": (1) on 100,000 jobs the engine's measured mean queue wait equals
+/// the ideal FIFO queue's on the same seeded arrivals and service times (to 0.1%: times
+/// are whole nanoseconds and microseconds); (2) those arrivals and service times make
+/// an M/M/c queue — over 0.5–4 million jobs the ideal queue's mean wait is within 3% of
+/// Erlang C.
+///
+/// Why not Erlang C on the 100,000 jobs directly: a finite run's mean wait is itself a
+/// random variable, and near saturation a wide one — for M/M/1 at ρ = 0.9 its standard
+/// deviation over 100,000 jobs is about 6.7% of the mean (at ρ = 0.7, 2.5%), so a 3%
+/// bound there passes or fails with the seed, not with the engine. The benchmark
+/// (`cargo bench --bench queueing`) shows the engine's own error at 1,000,000 jobs.
 #[test]
 fn mmc_mean_queue_wait_matches_erlang_c_on_simulated_time() {
     let mu = 1000.0; // 1 ms mean service
-    for c in [1u32, 2, 8] {
-        for rho in [0.5, 0.7, 0.9] {
-            let lambda = rho * c as f64 * mu;
-            let report = run_sim(RunConfig {
-                jobs: 100_000,
-                distribution: Distribution::Exponential,
-                ..open_loop(Arrival::Poisson, lambda, c, 1_000)
-            });
-            assert_books_balance(&report);
-            let theory = mmc(lambda, mu, c).unwrap().mean_wait * 1000.0;
-            let measured = report.latency.queue_wait.mean;
-            let error = measured / theory - 1.0;
-            assert!(
-                error.abs() <= 0.03,
-                "c={c} ρ={rho}: measured {measured:.4} ms vs Erlang C {theory:.4} ms ({:+.2}%)",
-                error * 100.0
-            );
-            assert_eq!(report.counts.completed, 100_000);
-            // The generator kept its schedule: it never fell behind on simulated time.
-            let generator = report.generator.unwrap();
-            assert_eq!(generator.lag_ms, 0.0);
-            assert!((generator.configured_rate / lambda - 1.0).abs() < 1e-9);
-        }
+    let cells: Vec<(u32, f64)> = [1u32, 2, 8]
+        .into_iter()
+        .flat_map(|c| [0.5, 0.7, 0.9].map(|rho| (c, rho)))
+        .collect();
+    // (2) first, all cells at once: the longer the queue's memory (the higher ρ), the
+    // more jobs its mean needs.
+    let long_runs: Vec<f64> = std::thread::scope(|scope| {
+        let runs: Vec<_> = cells
+            .iter()
+            .map(|&(c, rho)| {
+                let n = if rho < 0.6 {
+                    500_000
+                } else if rho < 0.8 {
+                    1_500_000
+                } else {
+                    4_000_000
+                };
+                scope.spawn(move || ideal_mean_wait(&mmc_set_up(c, rho, n), n as usize))
+            })
+            .collect();
+        runs.into_iter().map(|r| r.join().unwrap()).collect()
+    });
+    for (&(c, rho), long_run) in cells.iter().zip(long_runs) {
+        let config = mmc_set_up(c, rho, 100_000);
+        let theory = mmc(config.arrival_rate, mu, c).unwrap().mean_wait * 1000.0;
+        let error = long_run / theory - 1.0;
+        assert!(
+            error.abs() <= 0.03,
+            "c={c} ρ={rho}: the ideal queue waits {long_run:.4} ms vs Erlang C {theory:.4} ms ({:+.2}%)",
+            error * 100.0
+        );
+        // (1) the engine is that queue, job for job.
+        let report = run_sim(config.clone());
+        assert_books_balance(&report);
+        assert_eq!(report.counts.completed, 100_000);
+        let measured = report.latency.queue_wait.mean;
+        let ideal = ideal_mean_wait(&config, 100_000);
+        assert!(
+            (measured - ideal).abs() <= 1e-3 * ideal.max(1e-3),
+            "c={c} ρ={rho}: the engine waited {measured:.6} ms, the ideal queue {ideal:.6} ms"
+        );
+        // The generator kept its schedule: it never fell behind on simulated time.
+        let generator = report.generator.unwrap();
+        assert_eq!(generator.lag_ms, 0.0);
+        assert!((generator.configured_rate / config.arrival_rate - 1.0).abs() < 1e-9);
     }
 }
 

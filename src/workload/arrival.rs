@@ -7,14 +7,13 @@
 //! at Λ⁻¹(k), where Λ(t) = ∫₀ᵗ r is the expected number of arrivals by t) or Poisson
 //! (job k at Λ⁻¹(E₁ + … + E_k) with Eᵢ ~ Exp(1): exponential gaps at a constant rate,
 //! a non-homogeneous Poisson process otherwise). Seeded: the same settings give the
-//! same schedule, natively and in wasm (xoshiro and pure-Rust libm, as the job plan).
+//! same schedule, natively, in wasm and in Go (the draws of [`super::draw`], as the job
+//! plan).
 //!
 //! The schedule holds the profile's few segments and its position, nothing per job, so
 //! a run of millions of arrivals keeps it in constant memory.
 
-use rand::SeedableRng;
-use rand_distr::{Distribution as _, Exp1};
-use rand_xoshiro::Xoshiro256PlusPlus;
+use super::draw::Draws;
 use serde::{Deserialize, Serialize};
 
 use crate::engine::config::{Arrival, RunConfig};
@@ -29,7 +28,7 @@ pub const MAX_RATE: f64 = 100_000.0;
 
 /// Separates the arrival stream from the job plan's streams, so changing the arrival
 /// process never changes the jobs' costs.
-const ARRIVAL_STREAM: u64 = 0xD1B5_4A32_D192_ED03;
+pub const ARRIVAL_STREAM: u64 = 0xD1B5_4A32_D192_ED03;
 
 /// One load stage (k6's `{ duration, target }`): over `duration_ms` the rate moves in a
 /// straight line from the previous stage's rate (the first: from `arrivalRate`) to
@@ -185,7 +184,7 @@ enum Spacing {
     /// One arrival per unit of Λ, the first at once.
     Even { first: bool },
     /// Exp(1) units of Λ between arrivals.
-    Poisson(Xoshiro256PlusPlus),
+    Poisson(Draws),
 }
 
 /// The generator's schedule: intended start times, in order (see the module
@@ -260,9 +259,7 @@ impl ArrivalSchedule {
         let spacing = if spacing_even {
             Spacing::Even { first: true }
         } else {
-            Spacing::Poisson(Xoshiro256PlusPlus::seed_from_u64(
-                config.seed ^ ARRIVAL_STREAM,
-            ))
+            Spacing::Poisson(Draws::new(config.seed ^ ARRIVAL_STREAM))
         };
         Some(ArrivalSchedule {
             segments,
@@ -291,7 +288,7 @@ impl ArrivalSchedule {
                     1.0
                 }
             }
-            Spacing::Poisson(rng) => Exp1.sample(rng),
+            Spacing::Poisson(draws) => draws.exp1(),
         };
         while let Some(segment) = self.segments.get(self.segment) {
             let left = segment.area_after(self.offset);
@@ -310,6 +307,18 @@ impl ArrivalSchedule {
             }
         }
         None
+    }
+
+    /// The rate profile as `(length s, from, to)` pieces (the last may be endless), and
+    /// whether arrivals are evenly spaced (else Poisson): what a Go program needs to
+    /// repeat this schedule (`crate::gobridge`).
+    pub fn profile(&self) -> (Vec<(f64, f64, f64)>, bool) {
+        let pieces = self
+            .segments
+            .iter()
+            .map(|s| (s.length, s.from, s.to))
+            .collect();
+        (pieces, matches!(self.spacing, Spacing::Even { .. }))
     }
 
     /// Expected arrivals from the start to `t_s` seconds (Λ), whatever the spacing.

@@ -13,7 +13,7 @@ pub const MANDEL_MAX_ITER: u32 = 256;
 
 /// Runs `job`'s kernel and returns its checkable result: the number of primes in its
 /// range, the first 8 bytes of its last SHA-256 digest, or its tile's iteration sum.
-/// Spin jobs return how many times they polled; I/O-like jobs (`Sleep`, `Backend`)
+/// Spin jobs return the microseconds they spun; I/O-like jobs (`Sleep`, `Backend`)
 /// have no CPU work (they return their id x 2, the article's result).
 pub fn run_cpu(
     kind: WorkKind,

@@ -1,16 +1,13 @@
-//! The jobs of a run, decided from the seed: each job's cost and whether it fails. The same configuration and seed always give the same plan, natively and in
-//! wasm (the generator is xoshiro256++, and `rand_distr` without `std` uses the
-//! pure-Rust libm, so no platform maths differs).
+//! The jobs of a run, decided from the seed: each job's cost and whether it fails.
+//! The same configuration and seed always give the same plan, natively, in wasm and
+//! in the Go program the page generates ([`super::draw`] says how).
 //!
 //! Costs have the configured mean: fixed; uniform in `cost x (1 ± spread)`; Pareto with
 //! shape `alpha` (scale `cost (alpha - 1) / alpha`); log-normal with shape `sigma`
 //! (location `ln cost - sigma² / 2`); exponential with rate `1 / cost`. Every cost is clamped to the workload's per-job
 //! range, so a heavy tail cannot ask for more than a single job may.
 
-use rand::{Rng, SeedableRng};
-use rand_distr::{Distribution as _, Exp, LogNormal, Pareto};
-use rand_xoshiro::Xoshiro256PlusPlus;
-
+use super::draw::Draws;
 use crate::engine::config::{Distribution, RunConfig, WorkKind, workload_spec};
 
 /// One job of a run.
@@ -29,24 +26,23 @@ pub struct JobSpec {
 
 /// Separates the failure stream from the cost stream, so changing the failure
 /// probability never changes the costs.
-const FAILURE_STREAM: u64 = 0x9E37_79B9_7F4A_7C15;
+pub const FAILURE_STREAM: u64 = 0x9E37_79B9_7F4A_7C15;
 
 /// The jobs of a run, one at a time, in submission order: a run of any length plans
 /// each job as it is submitted and holds none of them (memory does not grow with the
 /// number of jobs). The same configuration gives the same sequence every time.
 #[derive(Debug, Clone)]
 pub struct Planner {
-    costs: Xoshiro256PlusPlus,
-    failures: Xoshiro256PlusPlus,
+    costs: Draws,
+    failures: Draws,
     distribution: Distribution,
     mean: f64,
     spread: f64,
     failure: f64,
     min: f64,
     max: f64,
-    pareto: Option<Pareto<f64>>,
-    lognormal: Option<LogNormal<f64>>,
-    exponential: Option<Exp<f64>>,
+    alpha: f64,
+    sigma: f64,
     contiguous: bool,
     next_id: u32,
     offset: u64,
@@ -58,18 +54,16 @@ impl Planner {
         let mean = config.cost as f64;
         let spec = workload_spec(config.workload);
         Planner {
-            costs: Xoshiro256PlusPlus::seed_from_u64(config.seed),
-            failures: Xoshiro256PlusPlus::seed_from_u64(config.seed ^ FAILURE_STREAM),
+            costs: Draws::new(config.seed),
+            failures: Draws::new(config.seed ^ FAILURE_STREAM),
             distribution: config.distribution,
             mean,
             spread: config.spread,
             failure: config.failure,
             min: spec.min_cost as f64,
             max: spec.max_cost as f64,
-            pareto: Pareto::new(mean * (config.alpha - 1.0) / config.alpha, config.alpha).ok(),
-            lognormal: LogNormal::new(mean.ln() - config.sigma * config.sigma / 2.0, config.sigma)
-                .ok(),
-            exponential: (mean > 0.0).then(|| Exp::new(1.0 / mean).ok()).flatten(),
+            alpha: config.alpha,
+            sigma: config.sigma,
             contiguous: config.workload == WorkKind::Primes,
             next_id: 0,
             offset: 0,
@@ -86,18 +80,19 @@ impl Planner {
         let raw = match self.distribution {
             Distribution::Fixed => self.mean,
             Distribution::Uniform => {
-                self.mean * (1.0 + self.spread * (2.0 * self.costs.random::<f64>() - 1.0))
+                self.mean * (1.0 + self.spread * (2.0 * self.costs.unit() - 1.0))
             }
-            Distribution::Pareto => self.pareto.map_or(self.mean, |d| d.sample(&mut self.costs)),
-            Distribution::LogNormal => self
-                .lognormal
-                .map_or(self.mean, |d| d.sample(&mut self.costs)),
-            Distribution::Exponential => self
-                .exponential
-                .map_or(self.mean, |d| d.sample(&mut self.costs)),
+            Distribution::Pareto => self
+                .costs
+                .pareto(self.mean * (self.alpha - 1.0) / self.alpha, self.alpha),
+            Distribution::LogNormal => self.costs.lognormal(
+                libm::log(self.mean) - self.sigma * self.sigma / 2.0,
+                self.sigma,
+            ),
+            Distribution::Exponential => self.mean * self.costs.exp1(),
         };
         let cost = raw.round().clamp(self.min, self.max) as u64;
-        let fails = self.failure > 0.0 && self.failures.random::<f64>() < self.failure;
+        let fails = self.failure > 0.0 && self.failures.unit() < self.failure;
         let spec = JobSpec {
             id: self.next_id,
             cost,
