@@ -304,11 +304,16 @@ impl<'a, R: Runtime> Lab<'a, R> {
     /// jobs stop when the context is done (and do not start after it); careless ones
     /// neither look nor stop.
     pub async fn work(&self, job: JobSpec, careful: bool) {
-        if careful && self.ctx.is_cancelled() {
+        // The start time is read before the check, and the check reads the clock
+        // against the deadline (a punctual `ctx.Err()`, not one waiting for the
+        // deadline's timer to fire): a job that passes it started before the deadline,
+        // so a careful worker never counts as starting a job after it, however the
+        // threads interleave.
+        let started = self.now();
+        if careful && self.ctx.expire_if_due() {
             self.never_ran(1);
             return;
         }
-        let started = self.now();
         self.running.set(self.running.get() + 1);
         let outcome = if self.config.workload.is_cpu() {
             let (tx, rx) = oneshot::channel();
