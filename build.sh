@@ -46,13 +46,16 @@ setup_chromium() {
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
 }
 
-# Go and Debian's golang.org/x/time: the differential test replays limiter scripts on
-# the real x/time/rate, and the benchmarks run the article's Go code.
+# Go and Debian's golang.org/x/time and x/sync: the differential test replays limiter
+# scripts on the real x/time/rate, the Go-agreement test runs the generated programs
+# (errgroup, semaphore), and the benchmarks run the article's Go code.
 setup_go() {
-  if command -v go >/dev/null && [ -f /usr/share/gocode/src/golang.org/x/time/rate/rate.go ]; then return; fi
-  log "installing Debian golang-go + golang-golang-x-time-dev"
+  if command -v go >/dev/null && [ -f /usr/share/gocode/src/golang.org/x/time/rate/rate.go ] \
+    && [ -f /usr/share/gocode/src/golang.org/x/sync/errgroup/errgroup.go ]; then return; fi
+  log "installing Debian golang-go + golang-golang-x-time-dev + golang-golang-x-sync-dev"
   as_root apt-get update -qq
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq golang-go golang-golang-x-time-dev >/dev/null
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq golang-go golang-golang-x-time-dev \
+    golang-golang-x-sync-dev >/dev/null
 }
 
 setup_rust() {

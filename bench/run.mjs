@@ -12,6 +12,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { launchBrowser, openPage, startServer } from '../tests/e2e/harness.mjs';
+import { goProgramHeadline, goProgramSection, goPrograms } from './goprogram.mjs';
 import {
   coordinatedOmission,
   erlangReal,
@@ -700,6 +701,7 @@ async function main() {
       erlang: () => erlangReal(page, QUICK),
       erlangsim: async () => erlangSim(QUICK),
       overload: () => overload(browser.context, server.url, QUICK),
+      goprogram: () => goPrograms(page, threads, { quick: QUICK, reps: REPS }),
     };
     for (const name of ONLY) {
       const result = await scenarios[name]();
@@ -756,6 +758,9 @@ async function main() {
   log(
     `open loop: generator worst ratio ${fmt(Math.max(...r.load.generator.map((g) => Math.abs(g.ratio - 1))) * 100)}%, CO p99 ${fmt(r.load.coordinatedOmission.corrected.p99, 1)} vs ${fmt(r.load.coordinatedOmission.uncorrected.p99, 1)} ms`,
   );
+
+  r.goPrograms = await goPrograms(page, threads, { quick: QUICK, reps: REPS });
+  log(`Go bridge: ${r.goPrograms.rows.map((g) => `${g.pattern} ${fmt(g.engine / g.go)}`).join(', ')} (wasm ÷ Go)`);
 
   r.longTasks = await pageLongTasks(browser.context, server.url);
   if (problems.length) throw new Error(`page problems during the benchmark: ${problems.join('; ')}`);
@@ -817,6 +822,7 @@ function markdown(r) {
     `| longest main-thread task, page streaming 100 000 empty jobs (${r.longTasks.runs} runs) | ${r.longTasks.count ? `${fmt(r.longTasks.longest, 0)} ms (${r.longTasks.count} long tasks)` : 'none over 50 ms'} | ≤ 50 ms ${pass(r.longTasks.count === 0)} |`,
     ...elasticHeadline(r),
     ...(r.load ? loadHeadline(r.load) : []),
+    ...(r.goPrograms ? goProgramHeadline(r.goPrograms) : []),
     '',
     "## 1–3. CPU throughput: wasm, native Rust, the article's Go",
     '',
@@ -906,6 +912,7 @@ function markdown(r) {
   };
   lines.push('', fitLine('CPU', cpuCurve), fitLine('I/O', ioCurve), '');
   if (r.load) lines.push(loadSection(r.load), '');
+  if (r.goPrograms) lines.push(goProgramSection(r.goPrograms), '');
   if (r.limiterNative) {
     lines.push(
       '## 9. Native limiter cost (criterion, from benches/RESULTS.md)',

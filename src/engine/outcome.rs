@@ -148,6 +148,25 @@ impl Counts {
     }
 }
 
+/// The outcomes the accounting line lists, in order: those every run can have (the
+/// overload outcomes, rejected and shed, have a line of their own in open-loop runs).
+pub fn accounting_outcomes() -> impl Iterator<Item = &'static OutcomeSpec> {
+    OUTCOMES.iter().filter(|spec| spec.since_export == 1)
+}
+
+/// The line a run's summary shows and the generated Go program prints last:
+/// `accounting: submitted=N completed=N failed=N cancelled=N notStarted=N checksum=X`,
+/// where X is the wrapping 64-bit sum of the completed jobs' results.
+pub fn accounting_line(counts: &Counts, checksum: u64) -> String {
+    let mut line = format!("accounting: submitted={}", counts.submitted);
+    for spec in accounting_outcomes() {
+        let outcome = Outcome::ALL[spec.code as usize - 1];
+        line.push_str(&format!(" {}={}", spec.key, counts.of(outcome)));
+    }
+    line.push_str(&format!(" checksum={checksum}"));
+    line
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

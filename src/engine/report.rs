@@ -295,6 +295,13 @@ pub struct RunReport {
     pub counts: Counts,
     /// `submitted = completed + failed + cancelled + not_started + rejected + shed`.
     pub identity_holds: bool,
+    /// The wrapping 64-bit sum of the completed jobs' results, as a decimal string (a
+    /// JavaScript number cannot hold every u64): the same set-up and seed give the same
+    /// checksum here and in the generated Go program.
+    pub result_checksum: String,
+    /// The summary's accounting line, as the generated Go program prints it last:
+    /// `accounting: submitted=N completed=N failed=N cancelled=N notStarted=N checksum=X`.
+    pub accounting: String,
     /// Start to end of the run.
     pub wall_ms: f64,
     /// Completed jobs per second over the wall time.
@@ -387,6 +394,7 @@ pub fn build_report(
     };
     let memory = memory_report(&samples);
     let (resizes, resizes_dropped) = run.resizes();
+    let checksum = run.recorder.result_checksum();
     RunReport {
         peak_goroutines: run.tasks_peak(),
         config: run.config.clone(),
@@ -394,6 +402,8 @@ pub fn build_report(
         clock_epoch_ms: run.epoch().as_secs_f64() * 1000.0,
         counts,
         identity_holds: counts.identity_holds(),
+        result_checksum: checksum.to_string(),
+        accounting: super::outcome::accounting_line(&counts, checksum),
         wall_ms,
         throughput_per_s: if wall_ms > 0.0 {
             counts.completed as f64 / (wall_ms / 1000.0)

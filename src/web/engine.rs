@@ -199,6 +199,19 @@ pub fn validate_config(
     }
 }
 
+/// The Go program of a set-up: `{source, notes, modules}` — a complete, runnable
+/// `main.go` that does the same thing with Go's own tools, plans the same jobs from the
+/// same seed and prints the run summary's accounting line last; `notes` lists what it
+/// does not repeat exactly. Bad settings throw an `Error` naming the field, the value
+/// and what is allowed (no program is made from them).
+#[wasm_bindgen(js_name = goProgram, unchecked_return_type = "GoProgram")]
+pub fn go_program(
+    #[wasm_bindgen(unchecked_param_type = "RunSettings")] settings: JsValue,
+) -> Result<JsValue, JsError> {
+    let config = parse(&settings)?.map_err(|errors| JsError::new(&errors.to_string()))?;
+    to_js(&crate::gobridge::go_program(&config))
+}
+
 /// Reads a run exported by the page ("Export run as JSON"), checking every figure the
 /// comparison uses and its settings (with the settings parser): `{run, errors}`, where
 /// `errors` lists every problem (`FieldError[]`) and `run` is set only when there is none.

@@ -87,6 +87,33 @@ test('bad settings reject with the field, value and range, and nothing starts', 
   assert.equal(result.after, 3, 'the engine still works after refusals');
 });
 
+test('goProgram: a Go program for any set-up, the accounting line and checksum in the report; bad settings throw', async () => {
+  const result = await page.evaluate(async () => {
+    const settings = { pattern: 'fanout', workload: 'sha256', cost: 300, jobs: 30, seed: 5, failure: 0.1 };
+    const report = await engine.run(settings);
+    const program = await engine.goProgram(settings);
+    const scaled = await engine.goProgram({ pattern: 'pool', scaling: 'aimd' });
+    let refused = '';
+    try {
+      await engine.goProgram({ workers: 0 });
+    } catch (err) {
+      refused = err.message;
+    }
+    return { accounting: report.accounting, checksum: report.resultChecksum, program, scaled, refused };
+  });
+  assert.match(result.checksum, /^\d+$/);
+  assert.ok(result.accounting.endsWith(`checksum=${result.checksum}`));
+  assert.match(result.accounting, /^accounting: submitted=30 completed=\d+ failed=\d+ cancelled=0 notStarted=0 /);
+  assert.match(result.program.source, /\npackage main\n/);
+  assert.match(result.program.source, /seed += uint64\(5\)/);
+  assert.deepEqual(result.program.notes, []);
+  assert.deepEqual(result.program.modules, []);
+  assert.equal(result.scaled.notes.length, 1);
+  assert.match(result.scaled.notes[0], /^scaling=aimd: /);
+  assert.match(result.scaled.source, /\/\/ Note: scaling=aimd: /);
+  assert.equal(result.refused, 'workers: 0 is out of range; allowed: a whole number 1–256 goroutines');
+});
+
 test('an open-loop run: stages as a list, overload policies, the generator report and both latencies', async () => {
   const r = await page.evaluate(async () => {
     const base = { pattern: 'pool', workload: 'sleep', cost: 2000, workers: 2, queue: 5, jobs: 1000000 };

@@ -14,6 +14,7 @@ import { CompareView } from './views/compare-view.js';
 import { byId } from './views/dom.js';
 import { EngineView } from './views/engine-view.js';
 import { FormView } from './views/form-view.js';
+import { GoView } from './views/go-view.js';
 import { LoadSweepView, loadSweepCsv } from './views/load-sweep-view.js';
 import { PatternView } from './views/pattern-view.js';
 import { PitfallsView } from './views/pitfalls-view.js';
@@ -50,6 +51,7 @@ const compare = new CompareView();
 const sweepView = new SweepView();
 const loadSweepView = new LoadSweepView();
 const pitfallsView = new PitfallsView(PITFALLS);
+const goView = new GoView();
 
 /**
  * What the engine is busy with.
@@ -686,6 +688,18 @@ byId('copy-link').addEventListener('click', async () => {
     status.textContent = 'Link copied.';
   } catch {
     status.textContent = `Copy this link: ${url}`;
+  }
+});
+
+byId('show-go').addEventListener('click', async () => {
+  const status = byId('copy-status');
+  if (!state.engine) return;
+  try {
+    goView.show(await state.engine.goProgram(currentSettings()));
+    status.textContent = '';
+  } catch (error) {
+    // Bad settings: the form shows each problem next to its field; say so here too.
+    status.textContent = `No Go program for these settings: ${error instanceof Error ? error.message : String(error)}`;
   }
 });
 

@@ -16,6 +16,7 @@
 //                   {type: 'scalelab:race', id, increments, racy}
 //                   {type: 'scalelab:validate', id, settings}
 //                   {type: 'scalelab:mmc', id, lambda, mu, c}
+//                   {type: 'scalelab:go-program', id, settings}
 //                   {type: 'scalelab:selftest', id, limit, chunks}
 //                   {type: 'scalelab:inject-panic'}          (test-only: the next CPU job panics)
 //   worker -> page  {type: 'scalelab:ready', threads, wasmLoadMs, poolStartMs, schema,
@@ -30,6 +31,7 @@ import * as pkg from '../pkg/scalelab.js';
 import init, {
   abortSlotLayout,
   engineSchema,
+  goProgram,
   initThreadPool,
   parallelPrimeCount,
   queueingMmc,
@@ -198,6 +200,7 @@ const handlers = {
   'scalelab:race': async ({ increments, racy }) => ({ value: await raceCounter(increments, racy) }),
   'scalelab:validate': async ({ settings }) => ({ value: validateConfig(settings) }),
   'scalelab:mmc': async ({ lambda, mu, c }) => ({ value: queueingMmc(lambda, mu, c) }),
+  'scalelab:go-program': async ({ settings }) => ({ value: goProgram(settings) }),
   'scalelab:read-export': async ({ content, fileName }) => ({ value: readRunExport(content, fileName) }),
   'scalelab:selftest': async ({ limit, chunks }) => ({ value: await parallelPrimeCount(limit, chunks) }),
 };

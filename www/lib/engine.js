@@ -278,6 +278,19 @@ export class Engine {
   }
 
   /**
+   * The Go program of a set-up: a complete, runnable `main.go` (Go's goroutines,
+   * channels, errgroup, x/time/rate) that plans the same jobs from the same seed and
+   * prints the summary's accounting line last (`accounting: submitted=N … checksum=X`,
+   * X = the report's `resultChecksum`). Rejects, like `run`, with an `Error` naming the
+   * field, the value and what is allowed when a setting is bad.
+   * @param {RunSettings} settings
+   * @returns {Promise<import('../pkg/scalelab.js').GoProgram>} `{source, notes, modules}`
+   */
+  goProgram(settings) {
+    return this.#request({ type: 'scalelab:go-program', settings });
+  }
+
+  /**
    * Reads a run exported by the page ("Export run as JSON"), checked by the engine:
    * every figure the comparison uses, and the settings by the same parser as a run's.
    * @param {string} content the file's text

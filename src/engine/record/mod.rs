@@ -89,6 +89,8 @@ struct Shard {
 struct ShardData {
     /// Final outcomes, indexed by code - 1.
     counts: [u32; Outcome::ALL.len()],
+    /// Wrapping sum of the results of completed jobs.
+    checksum: u64,
     latencies: Option<Box<Latencies>>,
     /// Since the last [`Recorder::take_window`] (recorders with windows only).
     window: Option<Box<Window>>,
@@ -225,6 +227,9 @@ impl Recorder {
         let mut guard = lock(owner);
         let shard = &mut *guard;
         shard.counts[job.outcome.code() as usize - 1] += 1;
+        if job.outcome == Outcome::Completed {
+            shard.checksum = shard.checksum.wrapping_add(job.result);
+        }
         if job.ran() {
             let latencies = shard.latencies.get_or_insert_with(Default::default);
             let (wait, service, from_intended) = (
@@ -290,6 +295,14 @@ impl Recorder {
             }
         }
         Counts::from_fn(submitted, |o| sums[o.code() as usize - 1])
+    }
+
+    /// The wrapping 64-bit sum of the results of the jobs completed so far (the run's
+    /// `resultChecksum`: the same seed gives the same sum in Rust, wasm and Go).
+    pub fn result_checksum(&self) -> u64 {
+        self.shards
+            .iter()
+            .fold(0u64, |sum, shard| sum.wrapping_add(lock(shard).checksum))
     }
 
     /// The events since the last call, oldest first: the jobs announced on the

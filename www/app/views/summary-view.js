@@ -48,6 +48,12 @@ export class SummaryView {
         .map((o) => `${countOf(c, o)} ${o.label}`)
         .join(' + ')}${r.identityHolds ? ' ✓' : ' ✗ (a job was lost: please report this)'}`,
     );
+    // The same line the set-up's Go program ("Show as Go") prints last.
+    const accounting = el(
+      'p',
+      { class: 'note accounting', 'data-testid': 'sum-accounting' },
+      el('code', {}, r.accounting),
+    );
     const row = (/** @type {string} */ name, /** @type {Summary} */ s) =>
       el('tr', {}, el('th', { scope: 'row' }, name), ...[s.p50, s.p95, s.p99, s.max].map((v) => el('td', {}, ms(v))));
     const latency = el(
@@ -118,6 +124,7 @@ export class SummaryView {
     this.root.replaceChildren(
       cards,
       identity,
+      accounting,
       el('div', { class: 'table-scroll' }, latency),
       ...notes.map((n) => el('p', { class: 'note' }, n)),
       speedup,

@@ -1,0 +1,342 @@
+//! Go agrees: for every pattern, the Go program scalelab generates for a small seeded
+//! set-up is gofmt-clean, passes `go vet`, runs, and prints the same accounting line —
+//! counts and result checksum — as the native engine's report for the same set-up.
+//!
+//! Set-ups here have no deadline (a deadline's counts depend on timing, in Go as in
+//! scalelab); fail fast runs with a limit of one so that which jobs ran before the
+//! first failure is decided by the plan alone. Needs Debian's Go with
+//! golang-golang-x-time-dev and golang-golang-x-sync-dev (`./build.sh setup`); without
+//! them this test fails saying so (it does not skip).
+
+#![cfg(not(target_arch = "wasm32"))]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use scalelab::cancel::CancelToken;
+use scalelab::engine::config::{
+    Arrival, Distribution, Overload, Pacing, Pattern, RunConfig, Scaling, WorkKind,
+};
+use scalelab::engine::execute;
+use scalelab::engine::report::RunReport;
+use scalelab::engine::runtime::{RayonPool, SimRuntime};
+use scalelab::gobridge::go_program;
+use scalelab::settings::Choice as _;
+
+/// The native engine's report (I/O-like jobs and timers on simulated time).
+fn run_native(config: &RunConfig) -> RunReport {
+    config.validate().expect("a valid set-up");
+    let rt = SimRuntime::new(RayonPool::global());
+    rt.sim
+        .run(execute(
+            &rt,
+            config.clone(),
+            &CancelToken::new(),
+            &mut |_| {},
+        ))
+        .expect("the run never stalls")
+}
+
+fn go(dir: &Path, args: &[&str]) -> Output {
+    Command::new("go")
+        .args(args)
+        .current_dir(dir)
+        .env("GO111MODULE", "off")
+        .env("GOPATH", "/usr/share/gocode")
+        .output()
+        .expect("`go` not found: run ./build.sh setup (installs golang-go, golang-golang-x-time-dev and golang-golang-x-sync-dev)")
+}
+
+/// Writes the program of `config` to target/go-program/<name>/main.go, checks it with
+/// gofmt and go vet, runs it, and returns its output.
+fn run_go_program(name: &str, config: &RunConfig) -> String {
+    let program = go_program(config);
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("target/go-program")
+        .join(name);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("main.go"), &program.source).unwrap();
+    let gofmt = Command::new("gofmt")
+        .args(["-l", "-d", "main.go"])
+        .current_dir(&dir)
+        .output()
+        .expect("gofmt");
+    assert!(
+        gofmt.status.success() && gofmt.stdout.is_empty(),
+        "{name}: gofmt would change the program:\n{}",
+        String::from_utf8_lossy(&gofmt.stdout)
+    );
+    let vet = go(&dir, &["vet", "main.go"]);
+    assert!(
+        vet.status.success(),
+        "{name}: go vet: {}",
+        String::from_utf8_lossy(&vet.stderr)
+    );
+    let run = go(&dir, &["run", "main.go"]);
+    assert!(
+        run.status.success(),
+        "{name}: go run: {}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    String::from_utf8(run.stdout).unwrap()
+}
+
+fn last_line(output: &str) -> &str {
+    output.lines().last().unwrap_or("")
+}
+
+/// One small set-up per pattern (and per workload, distribution and pacing).
+fn setups() -> Vec<(&'static str, RunConfig)> {
+    let base = RunConfig {
+        seed: 20_261_205,
+        ..RunConfig::default()
+    };
+    vec![
+        (
+            "pool-primes-uniform",
+            RunConfig {
+                pattern: Pattern::Pool,
+                workers: 3,
+                queue: 4,
+                jobs: 60,
+                workload: WorkKind::Primes,
+                cost: 40_000,
+                distribution: Distribution::Uniform,
+                failure: 0.2,
+                ..base.clone()
+            },
+        ),
+        (
+            "fanout-sha256-lognormal-ordered",
+            RunConfig {
+                pattern: Pattern::FanOut,
+                jobs: 40,
+                workload: WorkKind::Sha256,
+                cost: 300,
+                distribution: Distribution::LogNormal,
+                sigma: 0.8,
+                failure: 0.1,
+                ordered: true,
+                ..base.clone()
+            },
+        ),
+        (
+            "failfast-mandelbrot-pareto",
+            RunConfig {
+                pattern: Pattern::FailFast,
+                workers: 1,
+                jobs: 80,
+                workload: WorkKind::Mandelbrot,
+                cost: 2_000,
+                distribution: Distribution::Pareto,
+                alpha: 1.5,
+                failure: 0.05,
+                ..base.clone()
+            },
+        ),
+        (
+            "ratelimit-bucket-sleep-exponential",
+            RunConfig {
+                pattern: Pattern::RateLimit,
+                pacing: Pacing::Bucket,
+                rate: 2_000.0,
+                burst: 5,
+                workers: 4,
+                jobs: 40,
+                workload: WorkKind::Sleep,
+                cost: 300,
+                distribution: Distribution::Exponential,
+                failure: 0.15,
+                ..base.clone()
+            },
+        ),
+        (
+            "ratelimit-ticker-backend",
+            RunConfig {
+                pattern: Pattern::RateLimit,
+                pacing: Pacing::Ticker,
+                rate: 1_000.0,
+                workers: 6,
+                jobs: 25,
+                workload: WorkKind::Backend,
+                backend_slots: 2,
+                cost: 500,
+                ..base.clone()
+            },
+        ),
+        (
+            "pool-open-loop-poisson-sha256",
+            RunConfig {
+                pattern: Pattern::Pool,
+                arrival: Arrival::Poisson,
+                arrival_rate: 2_000.0,
+                overload: Overload::Block,
+                workers: 2,
+                queue: 8,
+                jobs: 50,
+                workload: WorkKind::Sha256,
+                cost: 200,
+                failure: 0.1,
+                scaling: Scaling::Fixed,
+                ..base.clone()
+            },
+        ),
+    ]
+}
+
+#[test]
+fn go_programs_print_the_engines_accounting_line() {
+    for (name, config) in setups() {
+        let report = run_native(&config);
+        assert!(report.identity_holds, "{name}: {:?}", report.counts);
+        let output = run_go_program(name, &config);
+        assert_eq!(
+            last_line(&output),
+            report.accounting,
+            "{name}: Go printed\n{output}"
+        );
+        assert!(
+            report
+                .accounting
+                .ends_with(&format!("checksum={}", report.result_checksum)),
+            "{name}: the accounting line carries resultChecksum"
+        );
+    }
+}
+
+/// Every combination of pattern, workload, distribution, pacing, arrival, overload
+/// policy, deadline and duration gives a program that gofmt leaves alone and `go vet`
+/// (which type-checks it) accepts.
+#[test]
+fn every_set_up_gives_a_clean_program() {
+    let mut configs = Vec::new();
+    for &pattern in Pattern::ALL {
+        for &workload in WorkKind::ALL {
+            for &distribution in Distribution::ALL {
+                configs.push(RunConfig {
+                    pattern,
+                    workload,
+                    distribution,
+                    cost: scalelab::engine::config::workload_spec(workload).default_cost,
+                    ..RunConfig::default()
+                });
+            }
+            for &arrival in Arrival::ALL {
+                for &overload in Overload::ALL {
+                    for (timeout_ms, duration_ms) in [(0.0, 0.0), (250.0, 1_000.5)] {
+                        configs.push(RunConfig {
+                            pattern,
+                            workload,
+                            arrival,
+                            overload,
+                            queue: if overload == Overload::DropOldest {
+                                0
+                            } else {
+                                16
+                            },
+                            timeout_ms,
+                            duration_ms,
+                            cost: scalelab::engine::config::workload_spec(workload).default_cost,
+                            ..RunConfig::default()
+                        });
+                    }
+                }
+            }
+        }
+        for &pacing in Pacing::ALL {
+            for &scaling in Scaling::ALL {
+                configs.push(RunConfig {
+                    pattern,
+                    pacing,
+                    scaling,
+                    ordered: true,
+                    ..RunConfig::default()
+                });
+            }
+        }
+    }
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/go-program/all");
+    let _ = std::fs::remove_dir_all(&root);
+    let mut sources = std::collections::BTreeSet::new();
+    for config in &configs {
+        // Combinations the settings refuse (e.g. reject without an open loop) are skipped.
+        if config.validate().is_err() {
+            continue;
+        }
+        let program = go_program(config);
+        if !sources.insert(program.source.clone()) {
+            continue;
+        }
+        let dir = root.join(format!("p{}", sources.len()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("main.go"), &program.source).unwrap();
+    }
+    assert!(sources.len() > 150, "only {} programs", sources.len());
+    let gofmt = Command::new("gofmt")
+        .arg("-l")
+        .arg(&root)
+        .output()
+        .expect("gofmt");
+    assert!(
+        gofmt.stdout.is_empty(),
+        "gofmt would change:\n{}",
+        String::from_utf8_lossy(&gofmt.stdout)
+    );
+    let packages: Vec<String> = (1..=sources.len()).map(|i| format!("./p{i}")).collect();
+    let mut args = vec!["vet"];
+    args.extend(packages.iter().map(String::as_str));
+    let vet = go(&root, &args);
+    assert!(
+        vet.status.success(),
+        "go vet ({} programs): {}",
+        sources.len(),
+        String::from_utf8_lossy(&vet.stderr)
+    );
+}
+
+/// `key=value` pairs of a line as numbers.
+fn fields(line: &str) -> std::collections::HashMap<String, u64> {
+    line.split_whitespace()
+        .filter_map(|pair| pair.split_once('='))
+        .filter_map(|(k, v)| Some((k.to_string(), v.parse().ok()?)))
+        .collect()
+}
+
+/// Under twenty times more load than the pool can serve, each overload policy's
+/// program refuses or drops jobs as its policy says, and still accounts for every job.
+#[test]
+fn overload_programs_keep_the_books() {
+    for overload in [Overload::Reject, Overload::DropOldest, Overload::Shed] {
+        let config = RunConfig {
+            pattern: Pattern::Pool,
+            arrival: Arrival::Constant,
+            arrival_rate: 20_000.0,
+            overload,
+            shed_after_ms: 1.0,
+            workers: 2,
+            queue: 4,
+            jobs: 300,
+            workload: WorkKind::Sleep,
+            cost: 2_000,
+            ..RunConfig::default()
+        };
+        let name = format!("overload-{}", overload.name());
+        let output = run_go_program(&name, &config);
+        let lines: Vec<&str> = output.lines().collect();
+        let overload_line = fields(lines[lines.len() - 2]);
+        let accounting = fields(last_line(&output));
+        let (rejected, shed) = (overload_line["rejected"], overload_line["shed"]);
+        let done: u64 = ["completed", "failed", "cancelled", "notStarted"]
+            .iter()
+            .map(|k| accounting[*k])
+            .sum::<u64>()
+            + rejected
+            + shed;
+        assert_eq!(accounting["submitted"], 300, "{name}: {output}");
+        assert_eq!(done, 300, "{name}: every job once: {output}");
+        match overload {
+            Overload::Reject => assert!(rejected > 0 && shed == 0, "{name}: {output}"),
+            _ => assert!(shed > 0 && rejected == 0, "{name}: {output}"),
+        }
+    }
+}
