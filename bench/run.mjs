@@ -912,7 +912,6 @@ function markdown(r) {
   };
   lines.push('', fitLine('CPU', cpuCurve), fitLine('I/O', ioCurve), '');
   if (r.load) lines.push(loadSection(r.load), '');
-  if (r.goPrograms) lines.push(goProgramSection(r.goPrograms), '');
   if (r.limiterNative) {
     lines.push(
       '## 9. Native limiter cost (criterion, from benches/RESULTS.md)',
@@ -928,6 +927,7 @@ function markdown(r) {
     }
     lines.push('');
   }
+  if (r.goPrograms) lines.push(goProgramSection(r.goPrograms), '');
   return lines.join('\n');
 }
 

@@ -88,8 +88,9 @@ impl<'a> Gen<'a> {
         self.notes.push(text);
     }
 
+    /// Open-loop arrivals (the settings allow them with the pool pattern only).
     fn open_loop(&self) -> bool {
-        self.config.arrival.is_open() && self.config.pattern != Pattern::FanOut
+        self.config.arrival.is_open()
     }
 
     fn build(&mut self) {
@@ -237,13 +238,6 @@ impl<'a> Gen<'a> {
                  program keeps {} workers (in Go, ants' Tune or pond's resizable pools do this).",
                 c.scaling.name(),
                 c.workers
-            ));
-        }
-        if c.arrival.is_open() && c.pattern == Pattern::FanOut {
-            self.note(format!(
-                "arrival={}: the fan-out pattern starts every job at once; scalelab runs it \
-                 that way too (open-loop arrivals feed a pool).",
-                c.arrival.name()
             ));
         }
     }
@@ -795,7 +789,7 @@ impl<'a> Gen<'a> {
 
 /// Whether a setting matters for this set-up (the header lists only those).
 fn relevant(c: &RunConfig, key: &str) -> bool {
-    let open = c.arrival.is_open() && c.pattern != Pattern::FanOut;
+    let open = c.arrival.is_open();
     match key {
         "spread" => c.distribution == Distribution::Uniform,
         "alpha" => c.distribution == Distribution::Pareto,
