@@ -283,7 +283,9 @@ cmd_mutants() {
   local failed=0 file tests out
   for file in src/cancel.rs src/limiter/bucket.rs src/engine/chan.rs src/engine/state.rs src/engine/pool.rs; do
     case "$file" in
-      src/engine/state.rs) tests="--lib --test engine --test elastic --test crash" ;;
+      # The overload outcomes (rejected, shed) are the open-loop tests'; their Erlang C
+      # check runs millions of jobs and says nothing about the run state, so it is skipped.
+      src/engine/state.rs) tests="--lib --test engine --test elastic --test crash --test load -- --skip mmc_mean" ;;
       src/engine/pool.rs) tests="--lib --test elastic" ;;
       *) tests="--lib" ;;
     esac

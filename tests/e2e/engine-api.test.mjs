@@ -114,6 +114,58 @@ test('goProgram: a Go program for any set-up, the accounting line and checksum i
   assert.equal(result.refused, 'workers: 0 is out of range; allowed: a whole number 1–256 goroutines');
 });
 
+test('toTraceEvents: every job of the table exactly once with its start and duration; counters, a resize and the deadline', async () => {
+  const { trace, jobs, cancelAtMs } = await page.evaluate(async () => {
+    const run = engine.start({
+      pattern: 'pool',
+      workload: 'spin',
+      cost: 2000,
+      jobs: 400,
+      workers: 2,
+      failure: 0.1,
+      timeout: 150,
+    });
+    await run.resize(3);
+    const report = await run.report;
+    return {
+      trace: JSON.parse(JSON.stringify(scalelab.toTraceEvents(report))),
+      jobs: scalelab.jobRecords(report.jobs),
+      cancelAtMs: report.cancellation?.atMs,
+    };
+  });
+  const us = (ms) => Math.round(ms * 1000);
+  const byId = new Map();
+  for (const e of trace.traceEvents) {
+    if (e.args?.id === undefined) continue;
+    byId.set(e.args.id, [...(byId.get(e.args.id) ?? []), e]);
+  }
+  assert.equal(byId.size, jobs.length, 'no event for a job outside the table');
+  let ran = 0;
+  for (const job of jobs) {
+    const events = byId.get(job.id) ?? [];
+    assert.equal(events.length, 1, `job ${job.id} appears once`);
+    const [e] = events;
+    assert.equal(e.args.outcome, job.outcome);
+    if (job.startedMs === null) {
+      assert.equal(e.ph, 'i', `job ${job.id} never ran: an instant`);
+    } else {
+      ran++;
+      assert.equal(e.ph, 'X');
+      assert.equal(e.ts, us(job.startedMs), `job ${job.id} start`);
+      assert.equal(e.dur, us(job.finishedMs) - us(job.startedMs), `job ${job.id} duration`);
+      const track = trace.traceEvents.find((m) => m.ph === 'M' && m.name === 'thread_name' && m.tid === e.tid);
+      assert.equal(track?.args.name, `worker ${job.worker}`);
+    }
+  }
+  assert.ok(ran > 0 && ran < jobs.length, 'the deadline left jobs that never ran');
+  const counters = new Set(trace.traceEvents.filter((e) => e.ph === 'C').map((e) => e.name));
+  for (const name of ['queue length', 'busy workers', 'workers alive', 'worker limit'])
+    assert.ok(counters.has(name), `counter track ${name}`);
+  const deadline = trace.traceEvents.find((e) => e.name === 'deadline');
+  assert.equal(deadline?.ts, us(cancelAtMs));
+  assert.ok(trace.traceEvents.some((e) => e.cat === 'resize' && e.args.to === 3));
+});
+
 test('an open-loop run: stages as a list, overload policies, the generator report and both latencies', async () => {
   const r = await page.evaluate(async () => {
     const base = { pattern: 'pool', workload: 'sleep', cost: 2000, workers: 2, queue: 5, jobs: 1000000 };

@@ -385,6 +385,10 @@ test('compare, exports (JSON, CSV) and chart PNGs', async () => {
   assert.equal(lines.length, 81);
   assert.equal(lines[0], 'id,worker,thread,cost,intendedMs,queuedMs,startedMs,finishedMs,outcome,result,error');
 
+  const [traceFile] = await Promise.all([page.waitForEvent('download'), page.click('#export-trace')]);
+  const trace = JSON.parse(readFileSync(await traceFile.path(), 'utf8'));
+  assert.equal(trace.traceEvents.filter((e) => e.ph === 'X').length, 80, 'a complete event per job');
+
   const [png] = await Promise.all([page.waitForEvent('download'), page.click('button[data-png="timeline"]')]);
   const bytes = readFileSync(await png.path());
   assert.equal(bytes.subarray(1, 4).toString(), 'PNG');

@@ -2,7 +2,7 @@
 // and connects them. Views only render and report input; the state lives here; the
 // engine does all the work off this thread.
 
-import { Engine } from '../lib/engine.js';
+import { Engine, toTraceEvents } from '../lib/engine.js';
 import { download, fileStem, runToCsv, runToJson } from './model/export.js';
 import { importRun, MAX_IMPORT_BYTES } from './model/import-run.js';
 import { LiveRun } from './model/live-run.js';
@@ -59,6 +59,7 @@ const goView = new GoView();
  */
 const exportJson = byId('export-json', HTMLButtonElement);
 const exportCsv = byId('export-csv', HTMLButtonElement);
+const exportTrace = byId('export-trace', HTMLButtonElement);
 
 const state = {
   /** @type {Engine | null} */
@@ -142,6 +143,7 @@ function updateRunState() {
   const finished = state.shown?.report != null && !running;
   exportJson.disabled = !finished;
   exportCsv.disabled = !finished;
+  exportTrace.disabled = !finished;
 }
 
 // --- settings -------------------------------------------------------------------------
@@ -662,6 +664,14 @@ exportCsv.addEventListener('click', () => {
   const runNow = state.shown;
   if (!runNow?.report || !state.engine) return;
   download(new Blob([runToCsv(runNow)], { type: 'text/csv' }), `${fileStem(runNow)}.csv`);
+});
+exportTrace.addEventListener('click', () => {
+  const runNow = state.shown;
+  if (!runNow?.report) return;
+  download(
+    new Blob([JSON.stringify(toTraceEvents(runNow.report))], { type: 'application/json' }),
+    `${fileStem(runNow)}.trace.json`,
+  );
 });
 for (const button of document.querySelectorAll('button[data-png]')) {
   if (!(button instanceof HTMLButtonElement)) continue;

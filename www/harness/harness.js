@@ -1,7 +1,7 @@
 // Exposes scalelab's JavaScript API to browser tests and benchmarks (driven through
 // playwright's page.evaluate), on a page that starts no engine of its own.
 
-import { Engine, jobRecords } from '../lib/engine.js';
+import { Engine, jobRecords, toTraceEvents } from '../lib/engine.js';
 
-globalThis.scalelab = { Engine, jobRecords };
+globalThis.scalelab = { Engine, jobRecords, toTraceEvents };
 document.documentElement.dataset.ready = 'true';

@@ -37,6 +37,8 @@
 
 import { outcomeName, useOutcomes } from './outcomes.js';
 
+export { toTraceEvents } from './trace.js';
+
 /** A running engine (one worker, one wasm instance, one rayon pool). */
 export class Engine {
   /**
