@@ -24,6 +24,7 @@ compile_error!(
 pub mod cancel;
 pub mod clock;
 pub mod engine;
+pub mod errgroup;
 pub mod gobridge;
 pub mod lab;
 pub mod limiter;

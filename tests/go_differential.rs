@@ -14,34 +14,14 @@
 
 #![cfg(not(target_arch = "wasm32"))]
 
+mod common;
+
 use std::fmt::Write as _;
-use std::io::Write as _;
-use std::path::PathBuf;
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use common::{Rng, build_go_harness, run_go};
+
 use scalelab::limiter::{Reservation, TokenBucket};
-
-/// Deterministic generator for the scripts (SplitMix64).
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-
-    fn pick<T: Copy>(&mut self, items: &[T]) -> T {
-        items[self.below(items.len() as u64) as usize]
-    }
-}
 
 const LIMITS: [&str; 8] = ["0.5", "1", "3", "7.25", "10", "100", "1234.5", "inf"];
 
@@ -133,41 +113,8 @@ fn replay(script: &str) -> String {
     out
 }
 
-/// Builds tests/go/ratediff with Debian's Go (GOPATH mode, Debian's x/time).
-fn build_ratediff() -> PathBuf {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let binary = root.join("target").join("ratediff");
-    let status = Command::new("go")
-        .args(["build", "-o"])
-        .arg(&binary)
-        .arg(root.join("tests/go/ratediff/main.go"))
-        .env("GO111MODULE", "off")
-        .env("GOPATH", "/usr/share/gocode")
-        .env("GOFLAGS", "-mod=mod")
-        .status()
-        .expect("`go` not found: run ./build.sh setup (installs golang-go and golang-golang-x-time-dev)");
-    assert!(
-        status.success(),
-        "building tests/go/ratediff failed (is golang-golang-x-time-dev installed?)"
-    );
-    binary
-}
-
-fn run_go(binary: &PathBuf, script: &str) -> String {
-    let mut child = Command::new(binary)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    // Feed stdin from another thread: ratediff answers as it reads, and a full stdout
-    // pipe would otherwise block both sides.
-    let mut stdin = child.stdin.take().unwrap();
-    let script = script.to_owned();
-    let feeder = std::thread::spawn(move || stdin.write_all(script.as_bytes()).unwrap());
-    let output = child.wait_with_output().unwrap();
-    feeder.join().unwrap();
-    assert!(output.status.success(), "ratediff failed");
-    String::from_utf8(output.stdout).unwrap()
+fn build_ratediff() -> std::path::PathBuf {
+    build_go_harness("ratediff", "golang-go and golang-golang-x-time-dev")
 }
 
 #[test]

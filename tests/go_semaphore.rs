@@ -15,34 +15,18 @@
 
 #![cfg(not(target_arch = "wasm32"))]
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::future::Future;
-use std::io::Write as _;
-use std::path::PathBuf;
 use std::pin::Pin;
-use std::process::{Command, Stdio};
 use std::task::{Context, Poll, Waker};
+
+use common::{Rng, assert_same_output, build_go_harness, run_go};
 
 use scalelab::cancel::{CancelError, CancelToken};
 use scalelab::semaphore::Weighted;
-
-/// Deterministic generator for the scripts (SplitMix64).
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
 
 type Pending<'a> = Pin<Box<dyn Future<Output = Result<(), CancelError>> + 'a>>;
 
@@ -113,56 +97,15 @@ fn script_and_run(rng: &mut Rng, ops: usize) -> (String, String) {
     (script, out)
 }
 
-/// Builds tests/go/semdiff with Debian's Go (GOPATH mode, Debian's x/sync).
-fn build_semdiff() -> PathBuf {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let binary = root.join("target").join("semdiff");
-    let status = Command::new("go")
-        .args(["build", "-o"])
-        .arg(&binary)
-        .arg(root.join("tests/go/semdiff/main.go"))
-        .env("GO111MODULE", "off")
-        .env("GOPATH", "/usr/share/gocode")
-        .status()
-        .expect("`go` not found: run ./build.sh setup (installs golang-go and golang-golang-x-sync-dev)");
-    assert!(
-        status.success(),
-        "building tests/go/semdiff failed (is golang-golang-x-sync-dev installed?)"
-    );
-    binary
-}
-
-fn run_go(binary: &PathBuf, script: &str) -> String {
-    let mut child = Command::new(binary)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    let script = script.to_owned();
-    let feeder = std::thread::spawn(move || stdin.write_all(script.as_bytes()).unwrap());
-    let output = child.wait_with_output().unwrap();
-    feeder.join().unwrap();
-    assert!(output.status.success(), "semdiff failed");
-    String::from_utf8(output.stdout).unwrap()
-}
-
 #[test]
 fn weighted_semaphore_matches_go_call_for_call() {
-    let binary = build_semdiff();
+    let binary = build_go_harness("semdiff", "golang-go and golang-golang-x-sync-dev");
     let mut rng = Rng(0x5EA_F0DE);
     let (mut scripts, mut grants) = (0, 0);
     for _ in 0..300 {
         let (script, ours) = script_and_run(&mut rng, 40);
         let go = run_go(&binary, &script);
-        for (i, (a, b)) in ours.lines().zip(go.lines()).enumerate() {
-            assert_eq!(a, b, "line {i} differs; script:\n{script}");
-        }
-        assert_eq!(
-            ours.lines().count(),
-            go.lines().count(),
-            "script:\n{script}"
-        );
+        assert_same_output(&ours, &go, &script);
         scripts += 1;
         grants += ours
             .lines()
