@@ -79,10 +79,12 @@ struct Reason {
     cause: Cause,
 }
 
-/// An absolute deadline on a clock.
+/// An absolute deadline on a clock, and the cause it cancels with (Go's
+/// `WithDeadlineCause`; `DeadlineExceeded` itself when none was given).
 struct Deadline {
     at: Duration,
     clock: Arc<dyn Clock>,
+    cause: Option<Cause>,
 }
 
 type Callback = Box<dyn FnOnce() + Send + 'static>;
@@ -249,15 +251,7 @@ impl CancelToken {
     /// it (a child's deadline is never later than its parent's, as
     /// `context.WithDeadline`). If `at` has already passed, the child starts cancelled.
     pub fn child_with_deadline(&self, at: Duration, clock: Arc<dyn Clock>) -> CancelToken {
-        if matches!(self.deadline(), Some(parent_at) if parent_at <= at) {
-            return self.child();
-        }
-        let now = clock.now();
-        let child = self.make_child(Some(Deadline { at, clock }));
-        if now >= at {
-            child.expire_now();
-        }
-        child
+        self.deadline_child(at, clock, None)
     }
 
     /// [`child_with_deadline`](Self::child_with_deadline) at `clock.now() + timeout`.
@@ -265,6 +259,73 @@ impl CancelToken {
     pub fn child_with_timeout(&self, timeout: Duration, clock: Arc<dyn Clock>) -> CancelToken {
         let at = clock.now().saturating_add(timeout);
         self.child_with_deadline(at, clock)
+    }
+
+    /// [`child_with_deadline`](Self::child_with_deadline) whose expiry reports `cause` as
+    /// its [`cause`](Self::cause) (its [`err`](Self::err) is still
+    /// [`CancelError::DeadlineExceeded`]). Go: `context.WithDeadlineCause`; as there,
+    /// a parent's earlier deadline wins, with the parent's cause.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use scalelab::cancel::{CancelError, CancelToken};
+    /// use scalelab::clock::ManualClock;
+    ///
+    /// let clock = ManualClock::new();
+    /// let call = CancelToken::new().child_with_timeout_cause(
+    ///     Duration::from_millis(50),
+    ///     clock.clone(),
+    ///     "the backend took longer than its 50 ms budget",
+    /// );
+    /// clock.advance(Duration::from_millis(50));
+    /// assert!(call.expire_if_due());
+    /// assert_eq!(call.err(), Some(CancelError::DeadlineExceeded));
+    /// assert_eq!(call.cause().unwrap().to_string(), "the backend took longer than its 50 ms budget");
+    /// ```
+    pub fn child_with_deadline_cause(
+        &self,
+        at: Duration,
+        clock: Arc<dyn Clock>,
+        cause: impl Into<Box<dyn Error + Send + Sync + 'static>>,
+    ) -> CancelToken {
+        self.deadline_child(at, clock, Some(Arc::from(cause.into())))
+    }
+
+    /// [`child_with_deadline_cause`](Self::child_with_deadline_cause) at
+    /// `clock.now() + timeout`. Go: `context.WithTimeoutCause`.
+    pub fn child_with_timeout_cause(
+        &self,
+        timeout: Duration,
+        clock: Arc<dyn Clock>,
+        cause: impl Into<Box<dyn Error + Send + Sync + 'static>>,
+    ) -> CancelToken {
+        let at = clock.now().saturating_add(timeout);
+        self.child_with_deadline_cause(at, clock, cause)
+    }
+
+    fn deadline_child(
+        &self,
+        at: Duration,
+        clock: Arc<dyn Clock>,
+        cause: Option<Cause>,
+    ) -> CancelToken {
+        if matches!(self.deadline(), Some(parent_at) if parent_at <= at) {
+            return self.child();
+        }
+        let now = clock.now();
+        let child = self.make_child(Some(Deadline { at, clock, cause }));
+        if now >= at {
+            child.expire_if_due();
+        }
+        child
+    }
+
+    /// A token that is never cancelled by this one (nor by its deadline): a new root,
+    /// for work that must finish even when the request that started it is cancelled —
+    /// Go: `context.WithoutCancel(ctx)` (scalelab's tokens carry no values, so nothing
+    /// else is kept).
+    pub fn without_cancel(&self) -> CancelToken {
+        CancelToken::new()
     }
 
     fn make_child(&self, deadline: Option<Deadline>) -> CancelToken {
@@ -366,9 +427,10 @@ impl CancelToken {
         for (node, at) in self.deadline_nodes() {
             let clock = &node.deadline.as_ref().expect("filtered on deadline").clock;
             if !node.is_cancelled() && clock.now() >= at {
+                let cause = node.deadline.as_ref().and_then(|d| d.cause.clone());
                 let reason = Reason {
                     err: CancelError::DeadlineExceeded,
-                    cause: Arc::new(CancelError::DeadlineExceeded),
+                    cause: cause.unwrap_or_else(|| Arc::new(CancelError::DeadlineExceeded)),
                 };
                 // Walking up from self: the node is an ancestor (or self); cancelling it
                 // reaches self through the tree.

@@ -146,6 +146,73 @@ fn deadline_in_the_past_cancels_at_once() {
 }
 
 #[test]
+fn a_deadline_with_a_cause_reports_it_and_deadline_exceeded() {
+    let clock = ManualClock::new();
+    let root = CancelToken::new();
+    let token = root.child_with_timeout_cause(Duration::from_millis(10), clock.clone(), "too slow");
+    let child = token.child();
+    assert_eq!(token.deadline(), Some(Duration::from_millis(10)));
+    clock.advance(Duration::from_millis(9));
+    assert!(!child.expire_if_due());
+    clock.advance(Duration::from_millis(1));
+    assert!(
+        child.expire_if_due(),
+        "a child expires its ancestor's deadline"
+    );
+    for t in [&token, &child] {
+        assert_eq!(t.err(), Some(CancelError::DeadlineExceeded));
+        assert_eq!(t.cause().unwrap().to_string(), "too slow");
+    }
+    assert!(!root.is_cancelled());
+
+    // Already past: cancelled at once, with the cause.
+    let late = CancelToken::new().child_with_deadline_cause(Duration::ZERO, clock.clone(), "late");
+    assert_eq!(late.err(), Some(CancelError::DeadlineExceeded));
+    assert_eq!(late.cause().unwrap().to_string(), "late");
+
+    // Cancelled before the deadline: Canceled, with that cause.
+    let early = CancelToken::new().child_with_timeout_cause(
+        Duration::from_secs(1),
+        clock.clone(),
+        "unused",
+    );
+    early.cancel_with("client left");
+    clock.advance(Duration::from_secs(2));
+    assert!(early.expire_if_due());
+    assert_eq!(early.err(), Some(CancelError::Canceled));
+    assert_eq!(early.cause().unwrap().to_string(), "client left");
+}
+
+#[test]
+fn a_parents_earlier_deadline_wins_with_its_own_cause() {
+    let clock = ManualClock::new();
+    let parent = CancelToken::new().child_with_timeout_cause(
+        Duration::from_millis(5),
+        clock.clone(),
+        "parent budget",
+    );
+    let child =
+        parent.child_with_timeout_cause(Duration::from_millis(50), clock.clone(), "child budget");
+    assert_eq!(child.deadline(), Some(Duration::from_millis(5)));
+    clock.advance(Duration::from_millis(5));
+    assert!(child.expire_if_due());
+    assert_eq!(child.cause().unwrap().to_string(), "parent budget");
+}
+
+#[test]
+fn without_cancel_outlives_its_parent() {
+    let clock = ManualClock::new();
+    let request = CancelToken::new().child_with_timeout(Duration::from_millis(1), clock.clone());
+    let cleanup = request.without_cancel();
+    assert_eq!(cleanup.deadline(), None);
+    clock.advance(Duration::from_millis(1));
+    assert!(request.expire_if_due());
+    request.cancel();
+    assert!(!cleanup.is_cancelled() && !cleanup.expire_if_due());
+    assert!(!cleanup.same_as(&request));
+}
+
+#[test]
 fn child_deadline_is_never_later_than_the_parent() {
     let clock = ManualClock::new();
     let parent = CancelToken::new().child_with_deadline(Duration::from_secs(1), clock.clone());

@@ -338,10 +338,8 @@ impl RunShared {
     /// The producer is done: `unsent` jobs it never made count as not started (a
     /// job-count run stopped early).
     pub fn producer_done(&self, unsent: u32) {
-        if unsent > 0 {
-            self.submitted.fetch_add(unsent, AcqRel);
-            self.recorder.count_unsent(unsent);
-        }
+        self.submitted.fetch_add(unsent, AcqRel);
+        self.recorder.count_unsent(unsent);
         self.producing.store(false, Release);
         self.wake_coordinator();
     }
