@@ -341,6 +341,9 @@ async fn produce_paced<R: Runtime>(
                 }
             };
             let now = run.now();
+            if waited {
+                run.time_use.limiter_waited(now - asked);
+            }
             grants.borrow_mut().push(Grant {
                 t_ms: now as f64 / 1e6,
                 // Zero when the release needed no wait (a token was there, a tick was due).
@@ -352,7 +355,9 @@ async fn produce_paced<R: Runtime>(
                 tokens: pacer.tokens(),
             });
             let job = Job::new(planner.next_job(), now);
-            match select(channel.send(job), run.token.cancelled()).await {
+            let sent = select(channel.send(job), run.token.cancelled()).await;
+            run.time_use.queue_full(run.now() - now);
+            match sent {
                 Either::Left((Ok(()), _)) => {}
                 _ => break,
             }

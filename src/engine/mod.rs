@@ -37,6 +37,7 @@ pub mod report;
 pub mod run_import;
 pub mod runtime;
 pub mod scaling;
+pub mod time_use;
 pub(crate) mod state;
 pub(crate) mod workers;
 

@@ -39,6 +39,8 @@ use crate::workload::plan::Planner;
 struct State {
     planner: Planner,
     pending: Option<SendJob<Job>>,
+    /// When the pending send blocked (the queue was full), for `TimeUse::queue_full`.
+    blocked_since: Option<u64>,
     done: bool,
 }
 
@@ -57,6 +59,7 @@ impl InlineProducer {
             state: Mutex::new(State {
                 planner: Planner::new(&run.config),
                 pending: None,
+                blocked_since: None,
                 done: false,
             }),
         });
@@ -74,11 +77,19 @@ impl InlineProducer {
     pub fn stop(&self) {
         let mut state = self.lock();
         if !state.done {
+            self.unblocked(&mut state);
             // A withdrawn job never entered the run: it is simply forgotten.
             if let Some(send) = state.pending.take() {
                 let _fate: SendFate<Job> = send.withdraw();
             }
             self.finish(&mut state);
+        }
+    }
+
+    /// Ends a blocked spell, if one was going, adding it to the run's queue-full time.
+    fn unblocked(&self, state: &mut State) {
+        if let Some(since) = state.blocked_since.take() {
+            self.run.time_use.queue_full(self.run.now().saturating_sub(since));
         }
     }
 
@@ -92,6 +103,7 @@ impl InlineProducer {
         if state.done {
             return;
         }
+        self.unblocked(&mut state);
         let channel = self
             .run
             .channel
@@ -115,7 +127,10 @@ impl InlineProducer {
             }
             let send = state.pending.as_mut().expect("set above");
             match Pin::new(send).poll(&mut cx) {
-                Poll::Pending => return,
+                Poll::Pending => {
+                    state.blocked_since = Some(self.run.now());
+                    return;
+                }
                 Poll::Ready(Ok(())) => state.pending = None,
                 // Closed under us (a cancel): the job never entered the run.
                 Poll::Ready(Err(_)) => {

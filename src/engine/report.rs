@@ -331,6 +331,8 @@ pub struct RunReport {
     pub memory: Option<MemoryReport>,
     /// The most goroutines (fan-out tasks or pool workers) alive at once.
     pub peak_goroutines: u32,
+    /// Where the goroutines' time went, and the producer's waits.
+    pub time_use: super::time_use::TimeUseReport,
     /// Every change of the pool's size (up to 10 000), with its cause.
     pub resizes: Vec<ResizeRecord>,
     /// Changes beyond those listed.
@@ -395,6 +397,14 @@ pub fn build_report(
     let memory = memory_report(&samples);
     let (resizes, resizes_dropped) = run.resizes();
     let checksum = run.recorder.result_checksum();
+    let (service_ns, queue_wait_ns) = run.recorder.time_totals();
+    let time_use = run.time_use.report(
+        run.now(),
+        run.workers.live(),
+        service_ns,
+        queue_wait_ns,
+        run.config.has_pool(),
+    );
     RunReport {
         peak_goroutines: run.tasks_peak(),
         config: run.config.clone(),
@@ -421,6 +431,7 @@ pub fn build_report(
         delivery_ms: deliveries.iter().map(|d| ms(d.at)).collect(),
         memory,
         samples,
+        time_use,
         resizes,
         resizes_dropped,
         jobs_kept: jobs.len() as u32,

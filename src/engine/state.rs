@@ -183,6 +183,8 @@ pub struct RunShared {
     pub fan_in: Option<FanIn>,
     /// The simulated backend (workload `backend`).
     pub backend: Option<Weighted>,
+    /// Where the time went (see `time_use`).
+    pub time_use: super::time_use::TimeUse,
     resizes: Mutex<ResizeLog>,
     /// Rate changes asked for while the run goes (rate-limited runs).
     pub rate_control: RateControl,
@@ -266,6 +268,7 @@ impl RunShared {
                 coordinator: AtomicWaker::new(),
                 fan_in,
                 backend,
+                time_use: Default::default(),
                 resizes: Mutex::new(ResizeLog::default()),
                 rate_control: RateControl::default(),
                 applied_resize: Mutex::new(0),
@@ -608,6 +611,7 @@ impl RunShared {
     }
 
     fn start_worker(self: &Arc<Self>, index: u32) {
+        self.time_use.worker_started(self.now());
         match self.worker_kind {
             WorkerKind::Cpu => super::workers::start_cpu_worker(self, index),
             WorkerKind::Io => {
@@ -628,6 +632,9 @@ impl RunShared {
     /// A worker left the pool; the last one wakes the coordinator (wg.Wait()). The
     /// latest resize is settled once the workers alive match its target.
     pub fn worker_left(&self, exit: super::pool::Exit) {
+        if let super::pool::Exit::Exited { .. } = exit {
+            self.time_use.worker_ended(self.now());
+        }
         if exit == (super::pool::Exit::Exited { last: true }) {
             self.wake_coordinator();
         }

@@ -215,7 +215,10 @@ pub async fn run_io_job<R: Runtime>(rt: &R, run: &RunShared, job: Job, worker: u
     let work = async {
         match &run.backend {
             Some(backend) => {
-                if backend.acquire(1, &run.token).await.is_err() {
+                let asked = run.now();
+                let acquired = backend.acquire(1, &run.token).await;
+                run.time_use.backend_waited(run.now() - asked);
+                if acquired.is_err() {
                     return false;
                 }
                 let _held = Held(backend);

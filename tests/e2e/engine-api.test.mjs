@@ -99,9 +99,18 @@ test('goProgram: a Go program for any set-up, the accounting line and checksum i
     } catch (err) {
       refused = err.message;
     }
-    return { accounting: report.accounting, checksum: report.resultChecksum, program, scaled, refused };
+    return {
+      accounting: report.accounting,
+      checksum: report.resultChecksum,
+      program,
+      scaled,
+      refused,
+      timeUse: report.timeUse,
+    };
   });
   assert.match(result.checksum, /^\d+$/);
+  const t = result.timeUse;
+  assert.ok(t.runningMs > 0 && Math.abs(t.goroutineMs - (t.runningMs + t.backendWaitMs + t.waitingMs)) < 1e-6);
   assert.ok(result.accounting.endsWith(`checksum=${result.checksum}`));
   assert.match(result.accounting, /^accounting: submitted=30 completed=\d+ failed=\d+ cancelled=0 notStarted=0 /);
   assert.match(result.program.source, /\npackage main\n/);

@@ -406,6 +406,13 @@ test("Show as Go: the downloaded program runs in Go and prints the summary's acc
   const accounting = (await page.textContent('[data-testid="sum-accounting"]')).trim();
   assert.match(accounting, /^accounting: submitted=40 completed=\d+ failed=\d+ cancelled=0 notStarted=0 checksum=\d+$/);
 
+  const timeUse = await page.textContent('[data-testid="sum-time-use"]');
+  assert.match(timeUse, /^Where the time went: [\d.]+ ms of goroutine time — running jobs [\d.]+ ms/);
+  assert.match(
+    await page.getAttribute('[data-testid="sum-time-use"] .time-use-bar', 'aria-label'),
+    /^running jobs [\d.]+%/,
+  );
+
   await page.click('[data-testid="show-go"]');
   await page.waitForSelector('[data-testid="go-dialog"][open]');
   const shown = await page.textContent('[data-testid="go-source"]');

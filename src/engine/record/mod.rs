@@ -91,6 +91,9 @@ struct ShardData {
     counts: [u32; Outcome::ALL.len()],
     /// Wrapping sum of the results of completed jobs.
     checksum: u64,
+    /// Sums over the jobs that ran: service (started to ended) and queue wait, ns.
+    service_total_ns: u64,
+    queue_wait_total_ns: u64,
     latencies: Option<Box<Latencies>>,
     /// Since the last [`Recorder::take_window`] (recorders with windows only).
     window: Option<Box<Window>>,
@@ -240,7 +243,9 @@ impl Recorder {
             if let Some(wait) = wait {
                 latencies.queue_wait.record(wait);
                 shard.interval.queue_wait_ns += wait as f64;
+                shard.queue_wait_total_ns += wait;
             }
+            shard.service_total_ns += service;
             latencies.service.record(service);
             if let Some(total) = job.total() {
                 latencies.total.record(total);
@@ -303,6 +308,17 @@ impl Recorder {
         self.shards
             .iter()
             .fold(0u64, |sum, shard| sum.wrapping_add(lock(shard).checksum))
+    }
+
+    /// Totals over the jobs that ran so far: (service, queue wait), ns.
+    pub fn time_totals(&self) -> (u64, u64) {
+        self.shards.iter().fold((0, 0), |(service, wait), shard| {
+            let shard = lock(shard);
+            (
+                service + shard.service_total_ns,
+                wait + shard.queue_wait_total_ns,
+            )
+        })
     }
 
     /// The events since the last call, oldest first: the jobs announced on the

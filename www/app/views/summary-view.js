@@ -54,6 +54,7 @@ export class SummaryView {
       { class: 'note accounting', 'data-testid': 'sum-accounting' },
       el('code', {}, r.accounting),
     );
+    const timeUse = this.#timeUse(r);
     const row = (/** @type {string} */ name, /** @type {Summary} */ s) =>
       el('tr', {}, el('th', { scope: 'row' }, name), ...[s.p50, s.p95, s.p99, s.max].map((v) => el('td', {}, ms(v))));
     const latency = el(
@@ -125,9 +126,59 @@ export class SummaryView {
       cards,
       identity,
       accounting,
+      timeUse,
       el('div', { class: 'table-scroll' }, latency),
       ...notes.map((n) => el('p', { class: 'note' }, n)),
       speedup,
+    );
+  }
+
+  /**
+   * Where the goroutines' time went (pprof's question): a stacked bar of running,
+   * waiting on the backend and waiting for a job (or, fan-out, for a thread), each
+   * segment labelled, and the producer's waits.
+   * @param {import('../../pkg/scalelab.js').RunReport} r
+   */
+  #timeUse(r) {
+    const t = r.timeUse;
+    const total = t.goroutineMs;
+    const pct = (/** @type {number} */ v) => (total > 0 ? `${((v / total) * 100).toFixed(1)}%` : '—');
+    const parts = [
+      { key: 'running', label: 'running jobs', value: t.runningMs },
+      { key: 'backend', label: 'waiting on the backend', value: t.backendWaitMs },
+      {
+        key: 'waiting',
+        // A CPU job waits for a pool thread once it is taken; with more workers than
+        // threads, a worker's wait is partly that.
+        label:
+          r.config.pattern === 'fanout'
+            ? 'waiting for a thread'
+            : r.config.workers > r.threads && !['sleep', 'backend'].includes(r.config.workload)
+              ? 'waiting for a job or a thread'
+              : 'waiting for a job',
+        value: t.waitingMs,
+      },
+    ].filter((p) => p.value > 0);
+    const bar = el('div', { class: 'time-use-bar', role: 'img' });
+    bar.setAttribute('aria-label', parts.map((p) => `${p.label} ${pct(p.value)}`).join(', '));
+    for (const p of parts) {
+      const segment = el('span', { class: `time-use-${p.key}`, title: `${p.label}: ${ms(p.value)}` }, pct(p.value));
+      segment.style.flexGrow = String(p.value);
+      bar.append(segment);
+    }
+    const producer = [];
+    if (t.limiterWaitMs > 0) producer.push(`${ms(t.limiterWaitMs)} on its limiter`);
+    if (t.queueFullMs > 0) producer.push(`${ms(t.queueFullMs)} on a full queue`);
+    return el(
+      'div',
+      { class: 'time-use', 'data-testid': 'sum-time-use' },
+      el(
+        'p',
+        { class: 'note' },
+        `Where the time went: ${ms(total)} of goroutine time — ${parts.map((p) => `${p.label} ${ms(p.value)} (${pct(p.value)})`).join(', ')}` +
+          (producer.length ? `; the producer waited ${producer.join(' and ')}.` : '.'),
+      ),
+      bar,
     );
   }
 
