@@ -242,3 +242,45 @@ fn ticker_and_bucket_hold_the_rate_on_exact_timers() {
         );
     }
 }
+
+/// The sixth pitfall on simulated time: a hand-rolled select-and-count coordinator
+/// returns at the first error and leaves every goroutine that finishes later blocked
+/// on its send; errgroup, on the same seeded jobs, leaves none and cancels the rest.
+#[test]
+fn hand_rolled_coordination_leaks_where_errgroup_does_not() {
+    let set_up = [
+        ("workload", "sleep"),
+        ("cost", "5000"),
+        ("jobs", "40"),
+        ("distribution", "exponential"),
+        ("failure", "0.1"),
+        ("seed", "3"),
+    ];
+    let with = |program: &'static str| {
+        let mut fields = set_up.to_vec();
+        fields.push(("program", program));
+        pitfall(&fields)
+    };
+    let hand = with("hand-rolled");
+    let leak = hand.leak.expect("the hand-rolled coordinator leaks");
+    assert!(leak.starts_with("job "), "{leak}");
+    let leaked: u32 = leak
+        .split(';')
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .expect("the message says how many leaked");
+    assert!(leaked > 0, "{leak}");
+    assert!(hand.counts.identity_holds(), "{:?}", hand.counts);
+
+    let group = with("errgroup");
+    assert_eq!(group.leak, None);
+    assert!(group.counts.identity_holds(), "{:?}", group.counts);
+    assert!(group.counts.failed >= 1, "{:?}", group.counts);
+    // The first error cancels the group: the others stop, or never start.
+    assert!(
+        group.counts.cancelled + group.counts.not_started > 0,
+        "{:?}",
+        group.counts
+    );
+}

@@ -38,8 +38,15 @@ fn busy_workers_spend_their_time_running() {
     let r = run_sim(sleeps(2, 100));
     let t = r.time_use;
     assert!(close(t.running_ms, 100.0), "{t:?}");
-    assert!(close(t.goroutine_ms, 2.0 * r.wall_ms), "{t:?} wall {}", r.wall_ms);
-    assert!(close(t.goroutine_ms, t.running_ms + t.backend_wait_ms + t.waiting_ms));
+    assert!(
+        close(t.goroutine_ms, 2.0 * r.wall_ms),
+        "{t:?} wall {}",
+        r.wall_ms
+    );
+    assert!(close(
+        t.goroutine_ms,
+        t.running_ms + t.backend_wait_ms + t.waiting_ms
+    ));
     assert!(t.waiting_ms < 1e-6, "never idle: {t:?}");
     assert_eq!((t.limiter_wait_ms, t.backend_wait_ms), (0.0, 0.0));
 }
@@ -59,7 +66,11 @@ fn a_paced_producer_waits_on_its_limiter_and_the_workers_on_it() {
     assert!(close(t.running_ms, 10.0), "{t:?}");
     // Both workers live the whole run, but one: when the producer closes the queue
     // after the last job, the idle worker leaves while the other runs that job (1 ms).
-    assert!(close(t.goroutine_ms, 2.0 * r.wall_ms - 1.0), "{t:?} wall {}", r.wall_ms);
+    assert!(
+        close(t.goroutine_ms, 2.0 * r.wall_ms - 1.0),
+        "{t:?} wall {}",
+        r.wall_ms
+    );
     assert!(close(t.waiting_ms, t.goroutine_ms - 10.0), "{t:?}");
 }
 
@@ -89,7 +100,10 @@ fn a_producer_ahead_of_its_workers_waits_on_the_full_queue() {
     let t = r.time_use;
     // The queue holds one job and the worker one more: the producer waits for most of
     // the 10 ms.
-    assert!(t.queue_full_ms >= 7.0 && t.queue_full_ms <= r.wall_ms, "{t:?}");
+    assert!(
+        t.queue_full_ms >= 7.0 && t.queue_full_ms <= r.wall_ms,
+        "{t:?}"
+    );
     assert!(close(t.running_ms, 10.0));
 }
 

@@ -37,8 +37,8 @@ pub mod report;
 pub mod run_import;
 pub mod runtime;
 pub mod scaling;
-pub mod time_use;
 pub(crate) mod state;
+pub mod time_use;
 pub(crate) mod workers;
 
 pub use config::{ConfigError, ConfigErrors, RunConfig};

@@ -89,7 +89,9 @@ impl InlineProducer {
     /// Ends a blocked spell, if one was going, adding it to the run's queue-full time.
     fn unblocked(&self, state: &mut State) {
         if let Some(since) = state.blocked_since.take() {
-            self.run.time_use.queue_full(self.run.now().saturating_sub(since));
+            self.run
+                .time_use
+                .queue_full(self.run.now().saturating_sub(since));
         }
     }
 

@@ -126,10 +126,7 @@ mod tests {
         assert_eq!(r.running_ms * 1e6, 55.0);
         assert_eq!(r.backend_wait_ms * 1e6, 5.0);
         assert_eq!(r.waiting_ms * 1e6, 80.0);
-        assert_eq!(
-            (r.limiter_wait_ms * 1e6, r.queue_full_ms * 1e6),
-            (7.0, 3.0)
-        );
+        assert_eq!((r.limiter_wait_ms * 1e6, r.queue_full_ms * 1e6), (7.0, 3.0));
         // Fan-out: a task's life is its queue wait and its service.
         let f = TimeUse::default().report(100, 0, 30, 12, false);
         assert_eq!((f.goroutine_ms * 1e6, f.waiting_ms * 1e6), (42.0, 12.0));

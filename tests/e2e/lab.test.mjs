@@ -128,9 +128,9 @@ test('a bad load sweep value is refused with its message under the field', async
 });
 
 /** Pitfalls whose detection does not depend on timing (the ticker's is a benchmark). */
-const DETERMINISTIC = new Set(['unbounded', 'leak', 'cancel', 'race']);
+const DETERMINISTIC = new Set(['unbounded', 'leak', 'cancel', 'coordination', 'race']);
 
-for (const id of ['unbounded', 'leak', 'cancel', 'race', 'ticker']) {
+for (const id of ['unbounded', 'leak', 'cancel', 'coordination', 'race', 'ticker']) {
   test(`pitfall ${id}: runs wrong vs right and shows the damage`, async () => {
     await page.waitForFunction(() => !document.querySelector('[data-testid="run"]').disabled);
     await page.click(`[data-testid="pitfall-run-${id}"]`);

@@ -134,6 +134,46 @@ export const PITFALLS = [
     chart: { label: 'jobs running', value: (s) => s.running },
   },
   {
+    id: 'coordination',
+    title: 'Overly complex coordination',
+    explain:
+      'A goroutine per job sends its result on an unbuffered results channel (or its error on errc), and a coordinator counts results in a select with ctx.Done(). At the first error it returns, and every goroutine that finishes later blocks forever on its send: a leak. errgroup.WithContext does the same work in a few lines: the first error cancels the rest, and Wait returns only when every goroutine has ended. Both run the same seeded jobs (5 ms on average, exponential; 10% fail).',
+    runs: () => {
+      const base = {
+        workload: 'sleep',
+        cost: '5000',
+        distribution: 'exponential',
+        jobs: '200',
+        failure: '0.1',
+        seed: '3',
+      };
+      return [
+        { label: 'wrong: select and a counter', program: { ...base, program: 'hand-rolled' } },
+        { label: 'right: errgroup', program: { ...base, program: 'errgroup' } },
+      ];
+    },
+    measure: (results) => {
+      const [wrong, right] = /** @type {PitfallReport[]} */ (results);
+      // The lab's leak message says how many goroutines it found blocked.
+      const leaked = (/** @type {PitfallReport} */ r) =>
+        Number(/(\d+) goroutine\(s\) finished after that/.exec(r.leak ?? '')?.[1] ?? 0);
+      const outcome = (/** @type {PitfallReport} */ r) =>
+        `${r.counts.completed} / ${r.counts.failed} / ${r.counts.cancelled + r.counts.notStarted}`;
+      return {
+        rows: [
+          ['goroutines left blocked forever', String(leaked(wrong)), String(leaked(right))],
+          ['jobs completed / failed / stopped', outcome(wrong), outcome(right)],
+          ['goroutines alive at peak', String(wrong.peakGoroutines), String(right.peakGoroutines)],
+        ],
+        detected: leaked(wrong) > 0 && !right.leak,
+        verdict: wrong.leak
+          ? `Hand-rolled: ${wrong.leak} errgroup: every goroutine ended, the rest cancelled at the first error.`
+          : 'No error arrived while jobs were still running: nothing leaked this time.',
+      };
+    },
+    chart: { label: 'goroutines alive', value: (s) => s.tasks },
+  },
+  {
     id: 'race',
     title: 'Unsynchronised shared state',
     explain:

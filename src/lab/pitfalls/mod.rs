@@ -7,7 +7,9 @@
 //! - [`unbounded`]: a goroutine per job, each holding its stack, against a pool;
 //! - [`leak`]: a producer that never closes its channel, consumers that stop early,
 //!   and the right way (close, and range to the end);
-//! - [`cancel`]: workers that ignore the context against workers that check it.
+//! - [`cancel`]: workers that ignore the context against workers that check it;
+//! - [`coordination`]: a hand-rolled select-and-count state machine that leaks its
+//!   goroutines at the first error, against errgroup.
 //!
 //! Goroutines here are futures on the caller's event loop (the engine worker in the
 //! browser); their CPU work runs on the pool threads. A program's [`PitfallReport`]
@@ -15,6 +17,7 @@
 //! found, the work done after a cancel.
 
 pub mod cancel;
+pub mod coordination;
 pub mod leak;
 pub mod unbounded;
 
@@ -55,6 +58,11 @@ crate::choices! {
         IgnoresContext = "ignores-context",
         /// Workers that check the context between jobs and inside them.
         ChecksContext = "checks-context",
+        /// A goroutine per job and a hand-rolled coordinator (select over result,
+        /// error and done channels, with a counter).
+        HandRolled = "hand-rolled",
+        /// The same work with errgroup.WithContext.
+        ErrGroup = "errgroup",
     }
 }
 
@@ -94,6 +102,18 @@ crate::settings! {
     timeout_ms "timeout": f64 = 0.0, [0, 60_000],
         "Timeout", "ms",
         "a deadline for the program (context.WithTimeout); 0 = none";
+    /// How job costs vary around `cost`.
+    distribution "distribution": crate::engine::config::Distribution = crate::engine::config::Distribution::Fixed, [],
+        "Cost distribution", "",
+        "how job costs vary around the cost";
+    /// Probability that a job fails (after its work).
+    failure "failure": f64 = 0.0, [0, 1],
+        "Failure probability", "",
+        "chance that a job returns an error";
+    /// Seed of the jobs' costs and failures.
+    seed "seed": u64 = 1, [0, crate::engine::config::MAX_SEED],
+        "Seed", "",
+        "same seed, same jobs and failures";
 }
 
 /// The pitfall programs' settings schema.
@@ -154,6 +174,9 @@ impl PitfallConfig {
             workload: self.workload,
             cost: self.cost,
             jobs: self.jobs,
+            distribution: self.distribution,
+            failure: self.failure,
+            seed: self.seed,
             ..crate::engine::RunConfig::default()
         }
     }
@@ -285,6 +308,16 @@ impl<'a, R: Runtime> Lab<'a, R> {
         self.alive.get()
     }
 
+    /// Jobs running now.
+    pub fn running(&self) -> u32 {
+        self.running.get()
+    }
+
+    /// Milliseconds since the program started.
+    pub fn now_ms(&self) -> f64 {
+        self.now() as f64 / 1e6
+    }
+
     /// Jobs that started.
     pub fn started(&self) -> usize {
         self.ran.borrow().len() + self.running.get() as usize
@@ -304,30 +337,38 @@ impl<'a, R: Runtime> Lab<'a, R> {
     /// jobs stop when the context is done (and do not start after it); careless ones
     /// neither look nor stop.
     pub async fn work(&self, job: JobSpec, careful: bool) {
+        self.work_with(job, careful.then_some(&self.ctx)).await;
+    }
+
+    /// [`work`](Self::work) that honours `ctx` (if any) — a context of the program's
+    /// own, such as an errgroup's — and says how the job ended: completed, failed (it
+    /// did its work, then returned an error) or cancelled.
+    pub async fn work_with(&self, job: JobSpec, ctx: Option<&CancelToken>) -> Outcome {
         // The start time is read before the check, and the check reads the clock
         // against the deadline (a punctual `ctx.Err()`, not one waiting for the
         // deadline's timer to fire): a job that passes it started before the deadline,
         // so a careful worker never counts as starting a job after it, however the
         // threads interleave.
         let started = self.now();
-        if careful && self.ctx.expire_if_due() {
+        if ctx.is_some_and(|ctx| ctx.expire_if_due()) {
             self.never_ran(1);
-            return;
+            return Outcome::NotStarted;
         }
         self.running.set(self.running.get() + 1);
         let outcome = if self.config.workload.is_cpu() {
             let (tx, rx) = oneshot::channel();
-            let (workload, seed, clock) = (self.config.workload, 1, self.clock.clone());
-            let ctx = self.ctx.clone();
+            let (workload, seed, clock) =
+                (self.config.workload, self.config.seed, self.clock.clone());
+            let ctx = ctx.cloned();
             self.rt.pool().spawn(Box::new(move || {
-                let stop = move || careful && ctx.is_cancelled();
+                let stop = move || ctx.as_ref().is_some_and(CancelToken::is_cancelled);
                 let _ = tx.send(run_cpu(workload, &job, seed, &*clock, &stop));
             }));
             rx.await.unwrap_or(Err(Interrupted))
         } else {
             let wait = self.rt.sleep(Duration::from_micros(job.cost));
-            if careful {
-                match select(wait, self.ctx.cancelled()).await {
+            if let Some(ctx) = ctx {
+                match select(wait, ctx.cancelled()).await {
                     Either::Left(_) => Ok(sleep_result(&job)),
                     Either::Right(_) => Err(Interrupted),
                 }
@@ -339,12 +380,13 @@ impl<'a, R: Runtime> Lab<'a, R> {
         self.running.set(self.running.get() - 1);
         let finished = self.now();
         self.ran.borrow_mut().push(Ran { started, finished });
-        let outcome = if outcome.is_ok() {
-            Outcome::Completed
-        } else {
-            Outcome::Cancelled
+        let outcome = match outcome {
+            Ok(_) if job.fails => Outcome::Failed,
+            Ok(_) => Outcome::Completed,
+            Err(Interrupted) => Outcome::Cancelled,
         };
         self.counts.borrow_mut()[outcome.code() as usize - 1] += 1;
+        outcome
     }
 
     fn sample(&self) {
@@ -439,6 +481,8 @@ pub async fn run_pitfall<R: Runtime>(
             }
             Program::IgnoresContext => cancel::pool(&lab, false).await,
             Program::ChecksContext => cancel::pool(&lab, true).await,
+            Program::HandRolled => coordination::hand_rolled(&lab).await,
+            Program::ErrGroup => coordination::errgroup(&lab).await,
         }
     };
     lab.measure(program).await
@@ -458,7 +502,7 @@ mod tests {
         assert_eq!(
             messages,
             [
-                "program: goto is not one of the choices; allowed: unbounded, pool, never-closes, consumers-stop, closes, ignores-context, checks-context",
+                "program: goto is not one of the choices; allowed: unbounded, pool, never-closes, consumers-stop, closes, ignores-context, checks-context, hand-rolled, errgroup",
                 "jobs: 0 is out of range; allowed: a whole number 1–20000 jobs",
             ]
         );
