@@ -13,29 +13,14 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use scalelab::cancel::CancelToken;
+mod common;
+
+use common::run_sim;
 use scalelab::engine::config::{
     Arrival, Distribution, Overload, Pacing, Pattern, RunConfig, Scaling, WorkKind,
 };
-use scalelab::engine::execute;
-use scalelab::engine::report::RunReport;
-use scalelab::engine::runtime::{RayonPool, SimRuntime};
 use scalelab::gobridge::go_program;
 use scalelab::settings::Choice as _;
-
-/// The native engine's report (I/O-like jobs and timers on simulated time).
-fn run_native(config: &RunConfig) -> RunReport {
-    config.validate().expect("a valid set-up");
-    let rt = SimRuntime::new(RayonPool::global());
-    rt.sim
-        .run(execute(
-            &rt,
-            config.clone(),
-            &CancelToken::new(),
-            &mut |_| {},
-        ))
-        .expect("the run never stalls")
-}
 
 fn go(dir: &Path, args: &[&str]) -> Output {
     Command::new("go")
@@ -187,7 +172,8 @@ fn setups() -> Vec<(&'static str, RunConfig)> {
 #[test]
 fn go_programs_print_the_engines_accounting_line() {
     for (name, config) in setups() {
-        let report = run_native(&config);
+        // The native engine's report (I/O-like jobs and timers on simulated time).
+        let report = run_sim(config.clone());
         assert!(report.identity_holds, "{name}: {:?}", report.counts);
         let output = run_go_program(name, &config);
         assert_eq!(

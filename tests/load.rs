@@ -4,8 +4,11 @@
 
 #![cfg(not(target_arch = "wasm32"))]
 
+mod common;
+
 use std::time::Duration;
 
+use common::run_sim;
 use scalelab::cancel::CancelToken;
 use scalelab::engine::config::{Arrival, Distribution, Overload, RunConfig, WorkKind};
 use scalelab::engine::outcome::Outcome;
@@ -18,14 +21,6 @@ use scalelab::settings::SettingValue;
 use scalelab::stats::queueing::mmc;
 use scalelab::workload::arrival::{ArrivalSchedule, Stages};
 use scalelab::workload::plan::Planner;
-
-fn run_sim(config: RunConfig) -> RunReport {
-    config.validate().expect("a valid set-up");
-    let rt = SimRuntime::new(RayonPool::global());
-    rt.sim
-        .run(execute(&rt, config, &CancelToken::new(), &mut |_| {}))
-        .expect("the run never stalls")
-}
 
 /// `workers` I/O-like workers, each job `service_us` (mean), fed `rate` jobs/s.
 fn open_loop(arrival: Arrival, rate: f64, workers: u32, service_us: u64) -> RunConfig {

@@ -3,19 +3,10 @@
 
 #![cfg(not(target_arch = "wasm32"))]
 
-use scalelab::cancel::CancelToken;
-use scalelab::engine::config::{Pacing, Pattern, RunConfig, WorkKind};
-use scalelab::engine::execute;
-use scalelab::engine::report::RunReport;
-use scalelab::engine::runtime::{RayonPool, SimRuntime};
+mod common;
 
-fn run_sim(config: RunConfig) -> RunReport {
-    config.validate().expect("a valid set-up");
-    let rt = SimRuntime::new(RayonPool::global());
-    rt.sim
-        .run(execute(&rt, config, &CancelToken::new(), &mut |_| {}))
-        .expect("the run never stalls")
-}
+use common::run_sim;
+use scalelab::engine::config::{Pacing, Pattern, RunConfig, WorkKind};
 
 fn close(a: f64, b: f64) -> bool {
     (a - b).abs() < 1e-6

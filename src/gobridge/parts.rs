@@ -254,18 +254,28 @@ func work(ctx context.Context, j job) (uint64, error) {
 }
 "#;
 
+/// A cancellable wait on a timer (the sleep and backend workloads).
+pub const TIMER_WAIT: &str = r#"// wait waits d on a timer, or until ctx is done.
+func wait(ctx context.Context, d time.Duration) error {
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+		return nil
+	case <-ctx.Done():
+		return errInterrupted
+	}
+}
+"#;
+
 /// Sleep: `crate::workload::execute::sleep_result` after a timer.
 pub const WORK_SLEEP: &str = r#"// work waits cost microseconds on a timer, like time.Sleep or a network call, and
 // returns the job's id times two.
 func work(ctx context.Context, j job) (uint64, error) {
-	timer := time.NewTimer(time.Duration(j.cost) * time.Microsecond)
-	defer timer.Stop()
-	select {
-	case <-timer.C:
-		return uint64(j.id) * 2, nil
-	case <-ctx.Done():
-		return 0, errInterrupted
+	if err := wait(ctx, time.Duration(j.cost)*time.Microsecond); err != nil {
+		return 0, err
 	}
+	return uint64(j.id) * 2, nil
 }
 "#;
 
@@ -280,14 +290,10 @@ func work(ctx context.Context, j job) (uint64, error) {
 		return 0, errInterrupted
 	}
 	defer backend.Release(1)
-	timer := time.NewTimer(time.Duration(j.cost) * time.Microsecond)
-	defer timer.Stop()
-	select {
-	case <-timer.C:
-		return uint64(j.id) * 2, nil
-	case <-ctx.Done():
-		return 0, errInterrupted
+	if err := wait(ctx, time.Duration(j.cost)*time.Microsecond); err != nil {
+		return 0, err
 	}
+	return uint64(j.id) * 2, nil
 }
 "#;
 

@@ -110,7 +110,7 @@ impl<'a> Gen<'a> {
         body.push_str(parts::PLANNER_HEAD);
         body.push_str(&self.planner_tail());
         body.push('\n');
-        body.push_str(self.kernel());
+        body.push_str(&self.kernel());
         body.push('\n');
         body.push_str(parts::RUN_JOB);
         if self.open_loop() {
@@ -322,8 +322,8 @@ impl<'a> Gen<'a> {
         )
     }
 
-    fn kernel(&mut self) -> &'static str {
-        match self.config.workload {
+    fn kernel(&mut self) -> String {
+        let work = match self.config.workload {
             WorkKind::Primes => parts::WORK_PRIMES,
             WorkKind::Sha256 => {
                 self.imports.insert("crypto/sha256");
@@ -337,6 +337,11 @@ impl<'a> Gen<'a> {
                 self.imports.insert("golang.org/x/sync/semaphore");
                 parts::WORK_BACKEND
             }
+        };
+        if self.config.workload.is_cpu() {
+            work.to_string()
+        } else {
+            format!("{}\n{work}", parts::TIMER_WAIT)
         }
     }
 

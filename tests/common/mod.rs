@@ -1,12 +1,28 @@
-//! What the differential tests against Go share: a seeded generator for their scripts,
-//! building a harness under tests/go/ with Debian's Go (GOPATH mode, Debian's
-//! golang.org/x packages), and feeding it a script.
+//! What integration tests share: a run on simulated time, and for the differential
+//! tests against Go a seeded generator for their scripts, building a harness under
+//! tests/go/ with Debian's Go (GOPATH mode, Debian's golang.org/x packages), and feeding
+//! it a script.
 
 #![allow(dead_code)] // each test binary uses its own part
 
 use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
+
+use scalelab::cancel::CancelToken;
+use scalelab::engine::config::RunConfig;
+use scalelab::engine::execute;
+use scalelab::engine::report::RunReport;
+use scalelab::engine::runtime::{RayonPool, SimRuntime};
+
+/// Runs a valid `config` on simulated time (CPU jobs on the real rayon pool).
+pub fn run_sim(config: RunConfig) -> RunReport {
+    config.validate().expect("a valid set-up");
+    let rt = SimRuntime::new(RayonPool::global());
+    rt.sim
+        .run(execute(&rt, config, &CancelToken::new(), &mut |_| {}))
+        .expect("the run never stalls")
+}
 
 /// Deterministic generator for the scripts (SplitMix64).
 pub struct Rng(pub u64);
