@@ -4,6 +4,8 @@
 #
 #   ./build.sh setup   install what is missing for everything (what serve needs, plus
 #                      Chromium + driver and Go + x/time for the tests and benchmarks)
+#   ./build.sh dist    the page as a folder for any static host (dist/), with a service
+#                      worker that makes it cross-origin isolated where the host sends no headers
 #   ./build.sh build   release wasm into www/pkg, chart library into www/vendor, the server
 #   ./build.sh serve   install only what building needs (rust-src and the wasm32 target,
 #                      wasm-bindgen-cli at the Cargo.lock version, wasm-pack, npm ci),
@@ -184,6 +186,39 @@ cmd_build() {
   log "built: www/pkg (wasm), www/vendor (uPlot), $SERVER_BIN"
 }
 
+# --- dist --------------------------------------------------------------------------
+
+# dist/: the page for any static host (GitHub Pages, Netlify, an S3 bucket), including
+# hosts that cannot send COOP/COEP: coi-serviceworker (pinned in package-lock.json)
+# installs a service worker that adds them and reloads the page once. The policy the
+# server would send comes along as a <meta> tag (from scalelab-serve, written once);
+# `_headers` sends the real headers where a host reads it (Netlify, Cloudflare Pages).
+assemble_dist() {
+  rm -rf dist
+  mkdir -p dist
+  cp -r www/app www/lib www/pkg www/vendor www/css www/favicon.svg dist/
+  rm -f dist/vendor/workerpool/*.js # only the benchmark harness uses workerpool
+  cp node_modules/coi-serviceworker/coi-serviceworker.min.js dist/coi-serviceworker.js
+  cp node_modules/coi-serviceworker/LICENSE dist/coi-serviceworker.LICENSE
+  local csp
+  csp=$("$SERVER_BIN" --print-meta-csp)
+  awk -v csp="$csp" '
+    { print }
+    /<meta charset="utf-8">/ {
+      print "  <meta http-equiv=\"Content-Security-Policy\" content=\"" csp "\">"
+      print "  <script src=\"coi-serviceworker.js\"></script>"
+    }' www/index.html > dist/index.html
+  touch dist/.nojekyll
+  printf '/*\n  Cross-Origin-Opener-Policy: same-origin\n  Cross-Origin-Embedder-Policy: require-corp\n' > dist/_headers
+}
+
+cmd_dist() {
+  setup_build
+  cmd_build
+  assemble_dist
+  log "dist/ is ready: upload the folder to any static host (see the README)"
+}
+
 # --- serve -------------------------------------------------------------------------
 
 cmd_serve() {
@@ -216,6 +251,7 @@ cmd_test() {
   wasm-pack test --headless --chrome --chromedriver "$CHROMEDRIVER" --mode no-install \
     . 2>&1 | quiet_nightly_warnings
   WASM_FEATURES=test-hooks cmd_build
+  assemble_dist
   log "JavaScript: format + lint (Biome), types (tsc --checkJs, strict, all of www/lib and www/app) against the generated www/pkg/scalelab.d.ts"
   node_modules/.bin/biome ci
   node_modules/.bin/tsc -p tsconfig.json
@@ -232,6 +268,7 @@ cmd_e2e() {
   setup_build
   setup_chromium
   WASM_FEATURES=test-hooks cmd_build
+  assemble_dist
   run_e2e "$@"
 }
 
@@ -303,10 +340,11 @@ cmd_mutants() {
 case "${1:-}" in
   setup) shift; cmd_setup "$@" ;;
   build) shift; setup_build; cmd_build "$@" ;;
+  dist) shift; cmd_dist "$@" ;;
   serve) shift; cmd_serve "$@" ;;
   test) shift; cmd_test "$@" ;;
   bench) shift; cmd_bench "$@" ;;
   e2e) shift; cmd_e2e "$@" ;;
   mutants) shift; cmd_mutants "$@" ;;
-  *) echo "usage: ./build.sh {setup|build|serve [--port N]|test|e2e [files]|bench|mutants}" >&2; exit 2 ;;
+  *) echo "usage: ./build.sh {setup|build|dist|serve [--port N]|test|e2e [files]|bench|mutants}" >&2; exit 2 ;;
 esac

@@ -715,10 +715,22 @@ byId('show-go').addEventListener('click', async () => {
 
 // --- start ----------------------------------------------------------------------------
 
+/**
+ * How a copy deployed with coi-serviceworker (dist/: its script is on the page) is
+ * getting cross-origin isolation: `none` when it is not such a copy, or is isolated.
+ * @param {boolean} isolated
+ * @returns {'none' | 'installing' | 'unavailable' | 'failed'}
+ */
+function serviceWorkerState(isolated) {
+  if (isolated || !document.querySelector('script[src$="coi-serviceworker.js"]')) return 'none';
+  if (!globalThis.isSecureContext || !('serviceWorker' in navigator)) return 'unavailable';
+  return navigator.serviceWorker.controller ? 'failed' : 'installing';
+}
+
 async function start() {
   patternView.select(state.pattern.id);
   const isolated = globalThis.crossOriginIsolated === true;
-  engineView.showIsolation(isolated);
+  engineView.showIsolation(isolated, serviceWorkerState(isolated));
   if (!isolated) {
     state.unavailable = 'Runs need threads, and this page is not cross-origin isolated (see the note above).';
     updateRunState();

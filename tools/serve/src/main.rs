@@ -33,6 +33,16 @@ const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self' 'wa
      worker-src 'self'; connect-src 'self'; img-src 'self' data: blob:; style-src 'self'; \
      font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
+/// [`CONTENT_SECURITY_POLICY`] without the directives a `<meta>` element may not carry.
+fn meta_csp() -> String {
+    CONTENT_SECURITY_POLICY
+        .split(';')
+        .map(str::trim)
+        .filter(|directive| !directive.starts_with("frame-ancestors"))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 /// Headers set on every response (files, directory indexes and errors alike).
 const RESPONSE_HEADERS: [(&str, &str); 7] = [
     ("cross-origin-opener-policy", "same-origin"),
@@ -68,9 +78,16 @@ fn parse_options() -> Result<Options, String> {
                     .parse()
                     .map_err(|_| format!("--port: {value:?} is not a port number (0..=65535)"))?;
             }
+            // The policy as a `<meta http-equiv>` can carry it (without `frame-ancestors`,
+            // which only a header may set): `./build.sh dist` puts it in dist/index.html
+            // for hosts that send no headers, so the policy is written once, here.
+            "--print-meta-csp" => {
+                println!("{}", meta_csp());
+                std::process::exit(0);
+            }
             "-h" | "--help" => {
                 println!(
-                    "usage: scalelab-serve [--root DIR] [--port N]   (PORT env also sets the port; 0 = any free port)"
+                    "usage: scalelab-serve [--root DIR] [--port N] | --print-meta-csp   (PORT env also sets the port; 0 = any free port)"
                 );
                 std::process::exit(0);
             }
@@ -210,6 +227,14 @@ mod tests {
         assert_eq!(percent_decode("/%2e%2e/x").as_deref(), Some("/../x"));
         assert_eq!(percent_decode("/%zz"), None);
         assert_eq!(percent_decode("/%2"), None);
+    }
+
+    #[test]
+    fn the_meta_policy_is_the_header_policy_without_frame_ancestors() {
+        let meta = meta_csp();
+        assert!(!meta.contains("frame-ancestors"));
+        assert!(meta.starts_with("default-src 'self'; script-src 'self' 'wasm-unsafe-eval';"));
+        assert_eq!(meta.split("; ").count() + 1, CONTENT_SECURITY_POLICY.split(';').count());
     }
 
     #[test]

@@ -15,12 +15,35 @@ export class EngineView {
     this.linkBanner = byId('link-banner');
   }
 
-  /** @param {boolean} isolated */
-  showIsolation(isolated) {
+  /**
+   * @param {boolean} isolated
+   * @param {'none' | 'installing' | 'unavailable' | 'failed'} serviceWorker how a copy
+   *   deployed with coi-serviceworker (`./build.sh dist`) is getting its isolation
+   */
+  showIsolation(isolated, serviceWorker = 'none') {
     this.isolated.textContent = String(isolated);
     this.isolated.className = isolated ? 'ok' : 'bad';
     if (isolated) return;
     this.isolationBanner.hidden = false;
+    if (serviceWorker === 'installing') {
+      this.isolationBanner.textContent =
+        'Enabling threads: this host sends no isolation headers, so a small service worker adds them. The page reloads once…';
+      return;
+    }
+    if (serviceWorker === 'unavailable') {
+      this.isolationBanner.textContent =
+        'This browser window does not allow service workers (private windows of some browsers do not), and this ' +
+        'host sends no isolation headers, so the engine cannot start its threads here. Open the page in a normal ' +
+        'window, or serve it with "Cross-Origin-Opener-Policy: same-origin" and "Cross-Origin-Embedder-Policy: require-corp".';
+      return;
+    }
+    if (serviceWorker === 'failed') {
+      this.isolationBanner.textContent =
+        'A service worker is in place but the browser did not make the page cross-origin isolated, so the engine ' +
+        'cannot start its threads. Reload once more; if this stays, serve the page with "Cross-Origin-Opener-Policy: ' +
+        'same-origin" and "Cross-Origin-Embedder-Policy: require-corp".';
+      return;
+    }
     this.isolationBanner.textContent =
       'This page is not cross-origin isolated, so the browser withholds SharedArrayBuffer and the ' +
       'engine cannot start its threads. The server must send "Cross-Origin-Opener-Policy: same-origin" ' +
