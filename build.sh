@@ -145,6 +145,11 @@ build_wasm() {
     node_modules/.bin/wasm-opt -O3 "$staging/scalelab_bg.wasm" -o www/pkg/scalelab_bg.wasm
     echo "$hash" > www/pkg/.source-hash
   fi
+  # scalelab-serve sends the .gz to browsers that accept gzip (static hosts compress on
+  # their own; dist/ leaves it out). gzip gives it the module's time.
+  if [ ! -f www/pkg/scalelab_bg.wasm.gz ] || [ www/pkg/scalelab_bg.wasm -nt www/pkg/scalelab_bg.wasm.gz ]; then
+    gzip -9 -k -f www/pkg/scalelab_bg.wasm
+  fi
   rm -rf www/pkg/snippets
   cp -r "$staging/snippets" "$staging/scalelab.js" "$staging/scalelab.d.ts" "$staging/scalelab_bg.wasm.d.ts" www/pkg/
   start_pool_threads_from_own_origin
@@ -197,7 +202,7 @@ assemble_dist() {
   rm -rf dist
   mkdir -p dist
   cp -r www/app www/lib www/pkg www/vendor www/css www/favicon.svg dist/
-  rm -f dist/vendor/workerpool/*.js # only the benchmark harness uses workerpool
+  rm -f dist/vendor/workerpool/*.js dist/pkg/*.gz # the harness's workerpool; hosts compress on their own
   cp node_modules/coi-serviceworker/coi-serviceworker.min.js dist/coi-serviceworker.js
   cp node_modules/coi-serviceworker/LICENSE dist/coi-serviceworker.LICENSE
   local csp

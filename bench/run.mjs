@@ -24,6 +24,7 @@ import {
   poissonGaps,
 } from './load.mjs';
 import { longTasks, openPlayground } from './playground.mjs';
+import { startup, startupSection } from './startup.mjs';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const QUICK = process.argv.includes('--quick');
@@ -702,6 +703,7 @@ async function main() {
       erlangsim: async () => erlangSim(QUICK),
       overload: () => overload(browser.context, server.url, QUICK),
       goprogram: () => goPrograms(page, threads, { quick: QUICK, reps: REPS }),
+      startup: () => startup(server.url, REPS),
     };
     for (const name of ONLY) {
       const result = await scenarios[name]();
@@ -761,6 +763,9 @@ async function main() {
 
   r.goPrograms = await goPrograms(page, threads, { quick: QUICK, reps: REPS });
   log(`Go bridge: ${r.goPrograms.rows.map((g) => `${g.pattern} ${fmt(g.engine / g.go)}`).join(', ')} (wasm ÷ Go)`);
+
+  r.startup = await startup(server.url, REPS);
+  log(`start-up: wasm ${r.startup.sizes.raw} B (${r.startup.sizes.gzip} B gzip)`);
 
   r.longTasks = await pageLongTasks(browser.context, server.url);
   if (problems.length) throw new Error(`page problems during the benchmark: ${problems.join('; ')}`);
@@ -928,6 +933,7 @@ function markdown(r) {
     lines.push('');
   }
   if (r.goPrograms) lines.push(goProgramSection(r.goPrograms), '');
+  if (r.startup) lines.push(startupSection(r.startup), '');
   return lines.join('\n');
 }
 

@@ -175,6 +175,17 @@ test('toTraceEvents: every job of the table exactly once with its start and dura
   assert.ok(trace.traceEvents.some((e) => e.cat === 'resize' && e.args.to === 3));
 });
 
+test('the server sends the wasm gzipped to a browser that accepts it, with the isolation headers', async () => {
+  const url = new URL('pkg/scalelab_bg.wasm', server.url);
+  const zipped = await fetch(url, { headers: { 'accept-encoding': 'gzip' } });
+  assert.equal(zipped.headers.get('content-encoding'), 'gzip');
+  assert.equal(zipped.headers.get('cross-origin-embedder-policy'), 'require-corp');
+  const plain = await fetch(url, { headers: { 'accept-encoding': 'identity' } });
+  assert.equal(plain.headers.get('content-encoding'), null);
+  // fetch decompresses: the same module either way.
+  assert.deepEqual(new Uint8Array(await zipped.arrayBuffer()), new Uint8Array(await plain.arrayBuffer()));
+});
+
 test('an open-loop run: stages as a list, overload policies, the generator report and both latencies', async () => {
   const r = await page.evaluate(async () => {
     const base = { pattern: 'pool', workload: 'sleep', cost: 2000, workers: 2, queue: 5, jobs: 1000000 };

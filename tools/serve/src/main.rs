@@ -183,7 +183,13 @@ async fn main() {
     };
 
     let mut app = Router::new()
-        .fallback_service(ServeDir::new(&root).append_index_html_on_directories(true))
+        .fallback_service(
+            // A `.gz` beside a file (the build writes one for the wasm) is sent to
+            // browsers that accept gzip, with `Content-Encoding: gzip`.
+            ServeDir::new(&root)
+                .append_index_html_on_directories(true)
+                .precompressed_gzip(),
+        )
         .layer(middleware::from_fn_with_state(
             root.clone(),
             confine_to_root,
