@@ -289,11 +289,19 @@ fn fields(line: &str) -> std::collections::HashMap<String, u64> {
 }
 
 /// Under twenty times more load than the pool can serve, each overload policy's
-/// program refuses or drops jobs as its policy says, and still accounts for every job.
+/// program refuses or drops jobs as its policy says — or, blocking, is stopped by its
+/// deadline — and still accounts for every job.
 #[test]
 fn overload_programs_keep_the_books() {
-    for overload in [Overload::Reject, Overload::DropOldest, Overload::Shed] {
+    for (overload, timeout_ms) in [
+        (Overload::Reject, 0.0),
+        (Overload::DropOldest, 0.0),
+        (Overload::Shed, 0.0),
+        // A deadline mid-run: the job the generator was sending never entered the run.
+        (Overload::Block, 60.0),
+    ] {
         let config = RunConfig {
+            timeout_ms,
             pattern: Pattern::Pool,
             arrival: Arrival::Constant,
             arrival_rate: 20_000.0,
@@ -306,7 +314,7 @@ fn overload_programs_keep_the_books() {
             cost: 2_000,
             ..RunConfig::default()
         };
-        let name = format!("overload-{}", overload.name());
+        let name = format!("overload-{}-{timeout_ms}", overload.name());
         let output = run_go_program(&name, &config);
         let lines: Vec<&str> = output.lines().collect();
         let overload_line = fields(lines[lines.len() - 2]);
@@ -322,6 +330,10 @@ fn overload_programs_keep_the_books() {
         assert_eq!(done, 300, "{name}: every job once: {output}");
         match overload {
             Overload::Reject => assert!(rejected > 0 && shed == 0, "{name}: {output}"),
+            Overload::Block => assert!(
+                accounting["notStarted"] > 0 && rejected + shed == 0,
+                "{name}: {output}"
+            ),
             _ => assert!(shed > 0 && rejected == 0, "{name}: {output}"),
         }
     }

@@ -523,26 +523,30 @@ impl<'a> Gen<'a> {
                 "\t\tj.queued = time.Now()\n\
                  \t\tselect {\n\
                  \t\tcase jobs <- j:\n\
+                 \t\t\toffered++\n\
                  \t\tcase <-ctx.Done():\n\
-                 \t\t\tbreak loop\n\
+                 \t\t\tbreak loop // a job never sent never entered the run\n\
                  \t\t}\n"
             }
             Overload::Reject => {
-                "\t\tselect {\n\
+                "\t\toffered++\n\
+                 \t\tselect {\n\
                  \t\tcase jobs <- j:\n\
                  \t\tdefault: // the queue is full: refuse the job (HTTP 503)\n\
                  \t\t\tresults <- result{id: j.id, outcome: rejected}\n\
                  \t\t}\n"
             }
             Overload::DropOldest if c.queue == 0 => {
-                "\t\tselect {\n\
+                "\t\toffered++\n\
+                 \t\tselect {\n\
                  \t\tcase jobs <- j:\n\
                  \t\tdefault: // an unbuffered queue has nothing older to drop\n\
                  \t\t\tresults <- result{id: j.id, outcome: shed}\n\
                  \t\t}\n"
             }
             Overload::DropOldest => {
-                "\tsend:\n\
+                "\t\toffered++\n\
+                 \tsend:\n\
                  \t\tfor {\n\
                  \t\t\tselect {\n\
                  \t\t\tcase jobs <- j:\n\
@@ -594,7 +598,6 @@ impl<'a> Gen<'a> {
              \t\t\t}}\n\
              \t\t}}\n\
              \t\tj := p.plan()\n\
-             \t\toffered++\n\
              {send}\
              \t}}\n\
              \tif {over} {{\n\

@@ -240,7 +240,10 @@ mod tests {
         let meta = meta_csp();
         assert!(!meta.contains("frame-ancestors"));
         assert!(meta.starts_with("default-src 'self'; script-src 'self' 'wasm-unsafe-eval';"));
-        assert_eq!(meta.split("; ").count() + 1, CONTENT_SECURITY_POLICY.split(';').count());
+        assert_eq!(
+            meta.split("; ").count() + 1,
+            CONTENT_SECURITY_POLICY.split(';').count()
+        );
     }
 
     #[test]
