@@ -150,6 +150,31 @@ fn shrinking_lets_removed_workers_finish_their_job_then_exit() {
     );
 }
 
+/// A graceful shrink is settled when the last removed worker has left — not when the
+/// first one does — with jobs of uneven length (exponential), so they leave one by one.
+#[test]
+fn a_graceful_shrink_settles_when_the_last_removed_worker_leaves() {
+    let report = steered(
+        RunConfig {
+            distribution: scalelab::engine::config::Distribution::Exponential,
+            seed: 11,
+            ..io_pool(4, 40)
+        },
+        vec![(ms(25), resize(1.0, Shrink::Graceful))],
+    );
+    exactly_once(&report);
+    let leaving: Vec<f64> = by_worker(&report)
+        .into_iter()
+        .filter(|(worker, _)| *worker >= 1)
+        .map(|(_, jobs)| jobs.last().unwrap().finished_ms.unwrap())
+        .collect();
+    let (first, last) = leaving
+        .iter()
+        .fold((f64::MAX, f64::MIN), |(lo, hi), &t| (lo.min(t), hi.max(t)));
+    assert!(first < last, "the removed workers leave at different times");
+    assert_eq!(report.resizes[0].settled_ms, Some(last));
+}
+
 #[test]
 fn stop_now_cancels_the_removed_workers_jobs() {
     let report = steered(io_pool(8, 80), vec![(ms(25), resize(2.0, Shrink::StopNow))]);

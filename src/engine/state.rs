@@ -767,6 +767,21 @@ mod tests {
     }
 
     #[test]
+    fn a_handle_refuses_changes_once_the_run_has_ended_even_while_it_lives() {
+        let (run, _, _) = shared_run(RunConfig::default());
+        let handle = super::super::control::RunHandle::new(&run);
+        assert!(!run.has_ended());
+        run.end_run();
+        assert!(run.has_ended());
+        // The run's state is still alive (held here, as a pool thread may still hold
+        // it): the handle must refuse on the flag, not on the state being gone.
+        assert_eq!(
+            handle.resize(2.0, super::super::pool::Shrink::Graceful),
+            Err(super::super::control::ControlError::Ended)
+        );
+    }
+
+    #[test]
     fn the_coordinator_is_woken_when_the_last_job_ends() {
         let (run, wakes, clock, jobs) = shared(3);
         assert_eq!(
