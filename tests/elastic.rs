@@ -150,6 +150,26 @@ fn shrinking_lets_removed_workers_finish_their_job_then_exit() {
     );
 }
 
+/// The run ends the moment its last worker leaves (the last to leave wakes the
+/// coordinator, as wg.Wait() returns), not at the next progress tick.
+#[test]
+fn a_run_ends_when_its_last_worker_leaves() {
+    let report = steered(io_pool(2, 10), vec![]);
+    assert_eq!(report.wall_ms, 50.0, "5 rounds of 10 ms jobs on 2 workers");
+    // CPU workers are continuations on the pool threads: only their leaving can wake
+    // the coordinator (CPU work takes no simulated time, so the run ends at 0 ms).
+    let cpu = steered(
+        RunConfig {
+            workload: WorkKind::Primes,
+            cost: 10_000,
+            ..io_pool(1, 10)
+        },
+        vec![],
+    );
+    assert_eq!(cpu.counts.completed, 10);
+    assert_eq!(cpu.wall_ms, 0.0, "not at the next progress tick");
+}
+
 /// A graceful shrink is settled when the last removed worker has left — not when the
 /// first one does — with jobs of uneven length (exponential), so they leave one by one.
 #[test]
