@@ -118,6 +118,7 @@ fn growing_starts_workers_that_take_queued_jobs_at_once() {
         (r.t_ms, r.from, r.to, r.cause.as_str()),
         (25.0, 1, 6, "manual")
     );
+    assert_eq!(r.settled_ms, Some(25.0), "a grow is settled at once");
     // Worker 0 alone runs jobs at 0, 10 and 20 ms; from 25 ms five more take the
     // queue in rounds of 10 ms (worker 0 joins each round at 30, 40, …): the last
     // three of the 57 left start at 115 ms on new workers.

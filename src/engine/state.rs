@@ -767,6 +767,25 @@ mod tests {
     }
 
     #[test]
+    fn a_storm_beyond_the_log_keeps_the_first_resizes_and_counts_the_rest() {
+        let (run, _, _) = shared_run(RunConfig {
+            workload: crate::engine::config::WorkKind::Sleep,
+            ..RunConfig::default()
+        });
+        let extra = 37;
+        for i in 0..MAX_RESIZES + extra {
+            run.resize(1 + (i % 2) as u32, Shrink::Graceful, "storm");
+        }
+        let (logged, dropped) = run.resizes();
+        assert_eq!((logged.len(), dropped), (MAX_RESIZES, extra as u32));
+        assert_eq!(
+            (logged[0].from, logged[0].to),
+            (0, 1),
+            "the pool was not started"
+        );
+    }
+
+    #[test]
     fn a_handle_refuses_changes_once_the_run_has_ended_even_while_it_lives() {
         let (run, _, _) = shared_run(RunConfig::default());
         let handle = super::super::control::RunHandle::new(&run);
