@@ -748,3 +748,41 @@ fn resizes_through_shared_memory_apply_once_and_in_order() {
     let sizes: Vec<(u32, u32)> = report.resizes.iter().map(|r| (r.from, r.to)).collect();
     assert_eq!(sizes, vec![(2, 6), (6, 3)]);
 }
+
+/// "Stop now" reaches a CPU job on the pool threads, too: the removed worker's running
+/// job stops at its next check (cancelled) instead of spinning to its end.
+#[test]
+fn stop_now_stops_a_removed_workers_cpu_job() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU32, Ordering};
+    let config = RunConfig {
+        workload: WorkKind::Spin,
+        cost: 300_000, // 0.3 s of spinning per job
+        jobs: 3,
+        workers: 2,
+        queue: 4,
+        ..RunConfig::default()
+    };
+    let rt = NativeRuntime::new(RayonPool::with_threads(2));
+    let started = Arc::new(AtomicU32::new(0));
+    let seen = started.clone();
+    let mut observer = move |p: scalelab::engine::Progress| {
+        seen.fetch_max(p.started, Ordering::AcqRel);
+    };
+    let (handle, run) = start(&rt, config, &CancelToken::new(), &mut observer, None);
+    let steering = std::thread::spawn(move || {
+        // Wait (without sleeping) until both workers run a job.
+        while started.load(Ordering::Acquire) < 2 {
+            std::thread::yield_now();
+        }
+        handle.resize(1.0, Shrink::StopNow).unwrap();
+    });
+    let report = futures::executor::block_on(run);
+    steering.join().unwrap();
+    exactly_once(&report);
+    assert_eq!(
+        (report.counts.completed, report.counts.cancelled),
+        (2, 1),
+        "worker 1's job was stopped; worker 0 ran the other two"
+    );
+}
