@@ -757,7 +757,7 @@ fn stop_now_stops_a_removed_workers_cpu_job() {
     use std::sync::atomic::{AtomicU32, Ordering};
     let config = RunConfig {
         workload: WorkKind::Spin,
-        cost: 300_000, // 0.3 s of spinning per job
+        cost: 1_000_000, // 1 s of spinning per job: both start long before either ends
         jobs: 3,
         workers: 2,
         queue: 4,
