@@ -489,11 +489,7 @@ impl<'a> Gen<'a> {
         doc.push_str(
             ".\n// It returns the jobs submitted and those never sent (counted as not started).\n",
         );
-        let (submitted, unsent) = if c.duration_ms > 0.0 {
-            ("sent", "0")
-        } else {
-            ("jobCount", "jobCount - sent")
-        };
+        let (submitted, unsent) = self.submitted_and_unsent("sent");
         format!(
             "{doc}func produce(ctx context.Context, jobs chan<- job) (int, int) {{\n\
              {setup}\
@@ -609,6 +605,27 @@ impl<'a> Gen<'a> {
         )
     }
 
+    /// What the jobs submitted and those never sent are, given the loop's count of jobs
+    /// sent: with a duration, only what was sent entered the run; a job-count run stopped
+    /// early leaves the rest not started (as the engine counts them).
+    fn submitted_and_unsent(&self, sent: &str) -> (String, String) {
+        if self.config.duration_ms > 0.0 {
+            (sent.to_string(), "0".to_string())
+        } else {
+            ("jobCount".to_string(), format!("jobCount - {sent}"))
+        }
+    }
+
+    /// The condition that stops a loop starting a goroutine per job: its context is
+    /// done, or the duration is up.
+    fn stop_spawning(&self, ctx: &str) -> String {
+        if self.config.duration_ms > 0.0 {
+            format!("{ctx}.Err() != nil || time.Since(start) >= duration")
+        } else {
+            format!("{ctx}.Err() != nil")
+        }
+    }
+
     /// One goroutine per job; results fan in (in input order when `ordered`).
     fn fan_out_main(&mut self) -> String {
         self.imports.insert("sync");
@@ -628,16 +645,8 @@ impl<'a> Gen<'a> {
         } else {
             "\tfor r := range results {\n\t\tt.add(r)\n\t}\n"
         };
-        let stop = if c.duration_ms > 0.0 {
-            "ctx.Err() != nil || time.Since(start) >= duration"
-        } else {
-            "ctx.Err() != nil"
-        };
-        let (submitted, unsent) = if c.duration_ms > 0.0 {
-            ("started", "0")
-        } else {
-            ("jobCount", "jobCount - started")
-        };
+        let stop = self.stop_spawning("ctx");
+        let (submitted, unsent) = self.submitted_and_unsent("started");
         format!(
             "func main() {{\n\
              {context}\
@@ -675,17 +684,8 @@ impl<'a> Gen<'a> {
     fn fail_fast_main(&mut self) -> String {
         self.imports.insert("sync");
         self.imports.insert("golang.org/x/sync/errgroup");
-        let c = self.config;
-        let stop = if c.duration_ms > 0.0 {
-            "gctx.Err() != nil || time.Since(start) >= duration"
-        } else {
-            "gctx.Err() != nil"
-        };
-        let (submitted, unsent) = if c.duration_ms > 0.0 {
-            ("started", "0")
-        } else {
-            ("jobCount", "jobCount - started")
-        };
+        let stop = self.stop_spawning("gctx");
+        let (submitted, unsent) = self.submitted_and_unsent("started");
         format!(
             "func main() {{\n\
              {context}\
