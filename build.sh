@@ -28,6 +28,8 @@ WASM_TARGET=wasm32-unknown-unknown
 # .cargo/config.toml, so a plain `wasm-pack test --headless --chrome` works too.
 CHROMIUM=/usr/bin/chromium
 CHROMEDRIVER=/usr/bin/chromedriver
+FIREFOX=/usr/bin/firefox-esr
+GECKODRIVER_VERSION=0.37.1
 
 log() { printf '\033[1m[build.sh]\033[0m %s\n' "$*" >&2; }
 die() { printf '[build.sh] error: %s\n' "$*" >&2; exit 1; }
@@ -46,6 +48,20 @@ setup_chromium() {
   log "installing Debian chromium + chromium-driver"
   as_root apt-get update -qq
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+}
+
+# Firefox: Debian's firefox-esr for the cross-browser smoke suite and benchmarks, and
+# geckodriver (crates.io, pinned) for `wasm-pack test --firefox`.
+setup_firefox() {
+  if [ ! -x "$FIREFOX" ]; then
+    log "installing Debian firefox-esr"
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq firefox-esr >/dev/null
+  fi
+  if [ "$(geckodriver --version 2>/dev/null | awk 'NR == 1 {print $2}')" != "$GECKODRIVER_VERSION" ]; then
+    log "installing geckodriver $GECKODRIVER_VERSION (takes ~2 min)"
+    (cd /tmp && cargo install geckodriver --version "$GECKODRIVER_VERSION" --locked --force)
+  fi
 }
 
 # Go and Debian's golang.org/x/time and x/sync: the differential test replays limiter
@@ -115,6 +131,7 @@ setup_build() {
 cmd_setup() {
   setup_build
   setup_chromium
+  setup_firefox
   setup_go
 }
 
@@ -255,6 +272,9 @@ cmd_test() {
   log "wasm tests in headless Chromium (threads, dedicated worker)"
   wasm-pack test --headless --chrome --chromedriver "$CHROMEDRIVER" --mode no-install \
     . 2>&1 | quiet_nightly_warnings
+  log "wasm tests in headless Firefox (threads, dedicated worker)"
+  wasm-pack test --headless --firefox --geckodriver "$(command -v geckodriver)" --mode no-install \
+    . 2>&1 | quiet_nightly_warnings
   WASM_FEATURES=test-hooks cmd_build
   assemble_dist
   log "JavaScript: format + lint (Biome), types (tsc --checkJs, strict, all of www/lib and www/app) against the generated www/pkg/scalelab.d.ts"
@@ -272,6 +292,7 @@ run_e2e() {
 cmd_e2e() {
   setup_build
   setup_chromium
+  setup_firefox
   WASM_FEATURES=test-hooks cmd_build
   assemble_dist
   run_e2e "$@"

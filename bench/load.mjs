@@ -10,6 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { longTasks, openPlayground } from './playground.mjs';
+import { fmt, pass } from './stats.mjs';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 
@@ -262,9 +263,6 @@ export async function overload(context, url, quick) {
     doneAtMs: Math.round(doneAt - clickedAt),
   };
 }
-
-const fmt = (x, digits = 2) => (Number.isFinite(x) ? x.toFixed(digits) : '—');
-const pass = (ok) => (ok ? '✓' : '✗ missed');
 
 /** The headline rows of the open-loop benchmarks (for the README's table). */
 export function loadHeadline(r) {

@@ -12,6 +12,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { launchBrowser, openPage, startServer } from '../tests/e2e/harness.mjs';
+import { browsersSection, firefox } from './browsers.mjs';
 import { goProgramHeadline, goProgramSection, goPrograms } from './goprogram.mjs';
 import {
   coordinatedOmission,
@@ -25,6 +26,7 @@ import {
 } from './load.mjs';
 import { longTasks, openPlayground } from './playground.mjs';
 import { startup, startupSection } from './startup.mjs';
+import { fmt, mmm, pass, spread } from './stats.mjs';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const QUICK = process.argv.includes('--quick');
@@ -37,19 +39,6 @@ const ONLY =
     .split(',') ?? null;
 const REPS = QUICK ? 2 : 5;
 const log = (...a) => console.log('[bench]', ...a);
-
-/** min / median / max and percentiles of a list. */
-function spread(values) {
-  const s = [...values].sort((a, b) => a - b);
-  const at = (p) => s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
-  const mid = s.length >> 1;
-  const median = s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
-  return { n: s.length, min: s[0], median, max: s[s.length - 1], p50: at(50), p99: at(99) };
-}
-
-const fmt = (x, digits = 2) => (Number.isFinite(x) ? x.toFixed(digits) : '—');
-const mmm = (s, digits = 2) => `${fmt(s.median, digits)} (${fmt(s.min, digits)}–${fmt(s.max, digits)})`;
-const pass = (ok) => (ok ? '✓' : '✗ missed');
 
 // --- browser scenarios (run inside the harness page) ----------------------------------
 
@@ -704,6 +693,11 @@ async function main() {
       overload: () => overload(browser.context, server.url, QUICK),
       goprogram: () => goPrograms(page, threads, { quick: QUICK, reps: REPS }),
       startup: () => startup(server.url, REPS),
+      firefox: () =>
+        firefox(new URL('harness/', server.url).href, {
+          cpu: cpuScaling,
+          dispatch,
+        }),
     };
     for (const name of ONLY) {
       const result = await scenarios[name]();
@@ -768,6 +762,8 @@ async function main() {
   log(`start-up: wasm ${r.startup.sizes.raw} B (${r.startup.sizes.gzip} B gzip)`);
 
   r.longTasks = await pageLongTasks(browser.context, server.url);
+  r.firefox = await firefox(new URL('harness/', server.url).href, { cpu: cpuScaling, dispatch });
+  log(`Firefox: CPU scaling ${fmt(r.firefox.cpu?.speedup)}x`);
   if (problems.length) throw new Error(`page problems during the benchmark: ${problems.join('; ')}`);
   await browser.close();
   await server.stop();
@@ -934,6 +930,7 @@ function markdown(r) {
   }
   if (r.goPrograms) lines.push(goProgramSection(r.goPrograms), '');
   if (r.startup) lines.push(startupSection(r.startup), '');
+  if (r.firefox) lines.push(browsersSection(r), '');
   return lines.join('\n');
 }
 

@@ -9,6 +9,7 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { launchBrowser } from '../tests/e2e/harness.mjs';
 import { openPlayground } from './playground.mjs';
+import { median } from './stats.mjs';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 
@@ -64,8 +65,6 @@ export async function startup(url, reps) {
   }
   return { sizes, cold, warm };
 }
-
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /** Section: size and start-up. */
 export function startupSection(s) {

@@ -20,6 +20,8 @@ pub struct OutcomeSpec {
     pub label: &'static str,
     /// Its colour on the timeline and in the keys (Okabe–Ito, as css/app.css).
     pub colour: &'static str,
+    /// How its bars are filled, so that outcomes differ without colour too.
+    pub fill: Fill,
     /// Whether a job that ends so returns a result (it ran its kernel to the end).
     pub has_result: bool,
     /// Whether a job that ends so had started.
@@ -28,11 +30,25 @@ pub struct OutcomeSpec {
     pub since_export: u8,
 }
 
+/// How a bar is filled on the timeline and in its key: the second cue beside colour,
+/// for readers who do not tell the colours apart. Outcomes that start (and so have a
+/// bar) each have their own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, tsify_next::Tsify)]
+#[serde(rename_all = "kebab-case")]
+pub enum Fill {
+    /// Plain colour.
+    Solid,
+    /// Light diagonal stripes (`/`).
+    Hatch,
+    /// Light stripes both ways (`×`).
+    CrossHatch,
+}
+
 macro_rules! outcomes {
     ($(
         $(#[doc = $doc:literal])*
         $variant:ident = $code:literal, $field:ident, $name:literal, $key:literal,
-        $label:literal, $colour:literal, has_result: $has_result:literal,
+        $label:literal, $colour:literal, $fill:ident, has_result: $has_result:literal,
         started: $started:literal, since_export: $since:literal;
     )+) => {
         /// How a job ended.
@@ -49,6 +65,7 @@ macro_rules! outcomes {
             key: $key,
             label: $label,
             colour: $colour,
+            fill: Fill::$fill,
             has_result: $has_result,
             started: $started,
             since_export: $since,
@@ -120,23 +137,23 @@ macro_rules! outcomes {
 
 outcomes! {
     /// Ran to the end and returned a result.
-    Completed = 1, completed, "completed", "completed", "completed", "#009e73",
+    Completed = 1, completed, "completed", "completed", "completed", "#009e73", Solid,
         has_result: true, started: true, since_export: 1;
     /// Ran and returned an error.
-    Failed = 2, failed, "failed", "failed", "failed", "#d55e00",
+    Failed = 2, failed, "failed", "failed", "failed", "#d55e00", CrossHatch,
         has_result: true, started: true, since_export: 1;
     /// Started, then stopped by the run's cancellation.
-    Cancelled = 3, cancelled, "cancelled", "cancelled", "cancelled", "#e69f00",
+    Cancelled = 3, cancelled, "cancelled", "cancelled", "cancelled", "#e69f00", Hatch,
         has_result: false, started: true, since_export: 1;
     /// Never started: the run was cancelled (or failed fast) first.
-    NotStarted = 4, not_started, "not_started", "notStarted", "not started", "#bbbbbb",
+    NotStarted = 4, not_started, "not_started", "notStarted", "not started", "#bbbbbb", Solid,
         has_result: false, started: false, since_export: 1;
     /// Refused on arrival: the queue was full (overload policy `reject`, or `shed`).
-    Rejected = 5, rejected, "rejected", "rejected", "rejected", "#cc79a7",
+    Rejected = 5, rejected, "rejected", "rejected", "rejected", "#cc79a7", Solid,
         has_result: false, started: false, since_export: 2;
     /// Dropped from the queue without running: pushed out by a newer arrival
     /// (`drop-oldest`), or it waited past the deadline (`shed`).
-    Shed = 6, shed, "shed", "shed", "shed", "#f0e442",
+    Shed = 6, shed, "shed", "shed", "shed", "#f0e442", Solid,
         has_result: false, started: false, since_export: 2;
 }
 
@@ -207,6 +224,26 @@ mod tests {
             keys.as_object().unwrap().len(),
             OUTCOMES.len() + 1,
             "Counts has submitted and one field per outcome"
+        );
+    }
+
+    #[test]
+    fn outcomes_with_bars_differ_in_fill_as_well_as_colour() {
+        let started: Vec<_> = OUTCOMES.iter().filter(|spec| spec.started).collect();
+        assert!(started.len() >= 3, "completed, failed, cancelled");
+        for (i, a) in started.iter().enumerate() {
+            for b in &started[i + 1..] {
+                assert_ne!(a.colour, b.colour, "{} and {}", a.name, b.name);
+                assert_ne!(
+                    a.fill, b.fill,
+                    "{} and {} need more than colour",
+                    a.name, b.name
+                );
+            }
+        }
+        assert_eq!(
+            serde_json::to_value(Fill::CrossHatch).unwrap(),
+            "cross-hatch"
         );
     }
 }

@@ -131,3 +131,33 @@ test('keyboard only: Tab to the form, change a field, Run, Escape cancels — fo
   assert.deepEqual(problems, []);
   await page.close();
 });
+
+test('colour-blind readers: the outcomes on the timeline differ in fill as well as colour, bars and key alike', async () => {
+  const { page, problems } = await stack.open();
+  const keys = await page.evaluate(async () => {
+    // The page's own module instance: the table the engine installed when it was ready.
+    const { outcomes } = await import('/lib/outcomes.js');
+    return outcomes()
+      .filter((o) => o.started)
+      .map((o) => {
+        const key = document.querySelector(`.legend-row .key.${o.name}`);
+        const style = key && getComputedStyle(key, '::before');
+        return {
+          name: o.name,
+          fill: o.fill,
+          colour: style?.backgroundColor,
+          image: style?.backgroundImage ?? 'no key',
+        };
+      });
+  });
+  // The key draws each outcome's declared fill: plain, one set of stripes, or two.
+  const stripes = { solid: 0, hatch: 1, 'cross-hatch': 2 };
+  for (const k of keys) {
+    const drawn = k.image === 'none' ? 0 : k.image.split('repeating-linear-gradient').length - 1;
+    assert.equal(drawn, stripes[k.fill], `${k.name}: key ${k.image}, declared ${k.fill}`);
+  }
+  assert.equal(new Set(keys.map((k) => k.fill)).size, keys.length, JSON.stringify(keys));
+  assert.equal(new Set(keys.map((k) => k.colour)).size, keys.length, JSON.stringify(keys));
+  assert.deepEqual(problems, []);
+  await page.close();
+});

@@ -3,7 +3,7 @@
 // marked. It draws the page's window of the latest jobs; bars thinner than a pixel are
 // merged, and pointing at a bar names the job (the inspector).
 
-import { outcomeCode, outcomeOf } from '../../lib/outcomes.js';
+import { outcomeOf } from '../../lib/outcomes.js';
 import { Chart, COLORS, HEIGHT, msAxis } from './chart.js';
 import { byId } from './dom.js';
 
@@ -112,6 +112,32 @@ function rowTicks(rows) {
   return ticks;
 }
 
+/**
+ * White stripes over a bar: `/` for a hatch, `/` and `\` for a cross-hatch.
+ * @param {CanvasRenderingContext2D} ctx
+ * @param {number} x0 @param {number} x1 @param {number} y @param {number} h
+ * @param {import('../../pkg/scalelab.js').Fill} fill
+ */
+function stripe(ctx, x0, x1, y, h, fill) {
+  ctx.save();
+  ctx.beginPath();
+  ctx.rect(x0, y, x1 - x0, h);
+  ctx.clip();
+  ctx.strokeStyle = '#ffffff';
+  ctx.lineWidth = 1;
+  ctx.beginPath();
+  for (let x = x0 - h; x < x1; x += 5) {
+    ctx.moveTo(x, y + h);
+    ctx.lineTo(x + h, y);
+    if (fill === 'cross-hatch') {
+      ctx.moveTo(x, y);
+      ctx.lineTo(x + h, y + h);
+    }
+  }
+  ctx.stroke();
+  ctx.restore();
+}
+
 /** Bars narrower than this (canvas pixels) merge with a touching neighbour of the same
  * colour: with many short jobs the timeline stays fast and shows the busy stretch. */
 const MERGE_BELOW = 3;
@@ -153,7 +179,6 @@ function drawBars(u, view) {
       ctx.fillRect(pStart, y, w >= MERGE_BELOW + 1 ? w - 1 : Math.max(1, w), barHeight);
       pColor = null;
     };
-    const cancelled = outcomeCode('cancelled');
     for (const i of run.jobsOnRow(row)) {
       const outcome = run.outcome[i];
       const spec = outcomeOf(outcome);
@@ -172,17 +197,10 @@ function drawBars(u, view) {
       pStart = x0;
       pEnd = x1;
       pColor = color;
-      if (outcome === cancelled && x1 - x0 >= 4) {
-        // Hatch cancelled bars, so they read without colour too.
+      if (!running && spec && spec.fill !== 'solid' && x1 - x0 >= 4) {
+        // Stripe the bar as the outcome's key is striped, so outcomes read without colour too.
         flush();
-        ctx.strokeStyle = '#ffffff';
-        ctx.lineWidth = 1;
-        ctx.beginPath();
-        for (let x = x0; x < x1; x += 5) {
-          ctx.moveTo(x, y + barHeight);
-          ctx.lineTo(Math.min(x + barHeight, x1), y);
-        }
-        ctx.stroke();
+        stripe(ctx, x0, x1, y, barHeight, spec.fill);
       }
     }
     flush();
@@ -213,7 +231,11 @@ function drawBars(u, view) {
     ctx.setLineDash([]);
     ctx.fillStyle = COLORS.cancelMark;
     ctx.font = `${12 * devicePixelRatio}px system-ui, sans-serif`;
-    ctx.fillText('cancel', x + 4 * devicePixelRatio, top + 14 * devicePixelRatio);
+    // Right of the line, or left of it where the label would run off the plot.
+    const labelWidth = ctx.measureText('cancel').width;
+    const gap = 4 * devicePixelRatio;
+    const labelX = x + gap + labelWidth <= left + width ? x + gap : x - gap - labelWidth;
+    ctx.fillText('cancel', labelX, top + 14 * devicePixelRatio);
   }
   ctx.restore();
 }
