@@ -650,3 +650,51 @@ proptest! {
         }
     }
 }
+
+/// Weighted backend calls (semaphore.Weighted's `Acquire(ctx, n)`): at no moment do the
+/// calls being served hold more than the backend's slots, so the heavier jobs make the
+/// run slower exactly as the weights say, and the checksum covers every weight.
+#[test]
+fn weighted_backend_calls_never_hold_more_than_the_backends_slots() {
+    let config = RunConfig {
+        workload: WorkKind::Backend,
+        backend_slots: 4,
+        max_weight: 4,
+        workers: 8,
+        jobs: 200,
+        cost: 1_000,
+        ..RunConfig::default()
+    };
+    let plan = scalelab::workload::plan::plan(&config);
+    let (report, _) = run_sim(config, &CancelToken::new());
+    check_accounting(&report);
+    assert_eq!(report.counts.completed, 200);
+    // On simulated time a call is served for exactly its cost, 1 ms, and then ends: it
+    // holds its slots over (finished - 1 ms, finished].
+    let holds: Vec<(u64, u64, u32)> = report
+        .jobs
+        .iter()
+        .map(|j| {
+            let end = (j.finished_ms.unwrap() * 1e6).round() as u64;
+            (end - 1_000_000, end, plan[j.id as usize].weight)
+        })
+        .collect();
+    for &(from, _, _) in &holds {
+        let held: u32 = holds
+            .iter()
+            .filter(|&&(f, t, _)| f <= from && from < t)
+            .map(|&(_, _, w)| w)
+            .sum();
+        assert!(held <= 4, "{held} slots held at {from} ns");
+    }
+    // So the run takes at least Σ weight × 1 ms / 4 slots (ignoring weights: 50 ms).
+    let slot_ms: u32 = plan.iter().map(|j| j.weight).sum();
+    assert!(
+        report.wall_ms >= f64::from(slot_ms) / 4.0 - 1e-6,
+        "{} ms for {slot_ms} slot-ms on 4 slots",
+        report.wall_ms
+    );
+    assert!(report.time_use.backend_wait_ms > 0.0);
+    let checksum: u64 = plan.iter().map(|j| j.id as u64 * 2 * j.weight as u64).sum();
+    assert_eq!(report.result_checksum, checksum.to_string());
+}

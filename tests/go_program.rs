@@ -150,6 +150,20 @@ fn setups() -> Vec<(&'static str, RunConfig)> {
             },
         ),
         (
+            "pool-weighted-backend",
+            RunConfig {
+                pattern: Pattern::Pool,
+                workers: 5,
+                jobs: 40,
+                workload: WorkKind::Backend,
+                backend_slots: 4,
+                max_weight: 3,
+                cost: 400,
+                failure: 0.1,
+                ..base.clone()
+            },
+        ),
+        (
             "pool-open-loop-poisson-sha256",
             RunConfig {
                 pattern: Pattern::Pool,
@@ -199,13 +213,16 @@ fn every_set_up_gives_a_clean_program() {
     for &pattern in Pattern::ALL {
         for &workload in WorkKind::ALL {
             for &distribution in Distribution::ALL {
-                configs.push(RunConfig {
-                    pattern,
-                    workload,
-                    distribution,
-                    cost: scalelab::engine::config::workload_spec(workload).default_cost,
-                    ..RunConfig::default()
-                });
+                for max_weight in [1, 4] {
+                    configs.push(RunConfig {
+                        pattern,
+                        workload,
+                        distribution,
+                        max_weight,
+                        cost: scalelab::engine::config::workload_spec(workload).default_cost,
+                        ..RunConfig::default()
+                    });
+                }
             }
             for &arrival in Arrival::ALL {
                 for &overload in Overload::ALL {

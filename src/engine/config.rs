@@ -307,6 +307,13 @@ crate::settings! {
     backend_slots "backendSlots": u32 = 8, [1, 1024],
         "Backend slots", "calls",
         "backend workload: calls the backend serves at once; more wait in its queue";
+    /// Backend workload: the most slots one job holds. Each job draws its weight,
+    /// 1…maxWeight, from the seed and takes that many slots at once, as
+    /// `semaphore.Weighted`'s `Acquire(ctx, n)` (FIFO: a heavy job at the head of the
+    /// line holds back lighter ones behind it).
+    max_weight "maxWeight": u32 = 1, [1, 1024],
+        "Max job weight", "slots",
+        "backend workload: each job holds 1–maxWeight of the backend's slots at once (drawn from the seed), like semaphore.Weighted's Acquire(ctx, n); 1 = one slot per call";
 }
 
 /// The default load stages: a ramp up, a hold, and a ramp down.
@@ -547,6 +554,20 @@ impl RunConfig {
             ));
         }
         errors.extend(self.arrival_errors());
+        if self.workload == WorkKind::Backend && self.max_weight > self.backend_slots {
+            errors.push(ConfigError::new(
+                "maxWeight",
+                &self.max_weight.to_string(),
+                &format!(
+                    "is more than backendSlots ({}): a job that heavy would wait for the backend forever",
+                    self.backend_slots
+                ),
+                format!(
+                    "a whole number 1–{} slots (backendSlots)",
+                    self.backend_slots
+                ),
+            ));
+        }
         if self.min_workers > self.max_workers {
             errors.push(ConfigError::new(
                 "minWorkers",

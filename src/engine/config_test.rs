@@ -351,3 +351,30 @@ fn open_loop_settings_that_do_not_fit_are_refused_with_the_field_named() {
     assert_eq!(again, good);
     assert_eq!(good.stages.to_text(), "1000:50,0:900");
 }
+
+#[test]
+fn a_job_heavier_than_the_backend_is_refused_with_the_backends_size() {
+    let e = only_error(&[
+        ("workload", "backend"),
+        ("backendSlots", "4"),
+        ("maxWeight", "5"),
+    ]);
+    assert_eq!((e.field.as_str(), e.value.as_str()), ("maxWeight", "5"));
+    assert!(e.problem.contains("backendSlots (4)"), "{}", e.message);
+    assert_eq!(e.allowed, "a whole number 1–4 slots (backendSlots)");
+    // As heavy as the whole backend is fine; other workloads ignore the weight.
+    parse(&[
+        ("workload", "backend"),
+        ("backendSlots", "4"),
+        ("maxWeight", "4"),
+    ])
+    .unwrap();
+    parse(&[
+        ("workload", "sleep"),
+        ("backendSlots", "4"),
+        ("maxWeight", "5"),
+    ])
+    .unwrap();
+    let e = only_error(&[("maxWeight", "0")]);
+    assert_eq!(e.field, "maxWeight");
+}

@@ -190,12 +190,12 @@ fn on_wake(run: Arc<RunShared>, worker: u32, received: Received<Job>) {
     }
 }
 
-/// A unit of weight held on the backend, given back when dropped.
-struct Held<'a>(&'a Weighted);
+/// Slots held on the backend, given back when dropped.
+struct Held<'a>(&'a Weighted, i64);
 
 impl Drop for Held<'_> {
     fn drop(&mut self) {
-        let _ = self.0.release(1);
+        let _ = self.0.release(self.1);
     }
 }
 
@@ -216,12 +216,13 @@ pub async fn run_io_job<R: Runtime>(rt: &R, run: &RunShared, job: Job, worker: u
         match &run.backend {
             Some(backend) => {
                 let asked = run.now();
-                let acquired = backend.acquire(1, &run.token).await;
+                let weight = i64::from(job.spec.weight);
+                let acquired = backend.acquire(weight, &run.token).await;
                 run.time_use.backend_waited(run.now() - asked);
                 if acquired.is_err() {
                     return false;
                 }
-                let _held = Held(backend);
+                let _held = Held(backend, weight);
                 rt.sleep(service).await;
                 true
             }

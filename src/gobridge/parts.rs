@@ -54,19 +54,24 @@ type job struct {
 	id     int
 	cost   uint64
 	fails  bool
+	weight int64 // slots of the backend it holds (backend workload)
 	offset uint64
 	queued time.Time
 }
 
 // planner plans jobs one at a time, in submission order.
 type planner struct {
-	costs, failures *draws
-	next            int
-	offset          uint64
+	costs, failures, weights *draws
+	next                     int
+	offset                   uint64
 }
 
 func newPlanner() *planner {
-	return &planner{costs: newDraws(seed), failures: newDraws(seed ^ failureStream)}
+	return &planner{
+		costs:    newDraws(seed),
+		failures: newDraws(seed ^ failureStream),
+		weights:  newDraws(seed ^ weightStream),
+	}
 }
 
 func (p *planner) plan() job {
@@ -279,21 +284,22 @@ func work(ctx context.Context, j job) (uint64, error) {
 }
 "#;
 
-/// Backend: a shared backend of `backendSlots` (FIFO, as scalelab's).
-pub const WORK_BACKEND: &str = r#"// backend serves backendSlots calls at once; the others wait in line (FIFO).
+/// Backend: a shared backend of `backendSlots` (FIFO, as scalelab's); a job holds
+/// `weight` of its slots.
+pub const WORK_BACKEND: &str = r#"// backend serves backendSlots slots at once; the others wait in line (FIFO).
 var backend = semaphore.NewWeighted(backendSlots)
 
-// work calls the backend: it waits for a slot, then cost microseconds of service, and
-// returns the job's id times two.
+// work calls the backend: it waits for the job's weight in slots, then cost
+// microseconds of service, and returns the job's id times two times its weight.
 func work(ctx context.Context, j job) (uint64, error) {
-	if err := backend.Acquire(ctx, 1); err != nil {
+	if err := backend.Acquire(ctx, j.weight); err != nil {
 		return 0, errInterrupted
 	}
-	defer backend.Release(1)
+	defer backend.Release(j.weight)
 	if err := wait(ctx, time.Duration(j.cost)*time.Microsecond); err != nil {
 		return 0, err
 	}
-	return uint64(j.id) * 2, nil
+	return uint64(j.id) * 2 * uint64(j.weight), nil
 }
 "#;
 

@@ -13,7 +13,7 @@ use crate::engine::config::{
 use crate::engine::outcome::{OUTCOMES, accounting_outcomes};
 use crate::settings::Choice as _;
 use crate::workload::arrival::{ARRIVAL_STREAM, ArrivalSchedule};
-use crate::workload::plan::FAILURE_STREAM;
+use crate::workload::plan::{FAILURE_STREAM, WEIGHT_STREAM};
 
 /// The Go program of a validated set-up.
 pub fn go_program(config: &RunConfig) -> GoProgram {
@@ -141,6 +141,11 @@ impl<'a> Gen<'a> {
             format!("uint64({FAILURE_STREAM:#X})"),
             "the failures' own stream",
         );
+        self.var(
+            "weightStream",
+            format!("uint64({WEIGHT_STREAM:#X})"),
+            "the job weights' own stream",
+        );
         self.var("jobCount", c.jobs.to_string(), "jobs to submit");
         if c.pattern != Pattern::FanOut {
             let what = if c.pattern == Pattern::FailFast {
@@ -197,7 +202,12 @@ impl<'a> Gen<'a> {
             self.var(
                 "backendSlots",
                 format!("int64({})", c.backend_slots),
-                "calls the backend serves at once",
+                "slots the backend serves at once",
+            );
+            self.var(
+                "maxWeight",
+                format!("int64({})", c.max_weight),
+                "the most slots one job holds (semaphore.Weighted's Acquire(ctx, n))",
             );
         }
         if c.timeout_ms > 0.0 {
@@ -310,11 +320,21 @@ impl<'a> Gen<'a> {
         } else {
             ""
         };
+        // Backend jobs draw a weight of 1…maxWeight slots (1 + ⌊u·maxWeight⌋).
+        let weight = if self.config.workload == WorkKind::Backend && self.config.max_weight > 1 {
+            "\tweight := 1 + int64(p.weights.unit()*float64(maxWeight))\n\
+             \tif weight > maxWeight {\n\
+             \t\tweight = maxWeight\n\
+             \t}\n"
+        } else {
+            "\tweight := int64(1)\n"
+        };
         format!(
             "\traw := {raw}\n\
              \tcost := uint64(math.Max(minCost, math.Min(maxCost, math.Round(raw))))\n\
              \tfails := failure > 0 && p.failures.unit() < failure\n\
-             \tj := job{{id: p.next, cost: cost, fails: fails, offset: p.offset}}\n\
+             {weight}\
+             \tj := job{{id: p.next, cost: cost, fails: fails, weight: weight, offset: p.offset}}\n\
              \tp.next++\n\
              {offset}\
              \treturn j\n\
@@ -812,7 +832,7 @@ fn relevant(c: &RunConfig, key: &str) -> bool {
         "stages" => open && c.arrival == Arrival::Stages,
         "spikeRate" | "spikeAt" | "spikeFor" => open && c.arrival == Arrival::Spike,
         "shedAfter" => open && c.overload == Overload::Shed,
-        "backendSlots" => c.workload == WorkKind::Backend,
+        "backendSlots" | "maxWeight" => c.workload == WorkKind::Backend,
         _ => true,
     }
 }

@@ -19,6 +19,9 @@ pub struct JobSpec {
     pub cost: u64,
     /// Whether the job returns an error (after doing its work).
     pub fails: bool,
+    /// Backend workload: slots of the backend the job holds while it is served
+    /// (1 unless `maxWeight` > 1).
+    pub weight: u32,
     /// Primes: start of this job's range. Ranges are contiguous, so a whole run counts
     /// exactly the primes below the sum of all costs.
     pub offset: u64,
@@ -27,6 +30,9 @@ pub struct JobSpec {
 /// Separates the failure stream from the cost stream, so changing the failure
 /// probability never changes the costs.
 pub const FAILURE_STREAM: u64 = 0x9E37_79B9_7F4A_7C15;
+/// Separates the weight stream (backend jobs heavier than one slot) from the others, so
+/// weights never change the costs or the failures.
+pub const WEIGHT_STREAM: u64 = 0xD1B5_4A32_D192_ED03;
 
 /// The jobs of a run, one at a time, in submission order: a run of any length plans
 /// each job as it is submitted and holds none of them (memory does not grow with the
@@ -35,6 +41,8 @@ pub const FAILURE_STREAM: u64 = 0x9E37_79B9_7F4A_7C15;
 pub struct Planner {
     costs: Draws,
     failures: Draws,
+    weights: Draws,
+    max_weight: u32,
     distribution: Distribution,
     mean: f64,
     spread: f64,
@@ -56,6 +64,12 @@ impl Planner {
         Planner {
             costs: Draws::new(config.seed),
             failures: Draws::new(config.seed ^ FAILURE_STREAM),
+            weights: Draws::new(config.seed ^ WEIGHT_STREAM),
+            max_weight: if config.workload == WorkKind::Backend {
+                config.max_weight
+            } else {
+                1
+            },
             distribution: config.distribution,
             mean,
             spread: config.spread,
@@ -93,10 +107,18 @@ impl Planner {
         };
         let cost = raw.round().clamp(self.min, self.max) as u64;
         let fails = self.failure > 0.0 && self.failures.unit() < self.failure;
+        // 1 + ⌊u·max⌋ for u in [0, 1): uniform over 1…max (the clamp only guards the
+        // rounding of u·max up to max).
+        let weight = if self.max_weight > 1 {
+            (1 + (self.weights.unit() * self.max_weight as f64) as u32).min(self.max_weight)
+        } else {
+            1
+        };
         let spec = JobSpec {
             id: self.next_id,
             cost,
             fails,
+            weight,
             offset: self.offset,
         };
         self.next_id += 1;
@@ -226,5 +248,42 @@ mod tests {
             ..RunConfig::default()
         };
         assert!(plan(&c).iter().all(|j| j.cost <= 10_000_000));
+    }
+
+    #[test]
+    fn backend_jobs_draw_weights_from_their_own_stream() {
+        let base = RunConfig {
+            jobs: 10_000,
+            workload: WorkKind::Backend,
+            backend_slots: 8,
+            failure: 0.2,
+            ..config(Distribution::Exponential)
+        };
+        let one = plan(&base);
+        assert!(
+            one.iter().all(|j| j.weight == 1),
+            "maxWeight 1: one slot each"
+        );
+        let heavy = plan(&RunConfig {
+            max_weight: 5,
+            ..base.clone()
+        });
+        // Uniform over 1…5: each weight about 2,000 times, the mean about 3.
+        for w in 1..=5 {
+            let n = heavy.iter().filter(|j| j.weight == w).count();
+            assert!((1_800..=2_200).contains(&n), "weight {w}: {n} jobs");
+        }
+        assert!(heavy.iter().all(|j| (1..=5).contains(&j.weight)));
+        // The weights change neither the costs nor the failures.
+        for (a, b) in one.iter().zip(&heavy) {
+            assert_eq!((a.cost, a.fails), (b.cost, b.fails));
+        }
+        // Other workloads ignore maxWeight.
+        let sleep = plan(&RunConfig {
+            workload: WorkKind::Sleep,
+            max_weight: 5,
+            ..base
+        });
+        assert!(sleep.iter().all(|j| j.weight == 1));
     }
 }

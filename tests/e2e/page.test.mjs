@@ -260,6 +260,35 @@ test('Load test: open-loop stages past capacity, rejections counted, offered-loa
   assert.deepEqual(problems, []);
 });
 
+test('weighted backend calls: the weight shows with the backend workload, too heavy is refused at the field, the books balance', async () => {
+  const { page, problems } = await open();
+  assert.ok(await page.isHidden('[data-testid="field-maxWeight"]'), 'only the backend workload has weights');
+  await fill(page, 'workload', 'backend');
+  await fill(page, 'backendSlots', 4);
+  await fill(page, 'maxWeight', 5);
+  await page.waitForFunction(() => document.querySelector('[data-testid="error-maxWeight"]').textContent !== '');
+  assert.match(
+    await page.textContent('[data-testid="error-maxWeight"]'),
+    /^maxWeight: 5 is more than backendSlots \(4\).*allowed: a whole number 1–4 slots \(backendSlots\)$/,
+  );
+  assert.ok(await page.isDisabled('[data-testid="run"]'));
+  await fill(page, 'maxWeight', 3);
+  await fill(page, 'jobs', 60);
+  await fill(page, 'cost', 2000);
+  assert.equal(await runAndWait(page), 'done');
+  const counts = await summaryCounts(page);
+  assert.equal(counts.completed, 60, JSON.stringify(counts));
+  assert.match(await page.textContent('[data-testid="sum-identity"]'), /✓$/);
+  // The Go program takes the same weights: Acquire(ctx, j.weight).
+  await page.click('[data-testid="show-go"]');
+  await page.waitForSelector('[data-testid="go-dialog"][open]');
+  const source = await page.textContent('[data-testid="go-source"]');
+  assert.match(source, /maxWeight += int64\(3\)/);
+  assert.match(source, /backend\.Acquire\(ctx, j\.weight\)/);
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
 test('Cancel mid-run: running jobs stop, the rest never start, the timeline marks it', async () => {
   const { page, problems } = await open();
   await fill(page, 'workload', 'spin');

@@ -20,6 +20,7 @@ const COMMON = [
   'workload',
   'cost',
   'backendSlots',
+  'maxWeight',
   'distribution',
   'spread',
   'alpha',
@@ -137,6 +138,7 @@ export function fieldApplies(pattern, name, values) {
     case 'burst':
       return values.pacing !== 'ticker';
     case 'backendSlots':
+    case 'maxWeight':
       return values.workload === 'backend';
     case 'arrivalRate':
     case 'overload':

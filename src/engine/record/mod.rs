@@ -434,6 +434,7 @@ mod tests {
                 id,
                 cost: 1,
                 fails: false,
+                weight: 1,
                 offset: 0,
             },
             0,
