@@ -66,14 +66,27 @@ setup_firefox() {
 
 # Go and Debian's golang.org/x/time and x/sync: the differential test replays limiter
 # scripts on the real x/time/rate, the Go-agreement test runs the generated programs
-# (errgroup, semaphore), and the benchmarks run the article's Go code.
+# (errgroup, semaphore), and the benchmarks run the article's Go code. Bookworm's Go is
+# 1.19; the context differential needs 1.21 or later (WithoutCancel, WithDeadlineCause,
+# AfterFunc), so Go 1.23 from bookworm-backports goes beside it (/usr/lib/go-1.23).
+GO_MODERN=/usr/lib/go-1.23/bin/go
 setup_go() {
-  if command -v go >/dev/null && [ -f /usr/share/gocode/src/golang.org/x/time/rate/rate.go ] \
-    && [ -f /usr/share/gocode/src/golang.org/x/sync/errgroup/errgroup.go ]; then return; fi
-  log "installing Debian golang-go + golang-golang-x-time-dev + golang-golang-x-sync-dev"
-  as_root apt-get update -qq
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq golang-go golang-golang-x-time-dev \
-    golang-golang-x-sync-dev >/dev/null
+  if ! { command -v go >/dev/null && [ -f /usr/share/gocode/src/golang.org/x/time/rate/rate.go ] \
+    && [ -f /usr/share/gocode/src/golang.org/x/sync/errgroup/errgroup.go ]; }; then
+    log "installing Debian golang-go + golang-golang-x-time-dev + golang-golang-x-sync-dev"
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq golang-go golang-golang-x-time-dev \
+      golang-golang-x-sync-dev >/dev/null
+  fi
+  if [ ! -x "$GO_MODERN" ]; then
+    log "installing golang-1.23-go from bookworm-backports (Go 1.21+ for the context differential)"
+    if ! grep -rqs 'bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.d/; then
+      echo 'deb http://deb.debian.org/debian bookworm-backports main' \
+        | as_root tee /etc/apt/sources.list.d/scalelab-backports.list >/dev/null
+    fi
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -t bookworm-backports golang-1.23-go >/dev/null
+  fi
 }
 
 setup_rust() {

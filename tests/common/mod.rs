@@ -6,7 +6,7 @@
 #![allow(dead_code)] // each test binary uses its own part
 
 use std::io::Write as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use scalelab::cancel::CancelToken;
@@ -45,24 +45,65 @@ impl Rng {
     }
 }
 
-/// Builds tests/go/<name>/main.go into target/<name>; `packages` names the Debian
-/// packages it needs, for the message when Go or they are missing.
+/// Builds tests/go/<name>/main.go into target/<name> with Debian's `go`; `packages`
+/// names the Debian packages it needs, for the message when Go or they are missing.
 pub fn build_go_harness(name: &str, packages: &str) -> PathBuf {
+    build_go_harness_with(Path::new("go"), name, packages)
+}
+
+/// [`build_go_harness`] with the Go at `go`.
+pub fn build_go_harness_with(go: &Path, name: &str, packages: &str) -> PathBuf {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let binary = root.join("target").join(name);
-    let status = Command::new("go")
+    let status = Command::new(go)
         .args(["build", "-o"])
         .arg(&binary)
         .arg(root.join("tests/go").join(name).join("main.go"))
         .env("GO111MODULE", "off")
         .env("GOPATH", "/usr/share/gocode")
         .status()
-        .unwrap_or_else(|_| panic!("`go` not found: run ./build.sh setup (installs {packages})"));
+        .unwrap_or_else(|_| {
+            panic!(
+                "`{}` not found: run ./build.sh setup (installs {packages})",
+                go.display()
+            )
+        });
     assert!(
         status.success(),
         "building tests/go/{name} failed (are {packages} installed?)"
     );
     binary
+}
+
+/// A Go of version 1.21 or later (context's WithoutCancel, WithDeadlineCause and
+/// AfterFunc are from 1.21): Debian bookworm's own is 1.19, so `./build.sh setup`
+/// installs golang-1.23-go from bookworm-backports beside it.
+pub fn go_1_21() -> PathBuf {
+    let candidates = [
+        "/usr/lib/go-1.23/bin/go",
+        "/usr/lib/go-1.22/bin/go",
+        "/usr/lib/go-1.21/bin/go",
+        "go",
+    ];
+    for candidate in candidates {
+        let Ok(out) = Command::new(candidate).arg("version").output() else {
+            continue;
+        };
+        // "go version go1.23.5 linux/amd64"
+        let text = String::from_utf8_lossy(&out.stdout);
+        let minor = text
+            .split_whitespace()
+            .nth(2)
+            .and_then(|v| v.strip_prefix("go1."))
+            .and_then(|v| v.split('.').next())
+            .and_then(|m| m.parse::<u32>().ok());
+        if minor.is_some_and(|m| m >= 21) {
+            return PathBuf::from(candidate);
+        }
+    }
+    panic!(
+        "no Go 1.21 or later found (tried {candidates:?}): run ./build.sh setup (installs golang-1.23-go from bookworm-backports)"
+    );
 }
 
 /// Runs `binary` with `script` on stdin; its stdout.
