@@ -2,6 +2,9 @@
 //! set-up is gofmt-clean, passes `go vet`, runs, and prints the same accounting line —
 //! counts and result checksum — as the native engine's report for the same set-up.
 //!
+//! Each program is vetted and run by two Go releases: Debian bookworm's 1.19 (the
+//! oldest the programs promise) and 1.23 from bookworm-backports.
+//!
 //! Set-ups here have no deadline (a deadline's counts depend on timing, in Go as in
 //! scalelab); fail fast runs with a limit of one so that which jobs ran before the
 //! first failure is decided by the plan alone. Needs Debian's Go with
@@ -15,15 +18,20 @@ use std::process::{Command, Output};
 
 mod common;
 
-use common::run_sim;
+use common::{go_1_21, run_sim};
 use scalelab::engine::config::{
     Arrival, Distribution, Overload, Pacing, Pattern, RunConfig, Scaling, WorkKind,
 };
 use scalelab::gobridge::go_program;
 use scalelab::settings::Choice as _;
 
-fn go(dir: &Path, args: &[&str]) -> Output {
-    Command::new("go")
+/// Debian's Go (1.19) and a Go of 1.21 or later.
+fn gos() -> [PathBuf; 2] {
+    [PathBuf::from("go"), go_1_21()]
+}
+
+fn go(bin: &Path, dir: &Path, args: &[&str]) -> Output {
+    Command::new(bin)
         .args(args)
         .current_dir(dir)
         .env("GO111MODULE", "off")
@@ -33,8 +41,8 @@ fn go(dir: &Path, args: &[&str]) -> Output {
 }
 
 /// Writes the program of `config` to target/go-program/<name>/main.go, checks it with
-/// gofmt and go vet, runs it, and returns its output.
-fn run_go_program(name: &str, config: &RunConfig) -> String {
+/// gofmt, then with each Go of [`gos`] vets and runs it; returns each one's output.
+fn run_go_program(name: &str, config: &RunConfig) -> Vec<(PathBuf, String)> {
     let program = go_program(config);
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("target/go-program")
@@ -51,19 +59,26 @@ fn run_go_program(name: &str, config: &RunConfig) -> String {
         "{name}: gofmt would change the program:\n{}",
         String::from_utf8_lossy(&gofmt.stdout)
     );
-    let vet = go(&dir, &["vet", "main.go"]);
-    assert!(
-        vet.status.success(),
-        "{name}: go vet: {}",
-        String::from_utf8_lossy(&vet.stderr)
-    );
-    let run = go(&dir, &["run", "main.go"]);
-    assert!(
-        run.status.success(),
-        "{name}: go run: {}",
-        String::from_utf8_lossy(&run.stderr)
-    );
-    String::from_utf8(run.stdout).unwrap()
+    gos()
+        .into_iter()
+        .map(|bin| {
+            let vet = go(&bin, &dir, &["vet", "main.go"]);
+            assert!(
+                vet.status.success(),
+                "{name}: {} vet: {}",
+                bin.display(),
+                String::from_utf8_lossy(&vet.stderr)
+            );
+            let run = go(&bin, &dir, &["run", "main.go"]);
+            assert!(
+                run.status.success(),
+                "{name}: {} run: {}",
+                bin.display(),
+                String::from_utf8_lossy(&run.stderr)
+            );
+            (bin, String::from_utf8(run.stdout).unwrap())
+        })
+        .collect()
 }
 
 fn last_line(output: &str) -> &str {
@@ -189,12 +204,14 @@ fn go_programs_print_the_engines_accounting_line() {
         // The native engine's report (I/O-like jobs and timers on simulated time).
         let report = run_sim(config.clone());
         assert!(report.identity_holds, "{name}: {:?}", report.counts);
-        let output = run_go_program(name, &config);
-        assert_eq!(
-            last_line(&output),
-            report.accounting,
-            "{name}: Go printed\n{output}"
-        );
+        for (bin, output) in run_go_program(name, &config) {
+            assert_eq!(
+                last_line(&output),
+                report.accounting,
+                "{name}: {} printed\n{output}",
+                bin.display()
+            );
+        }
         assert!(
             report
                 .accounting
@@ -288,13 +305,16 @@ fn every_set_up_gives_a_clean_program() {
     let packages: Vec<String> = (1..=sources.len()).map(|i| format!("./p{i}")).collect();
     let mut args = vec!["vet"];
     args.extend(packages.iter().map(String::as_str));
-    let vet = go(&root, &args);
-    assert!(
-        vet.status.success(),
-        "go vet ({} programs): {}",
-        sources.len(),
-        String::from_utf8_lossy(&vet.stderr)
-    );
+    for bin in gos() {
+        let vet = go(&bin, &root, &args);
+        assert!(
+            vet.status.success(),
+            "{} vet ({} programs): {}",
+            bin.display(),
+            sources.len(),
+            String::from_utf8_lossy(&vet.stderr)
+        );
+    }
 }
 
 /// `key=value` pairs of a line as numbers.
@@ -332,26 +352,28 @@ fn overload_programs_keep_the_books() {
             ..RunConfig::default()
         };
         let name = format!("overload-{}-{timeout_ms}", overload.name());
-        let output = run_go_program(&name, &config);
-        let lines: Vec<&str> = output.lines().collect();
-        let overload_line = fields(lines[lines.len() - 2]);
-        let accounting = fields(last_line(&output));
-        let (rejected, shed) = (overload_line["rejected"], overload_line["shed"]);
-        let done: u64 = ["completed", "failed", "cancelled", "notStarted"]
-            .iter()
-            .map(|k| accounting[*k])
-            .sum::<u64>()
-            + rejected
-            + shed;
-        assert_eq!(accounting["submitted"], 300, "{name}: {output}");
-        assert_eq!(done, 300, "{name}: every job once: {output}");
-        match overload {
-            Overload::Reject => assert!(rejected > 0 && shed == 0, "{name}: {output}"),
-            Overload::Block => assert!(
-                accounting["notStarted"] > 0 && rejected + shed == 0,
-                "{name}: {output}"
-            ),
-            _ => assert!(shed > 0 && rejected == 0, "{name}: {output}"),
+        for (bin, output) in run_go_program(&name, &config) {
+            let name = format!("{name} ({})", bin.display());
+            let lines: Vec<&str> = output.lines().collect();
+            let overload_line = fields(lines[lines.len() - 2]);
+            let accounting = fields(last_line(&output));
+            let (rejected, shed) = (overload_line["rejected"], overload_line["shed"]);
+            let done: u64 = ["completed", "failed", "cancelled", "notStarted"]
+                .iter()
+                .map(|k| accounting[*k])
+                .sum::<u64>()
+                + rejected
+                + shed;
+            assert_eq!(accounting["submitted"], 300, "{name}: {output}");
+            assert_eq!(done, 300, "{name}: every job once: {output}");
+            match overload {
+                Overload::Reject => assert!(rejected > 0 && shed == 0, "{name}: {output}"),
+                Overload::Block => assert!(
+                    accounting["notStarted"] > 0 && rejected + shed == 0,
+                    "{name}: {output}"
+                ),
+                _ => assert!(shed > 0 && rejected == 0, "{name}: {output}"),
+            }
         }
     }
 }

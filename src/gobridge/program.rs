@@ -787,7 +787,7 @@ impl<'a> Gen<'a> {
              // the checksum (the wrapping sum of completed jobs' results) are the same.\n\
              {notes}\
              //\n\
-             // Run it (Go 1.19 or later):\n\
+             // Run it (Go 1.19 or later; checked with Go 1.19 and 1.23):\n\
              //\n\
              //\t{modules}\n\
              package main\n\n"
