@@ -182,18 +182,22 @@ build_wasm() {
   fi
   rm -rf www/pkg/snippets
   cp -r "$staging/snippets" "$staging/scalelab.js" "$staging/scalelab.d.ts" "$staging/scalelab_bg.wasm.d.ts" www/pkg/
-  start_pool_threads_from_own_origin
+  patch_pool_thread_helper
 }
 
-# wasm-bindgen-rayon starts each pool thread from a blob: copy of its helper script (so a
-# CDN-hosted copy could run). We serve it ourselves, so the thread starts from the file's
-# own URL and the CSP needs no `worker-src blob:`. Fails loudly if the snippet changes.
-start_pool_threads_from_own_origin() {
+# wasm-bindgen-rayon's pool-thread helper, adjusted (the build stops if it changes):
+# - it starts each thread from a blob: copy of itself (so a CDN-hosted copy could run);
+#   we serve it ourselves, so the thread starts from the file's own URL and the CSP
+#   needs no `worker-src blob:`;
+# - it initialises the module with positional arguments, which wasm-bindgen now
+#   answers with a console warning per thread; it passes them as one object instead.
+patch_pool_thread_helper() {
   local helper
   helper=$(ls www/pkg/snippets/wasm-bindgen-rayon-*/src/workerHelpers.no-bundler.js)
-  perl -0pi -e 's/let scriptBlob = await fetch\(import\.meta\.url\)\.then\(r => r\.blob\(\)\);\s*let url = URL\.createObjectURL\(scriptBlob\);/let url = import.meta.url; \/\/ scalelab: same origin, no blob: (build.sh)/; s/\s*URL\.revokeObjectURL\(url\);//' "$helper"
+  perl -0pi -e 's/let scriptBlob = await fetch\(import\.meta\.url\)\.then\(r => r\.blob\(\)\);\s*let url = URL\.createObjectURL\(scriptBlob\);/let url = import.meta.url; \/\/ scalelab: same origin, no blob: (build.sh)/; s/\s*URL\.revokeObjectURL\(url\);//; s/await pkg\.default\(data\.module, data\.memory\);/await pkg.default({ module_or_path: data.module, memory: data.memory }); \/\/ scalelab: one object (build.sh)/' "$helper"
   grep -q 'scalelab: same origin, no blob:' "$helper" && ! grep -q 'createObjectURL\|revokeObjectURL' "$helper" \
-    || die "wasm-bindgen-rayon's worker helper changed: update start_pool_threads_from_own_origin in build.sh"
+    && grep -q 'scalelab: one object' "$helper" \
+    || die "wasm-bindgen-rayon's worker helper changed: update patch_pool_thread_helper in build.sh"
 }
 
 build_vendor() {

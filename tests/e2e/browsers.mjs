@@ -69,7 +69,7 @@ export async function launchNeutral(name) {
 
 /**
  * Opens `url` in a new tab, recording what should fail a test: page errors, console
- * errors and requests to any other origin.
+ * errors and warnings, and requests to any other origin.
  * @param {import('puppeteer-core').Browser} browser
  * @param {string} url
  * @returns {Promise<{page: import('puppeteer-core').Page, problems: string[]}>}
@@ -80,8 +80,11 @@ export async function openNeutral(browser, url) {
   /** @type {string[]} */
   const problems = [];
   page.on('pageerror', (error) => problems.push(`pageerror: ${error instanceof Error ? error.message : error}`));
+  // Warnings too: the page itself warns only when misused, so one here is a regression
+  // (e.g. a library's deprecation warning from every pool thread).
   page.on('console', (message) => {
-    if (message.type() === 'error') problems.push(`console error: ${message.text()}`);
+    const type = message.type();
+    if (type === 'error' || type === 'warn') problems.push(`console ${type}: ${message.text()}`);
   });
   page.on('request', (request) => {
     const target = request.url();
