@@ -196,8 +196,10 @@ test('the Workers field resizes a running pool; the pool chart and the timeline 
   await fill(page, 'jobs', 300);
   await fill(page, 'workers', 1);
   await page.waitForFunction(() => !document.querySelector('[data-testid="run"]').disabled);
-  await page.waitForFunction(() => location.search.includes('scaling=aimd'));
+  // The link follows the form: wait until it has the last field changed (workers=1).
+  await page.waitForFunction(() => new URLSearchParams(location.search).get('workers') === '1');
   const link = new URL(await page.evaluate(() => location.href));
+  assert.equal(link.searchParams.get('scaling'), 'aimd');
   assert.equal(link.searchParams.get('scaleTarget'), '11');
   assert.equal(link.searchParams.get('backendSlots'), '4');
   await page.click('[data-testid="run"]');

@@ -34,6 +34,7 @@ const FIELDS = [
   { name: 'scaleTarget', pattern: 'pool', extra: { scaling: 'aimd' }, bad: ['0', '1000001'] },
   { name: 'cooldown', pattern: 'pool', extra: { scaling: 'queue' }, bad: ['-1', '600001'] },
   { name: 'backendSlots', pattern: 'pool', extra: { workload: 'backend' }, bad: ['0', '1.5', '1025'] },
+  { name: 'maxWeight', pattern: 'pool', extra: { workload: 'backend' }, bad: ['0', '1.5', '1025'] },
   { name: 'arrivalRate', pattern: 'loadtest', bad: ['0', '-1', '100001'] },
   { name: 'stages', pattern: 'loadtest', extra: { arrival: 'stages' }, bad: ['1000:-1', '5:100001', '-1:5', '1000'] },
   { name: 'spikeRate', pattern: 'loadtest', extra: { arrival: 'spike' }, bad: ['0', '100001'] },
@@ -251,6 +252,32 @@ test('double Run starts one run; repeated Cancel and a hidden tab leave the book
   await other.close();
   assert.match(await page.textContent('[data-testid="sum-identity"]'), /✓$/);
   assert.equal(await page.locator('[data-testid="compare-row"]').count(), 3);
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('a pool whose threads never start is replaced: Engine.start tries a fresh engine worker', async () => {
+  // The first engine worker's pool never starts (as when Firefox now and then never
+  // starts a nested worker): its watchdog replaces it with a fresh engine worker.
+  const { page, problems } = await openPage(stack.browser.context, new URL('harness/', stack.server.url).href);
+  await page.waitForSelector('html[data-ready="true"]');
+  const started = await page.evaluate(async () => {
+    const engine = await globalThis.scalelab.Engine.start({ poolStartTimeoutMs: 1000, stallPoolStartsForTesting: 1 });
+    const report = await engine.run({ pattern: 'pool', jobs: 20, workers: 2 });
+    return { attempts: engine.startAttempts, completed: report.counts.completed, identity: report.identityHolds };
+  });
+  assert.deepEqual(
+    { attempts: started.attempts, completed: started.completed, identity: started.identity },
+    { attempts: 2, completed: 20, identity: true },
+  );
+  // Stalled on every attempt: a clear error instead of a page waiting forever.
+  const refused = await page.evaluate(() =>
+    globalThis.scalelab.Engine.start({ poolStartTimeoutMs: 300, stallPoolStartsForTesting: 3 }).then(
+      () => 'started',
+      (error) => String(error.message),
+    ),
+  );
+  assert.match(refused, /pool threads did not start: 3 engine workers tried, 0\.3 s each/);
   assert.deepEqual(problems, []);
   await page.close();
 });

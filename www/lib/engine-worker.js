@@ -5,7 +5,7 @@
 //
 // Protocol (every message type carries the `scalelab:` prefix; `id` pairs requests
 // with their answers):
-//   page -> worker  {type: 'scalelab:start', threads}
+//   page -> worker  {type: 'scalelab:start', threads, stall}   (stall: test builds only)
 //                   {type: 'scalelab:run', id, settings, abortSlot}
 //                   {type: 'scalelab:resize', id, runId, workers, stopNow, seq}   (while run runId goes)
 //                   {type: 'scalelab:set-rate', id, runId, rate, burst}
@@ -19,7 +19,8 @@
 //                   {type: 'scalelab:go-program', id, settings}
 //                   {type: 'scalelab:selftest', id, limit, chunks}
 //                   {type: 'scalelab:inject-panic'}          (test-only: the next CPU job panics)
-//   worker -> page  {type: 'scalelab:ready', threads, wasmLoadMs, poolStartMs, schema,
+//   worker -> page  {type: 'scalelab:starting-pool'}          (wasm loaded; the pool threads start)
+//                   {type: 'scalelab:ready', threads, wasmLoadMs, poolStartMs, schema,
 //                    memory, abortSlots}   (the shared wasm memory and where its abort
 //                    table lies: the page cancels a run by writing there, see engine.js)
 //                   {type: 'scalelab:crashed', message}       (a pool thread died: replace this engine)
@@ -82,14 +83,18 @@ function controlOf(runId) {
 /**
  * Loads wasm and starts the pool once; later calls return the same promise.
  * @param {number} threads
+ * @param {boolean} stall in a test build (feature `test-hooks`), never start the pool:
+ *   what the page's watchdog must recover from (see `Engine.start`)
  * @returns {Promise<Started>}
  */
-function start(threads) {
+function start(threads, stall) {
   if (!started) {
     started = (async () => {
       const t0 = performance.now();
       const wasm = await init();
       const t1 = performance.now();
+      scope.postMessage({ type: 'scalelab:starting-pool' });
+      if (stall && 'injectPanicForTesting' in pkg) await new Promise(() => {});
       await initThreadPool(threads);
       const t2 = performance.now();
       return {
@@ -224,7 +229,7 @@ scope.addEventListener('message', async (event) => {
   if (!msg || typeof msg.type !== 'string' || !msg.type.startsWith('scalelab:')) return;
   if (msg.type === 'scalelab:start') {
     try {
-      scope.postMessage({ type: 'scalelab:ready', ...(await start(msg.threads)) });
+      scope.postMessage({ type: 'scalelab:ready', ...(await start(msg.threads, msg.stall === true)) });
     } catch (err) {
       scope.postMessage({
         type: 'scalelab:error',

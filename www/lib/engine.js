@@ -39,14 +39,35 @@ import { outcomeName, useOutcomes } from './outcomes.js';
 
 export { toTraceEvents } from './trace.js';
 
+/**
+ * How long the pool threads may take to start once wasm is loaded (normally well under
+ * a second) before the engine worker is replaced, and how many engine workers are tried.
+ * Firefox now and then never starts a nested pool worker (about one page load in ten
+ * on a busy 2-core machine); a fresh engine worker starts.
+ */
+const POOL_START_TIMEOUT_MS = 10_000;
+const START_ATTEMPTS = 3;
+
+/** The pool of one engine worker did not start in time (retried with a new worker). */
+class PoolStartTimeout extends Error {}
+
 /** A running engine (one worker, one wasm instance, one rayon pool). */
 export class Engine {
   /**
-   * Starts the engine worker, loads the wasm module and starts its thread pool.
-   * @param {{threads?: number}} [options] pool size; default `navigator.hardwareConcurrency`.
+   * Starts the engine worker, loads the wasm module and starts its thread pool. If the
+   * pool threads have not started `poolStartTimeoutMs` after wasm loaded, the engine
+   * worker is replaced by a fresh one (up to 3 in all; `startAttempts` says how many).
+   * @param {{threads?: number, poolStartTimeoutMs?: number, stallPoolStartsForTesting?: number}} [options]
+   *   `threads`: pool size, default `navigator.hardwareConcurrency`;
+   *   `stallPoolStartsForTesting`: in test builds only, the first n engine workers'
+   *   pools never start (to test the replacement; a served page ignores it).
    * @returns {Promise<Engine>} resolves once the pool is running.
    */
-  static async start({ threads = navigator.hardwareConcurrency || 2 } = {}) {
+  static async start({
+    threads = navigator.hardwareConcurrency || 2,
+    poolStartTimeoutMs = POOL_START_TIMEOUT_MS,
+    stallPoolStartsForTesting = 0,
+  } = {}) {
     if (!globalThis.crossOriginIsolated) {
       throw new Error(
         'scalelab needs a cross-origin isolated page (SharedArrayBuffer for wasm threads): ' +
@@ -54,10 +75,25 @@ export class Engine {
           '"Cross-Origin-Embedder-Policy: require-corp"',
       );
     }
-    const worker = new Worker(new URL('./engine-worker.js', import.meta.url), { type: 'module' });
-    const engine = new Engine(worker);
-    engine.info = await engine.#startWorker(threads);
-    return engine;
+    for (let attempt = 1; ; attempt++) {
+      const worker = new Worker(new URL('./engine-worker.js', import.meta.url), { type: 'module' });
+      const engine = new Engine(worker);
+      try {
+        const stall = attempt <= stallPoolStartsForTesting;
+        engine.info = await engine.#startWorker(threads, poolStartTimeoutMs, stall);
+        engine.startAttempts = attempt;
+        return engine;
+      } catch (error) {
+        worker.terminate();
+        if (!(error instanceof PoolStartTimeout)) throw error;
+        if (attempt === START_ATTEMPTS) {
+          throw new Error(
+            `the engine's ${threads} pool threads did not start: ${START_ATTEMPTS} engine workers tried, ` +
+              `${poolStartTimeoutMs / 1000} s each once wasm had loaded`,
+          );
+        }
+      }
+    }
   }
 
   /**
@@ -82,6 +118,8 @@ export class Engine {
     this.info = null;
     /** Why the engine can no longer run anything (a crash), or null. Start a new one. */
     this.dead = null;
+    /** Engine workers `start` tried before this one's pool started (1 = the first). */
+    this.startAttempts = 1;
     this.worker.addEventListener('message', (event) => this.#onMessage(event.data));
     this.worker.addEventListener('error', (event) => {
       event.preventDefault();
@@ -349,14 +387,24 @@ export class Engine {
 
   /**
    * @param {number} threads
+   * @param {number} poolStartTimeoutMs
+   * @param {boolean} stall test builds: this worker's pool never starts
    * @returns {Promise<any>}
    */
-  #startWorker(threads) {
+  #startWorker(threads, poolStartTimeoutMs, stall) {
     return new Promise((resolve, reject) => {
+      /** @type {ReturnType<typeof setTimeout> | undefined} */
+      let watchdog;
       /** @param {MessageEvent} event */
       const onMessage = (event) => {
         const msg = event.data;
-        if (msg?.type === 'scalelab:ready') {
+        if (msg?.type === 'scalelab:starting-pool') {
+          watchdog = setTimeout(() => {
+            this.worker.removeEventListener('message', onMessage);
+            reject(new PoolStartTimeout(`pool threads not started within ${poolStartTimeoutMs} ms`));
+          }, poolStartTimeoutMs);
+        } else if (msg?.type === 'scalelab:ready') {
+          clearTimeout(watchdog);
           this.worker.removeEventListener('message', onMessage);
           const { memory, abortSlots, ...info } = msg;
           useOutcomes(info.schema.outcomes);
@@ -366,6 +414,7 @@ export class Engine {
           }
           resolve(info);
         } else if (msg?.type === 'scalelab:error' && msg.id === null) {
+          clearTimeout(watchdog);
           this.worker.removeEventListener('message', onMessage);
           reject(new Error(msg.message));
         }
@@ -374,7 +423,7 @@ export class Engine {
       this.worker.addEventListener('error', (e) => reject(new Error(`engine worker failed to load: ${e.message}`)), {
         once: true,
       });
-      this.worker.postMessage({ type: 'scalelab:start', threads });
+      this.worker.postMessage({ type: 'scalelab:start', threads, stall });
     });
   }
 
