@@ -42,8 +42,8 @@ export { toTraceEvents } from './trace.js';
 /**
  * How long the pool threads may take to start once wasm is loaded (normally well under
  * a second) before the engine worker is replaced, and how many engine workers are tried.
- * Firefox now and then never starts a nested pool worker (about one page load in ten
- * on a busy 2-core machine); a fresh engine worker starts.
+ * Firefox now and then never starts a nested pool worker (3 of 48 page loads on a busy
+ * 2-core machine); a fresh engine worker starts.
  */
 const POOL_START_TIMEOUT_MS = 10_000;
 const START_ATTEMPTS = 3;
