@@ -212,6 +212,9 @@ fn cancel_tokens_match_gos_context_call_for_call() {
             .count();
         caused += ours.lines().filter(|l| l.contains("cause=cause-")).count();
     }
+    eprintln!(
+        "300 scripts: {fired} AfterFuncs fired, {stopped} stops took one back, {deadlines} deadline-exceeded and {caused} custom-cause context states"
+    );
     // The scripts reach every kind of answer, not only the easy ones.
     assert!(
         fired > 300 && stopped > 100 && deadlines > 1_000 && caused > 1_000,
