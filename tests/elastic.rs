@@ -16,7 +16,7 @@ use scalelab::engine::control::ControlError;
 use scalelab::engine::outcome::Outcome;
 use scalelab::engine::pool::Shrink;
 use scalelab::engine::record::{NOTABLE, RECENT};
-use scalelab::engine::report::{JobRecord, RunReport};
+use scalelab::engine::report::{JobRecord, Progress, RunReport};
 use scalelab::engine::runtime::{NativeRuntime, RayonPool, SimRuntime};
 use scalelab::engine::{RunHandle, start};
 
@@ -123,6 +123,53 @@ fn growing_starts_workers_that_take_queued_jobs_at_once() {
     // queue in rounds of 10 ms (worker 0 joins each round at 30, 40, …): the last
     // three of the 57 left start at 115 ms on new workers.
     assert_eq!(report.wall_ms, 125.0);
+}
+
+#[test]
+fn progress_batches_stream_each_resize_once_as_it_happens() {
+    let rt = sim();
+    let timer = rt.sim.clone();
+    let mut streamed = Vec::new();
+    let report = rt
+        .sim
+        .run(async {
+            let mut observer = |p: Progress| streamed.push((p.sample.t_ms, p.resizes));
+            let (handle, report) = start(
+                &rt,
+                io_pool(2, 200),
+                &CancelToken::new(),
+                &mut observer,
+                None,
+            );
+            let steer = async {
+                timer.sleep(ms(25)).await;
+                handle.resize(6.0, Shrink::Graceful).unwrap();
+                timer.sleep(ms(200)).await;
+                handle.resize(3.0, Shrink::Graceful).unwrap();
+            };
+            futures::join!(report, steer).0
+        })
+        .expect("the run never stalls");
+    let all: Vec<_> = report
+        .resizes
+        .iter()
+        .map(|r| (r.t_ms, r.from, r.to))
+        .collect();
+    assert_eq!(all, [(25.0, 2, 6), (225.0, 6, 3)]);
+    // Each resize arrives in exactly one batch, the first one sent after it.
+    let sent: Vec<_> = streamed
+        .iter()
+        .flat_map(|(_, r)| r.iter().map(|r| (r.t_ms, r.from, r.to)))
+        .collect();
+    assert_eq!(sent, all);
+    for (elapsed, resizes) in &streamed {
+        for r in resizes {
+            assert!(
+                r.t_ms <= *elapsed && *elapsed < r.t_ms + 50.0 + 1e-9,
+                "{r:?} sent at {elapsed} ms"
+            );
+        }
+    }
 }
 
 #[test]
