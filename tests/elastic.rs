@@ -42,12 +42,20 @@ fn io_pool(workers: u32, jobs: u32) -> RunConfig {
 type Action = Box<dyn Fn(&RunHandle)>;
 
 fn steered(config: RunConfig, script: Vec<(Duration, Action)>) -> RunReport {
+    steered_observed(config, script, &mut |_| {})
+}
+
+/// [`steered`], handing each progress batch to `observer`.
+fn steered_observed(
+    config: RunConfig,
+    script: Vec<(Duration, Action)>,
+    observer: &mut dyn FnMut(Progress),
+) -> RunReport {
     let rt = sim();
     let timer = rt.sim.clone();
     rt.sim
         .run(async {
-            let mut observer = |_| {};
-            let (handle, report) = start(&rt, config, &CancelToken::new(), &mut observer, None);
+            let (handle, report) = start(&rt, config, &CancelToken::new(), observer, None);
             let steer = async {
                 let mut now = Duration::ZERO;
                 for (at, action) in script {
@@ -127,29 +135,15 @@ fn growing_starts_workers_that_take_queued_jobs_at_once() {
 
 #[test]
 fn progress_batches_stream_each_resize_once_as_it_happens() {
-    let rt = sim();
-    let timer = rt.sim.clone();
     let mut streamed = Vec::new();
-    let report = rt
-        .sim
-        .run(async {
-            let mut observer = |p: Progress| streamed.push((p.sample.t_ms, p.resizes));
-            let (handle, report) = start(
-                &rt,
-                io_pool(2, 200),
-                &CancelToken::new(),
-                &mut observer,
-                None,
-            );
-            let steer = async {
-                timer.sleep(ms(25)).await;
-                handle.resize(6.0, Shrink::Graceful).unwrap();
-                timer.sleep(ms(200)).await;
-                handle.resize(3.0, Shrink::Graceful).unwrap();
-            };
-            futures::join!(report, steer).0
-        })
-        .expect("the run never stalls");
+    let report = steered_observed(
+        io_pool(2, 200),
+        vec![
+            (ms(25), resize(6.0, Shrink::Graceful)),
+            (ms(225), resize(3.0, Shrink::Graceful)),
+        ],
+        &mut |p| streamed.push((p.sample.t_ms, p.resizes)),
+    );
     let all: Vec<_> = report
         .resizes
         .iter()

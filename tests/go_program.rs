@@ -62,20 +62,18 @@ fn run_go_program(name: &str, config: &RunConfig) -> Vec<(PathBuf, String)> {
     gos()
         .into_iter()
         .map(|bin| {
-            let vet = go(&bin, &dir, &["vet", "main.go"]);
-            assert!(
-                vet.status.success(),
-                "{name}: {} vet: {}",
-                bin.display(),
-                String::from_utf8_lossy(&vet.stderr)
-            );
-            let run = go(&bin, &dir, &["run", "main.go"]);
-            assert!(
-                run.status.success(),
-                "{name}: {} run: {}",
-                bin.display(),
-                String::from_utf8_lossy(&run.stderr)
-            );
+            let ok = |command: &str| {
+                let out = go(&bin, &dir, &[command, "main.go"]);
+                assert!(
+                    out.status.success(),
+                    "{name}: {} {command}: {}",
+                    bin.display(),
+                    String::from_utf8_lossy(&out.stderr)
+                );
+                out
+            };
+            ok("vet");
+            let run = ok("run");
             (bin, String::from_utf8(run.stdout).unwrap())
         })
         .collect()

@@ -8,6 +8,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import puppeteer from 'puppeteer-core';
+import { fromOrigin } from './harness.mjs';
 
 /** @typedef {'chromium' | 'firefox'} BrowserName */
 
@@ -88,8 +89,7 @@ export async function openNeutral(browser, url) {
   });
   page.on('request', (request) => {
     const target = request.url();
-    const own = target.startsWith(`${origin}/`) || target.startsWith(`blob:${origin}/`) || target.startsWith('data:');
-    if (!own) problems.push(`request to another origin: ${target}`);
+    if (!fromOrigin(target, origin)) problems.push(`request to another origin: ${target}`);
   });
   await page.setViewport({ width: 1400, height: 1000 });
   await page.goto(url);

@@ -70,6 +70,16 @@ export async function launchBrowser() {
 }
 
 /**
+ * Whether a request for `target` stays on the page's own `origin` (its blob: and
+ * data: URLs included): the page must never load anything from elsewhere.
+ * @param {string} target
+ * @param {string} origin
+ */
+export function fromOrigin(target, origin) {
+  return target.startsWith(`${origin}/`) || target.startsWith(`blob:${origin}/`) || target.startsWith('data:');
+}
+
+/**
  * Opens `url` in a new tab and records every problem that should fail a test.
  * `prepare(page)`, if given, runs before the page loads.
  * @returns {Promise<{page: import('playwright-core').Page, problems: string[]}>}
@@ -86,8 +96,7 @@ export async function openPage(context, url, { origin = new URL(url).origin, pre
   page.on('worker', (worker) => worker.on('console', watchConsole(`worker ${worker.url()}`)));
   page.on('request', (request) => {
     const target = request.url();
-    const own = target.startsWith(`${origin}/`) || target.startsWith(`blob:${origin}/`) || target.startsWith('data:');
-    if (!own) problems.push(`request to another origin: ${target}`);
+    if (!fromOrigin(target, origin)) problems.push(`request to another origin: ${target}`);
   });
   await page.goto(url);
   return { page, problems };
