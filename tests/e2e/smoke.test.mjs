@@ -141,20 +141,29 @@ for (const name of browsers) {
       await fill(page, 'workload', 'spin');
       await fill(page, 'cost', 2000);
       await fill(page, 'jobs', 20000);
+      await waitUntilIdle(page); // the new values validated
       await page.click('[data-testid="run"]');
+      // This run's progress, not the last run's (whose bar may still read past 20).
       await page.waitForFunction(
         () =>
+          /** @type {HTMLElement} */ (document.querySelector('[data-testid="progress-text"]')).dataset.state ===
+            'running' &&
+          /\/ 20,000 jobs/.test(document.querySelector('[data-testid="progress-text"]')?.textContent ?? '') &&
           Number(/** @type {HTMLProgressElement} */ (document.querySelector('[data-testid="progress"]')).value) > 20,
         { timeout: 30_000 },
       );
       await page.click('[data-testid="cancel"]');
-      await page.waitForFunction(
-        () =>
-          /** @type {HTMLElement} */ (document.querySelector('[data-testid="progress-text"]')).dataset.state ===
-            'cancelled' &&
-          /** @type {HTMLElement} */ (document.querySelector('[data-testid="summary"]')).childElementCount > 0,
-        { timeout: 30_000 },
-      );
+      await page
+        .waitForFunction(
+          () =>
+            /** @type {HTMLElement} */ (document.querySelector('[data-testid="progress-text"]')).dataset.state ===
+              'cancelled' &&
+            /** @type {HTMLElement} */ (document.querySelector('[data-testid="summary"]')).childElementCount > 0,
+          { timeout: 30_000 },
+        )
+        .catch(async (/** @type {Error} */ err) => {
+          throw new Error(`${err.message}; the page shows: ${await text(page, 'progress-text')}`);
+        });
       const got = await counts(page);
       assert.ok(got.completed > 0 && got['not-started'] > 0, JSON.stringify(got));
       assert.equal(accounted(got), 20000, JSON.stringify(got));
