@@ -60,6 +60,23 @@ pub enum FieldKind {
         #[serde(rename = "maxRate")]
         max_rate: f64,
     },
+    /// A pipeline's stages, `workload:cost:workers:queue` separated by commas (or a JSON
+    /// list of `{ workload, cost, workers, queue }`); see
+    /// [`crate::workload::pipeline::PipelineStages`].
+    Pipeline {
+        /// Fewest stages.
+        #[serde(rename = "minStages")]
+        min_stages: u32,
+        /// Most stages.
+        #[serde(rename = "maxStages")]
+        max_stages: u32,
+        /// Most workers in a stage.
+        #[serde(rename = "maxWorkers")]
+        max_workers: u32,
+        /// Largest queue in front of a stage.
+        #[serde(rename = "maxQueue")]
+        max_queue: u32,
+    },
 }
 
 /// One setting: how the page labels it and what it accepts.
@@ -365,6 +382,9 @@ pub(crate) fn allowed_text(kind: &FieldKind, range: Option<Range>) -> String {
         (FieldKind::Choice { choices }, _) => choices.join(", "),
         (FieldKind::Flag, _) => "true or false".to_owned(),
         (FieldKind::Stages { .. }, _) => crate::workload::arrival::Stages::allowed_text(),
+        (FieldKind::Pipeline { .. }, _) => {
+            crate::workload::pipeline::PipelineStages::allowed_text()
+        }
         (_, Some(range)) => range.text(),
         (FieldKind::Integer { min, max }, None) => range_text(*min, *max, "", true),
         (FieldKind::Number { min, max }, None) => range_text(*min, *max, "", false),

@@ -24,6 +24,8 @@ use scalelab::engine::config::{
 };
 use scalelab::gobridge::go_program;
 use scalelab::settings::Choice as _;
+use scalelab::settings::SettingValue as _;
+use scalelab::workload::pipeline::PipelineStages;
 
 /// Debian's Go (1.19) and a Go of 1.21 or later.
 fn gos() -> [PathBuf; 2] {
@@ -177,6 +179,30 @@ fn setups() -> Vec<(&'static str, RunConfig)> {
             },
         ),
         (
+            "pipeline-sleep-sha256-primes-sleep",
+            RunConfig {
+                pattern: Pattern::Pipeline,
+                jobs: 50,
+                failure: 0.15,
+                pipeline: PipelineStages::parse_text(
+                    "sleep:300:3:4,sha256:200:2:2,primes:20000:2:0,sleep:50:1:1",
+                )
+                .unwrap(),
+                ..base.clone()
+            },
+        ),
+        (
+            "pipeline-mandelbrot-bottleneck",
+            RunConfig {
+                pattern: Pattern::Pipeline,
+                scaling: Scaling::Bottleneck,
+                cooldown_ms: 0.0,
+                jobs: 40,
+                pipeline: PipelineStages::parse_text("sleep:500:4:8,mandelbrot:1024:1:8").unwrap(),
+                ..base.clone()
+            },
+        ),
+        (
             "pool-open-loop-poisson-sha256",
             RunConfig {
                 pattern: Pattern::Pool,
@@ -259,6 +285,18 @@ fn every_set_up_gives_a_clean_program() {
                         });
                     }
                 }
+            }
+        }
+        if pattern == Pattern::Pipeline {
+            for stages in [
+                "primes:20000:2:0,mandelbrot:1024:1:4",
+                "sleep:100:1:1,sleep:100:2:0,spin:10:1:1,sha256:10:1:0",
+            ] {
+                configs.push(RunConfig {
+                    pattern,
+                    pipeline: PipelineStages::parse_text(stages).unwrap(),
+                    ..RunConfig::default()
+                });
             }
         }
         for &pacing in Pacing::ALL {

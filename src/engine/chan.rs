@@ -497,6 +497,12 @@ impl<T: Send + 'static> Future for SendJob<T> {
                     state.buf.push_back(job);
                     Poll::Ready(Ok(()))
                 } else {
+                    // One blocked sender at a time (the run's producer; a pipeline
+                    // stage's workers take turns): a second would replace the first.
+                    debug_assert!(
+                        state.blocked_send.is_none(),
+                        "a second sender blocked on a full channel"
+                    );
                     let ticket = state.next_ticket;
                     state.next_ticket += 1;
                     state.blocked_send = Some(BlockedSend {

@@ -32,6 +32,9 @@ crate::choices! {
         FailFast = "failfast",
         /// A pool whose producer is paced by a token bucket (or the article's ticker).
         RateLimit = "ratelimit",
+        /// Jobs flow through 2–4 stages (`pipeline`), each a pool of its own behind a
+        /// bounded channel, as a Go pipeline of `stage(in <-chan Job) <-chan Job`.
+        Pipeline = "pipeline",
     }
 }
 
@@ -146,6 +149,9 @@ crate::choices! {
         /// The limit follows the ratio of long-term to recent latency, plus
         /// `scaleTarget` jobs of headroom (Netflix concurrency-limits' Gradient2).
         Gradient2 = "gradient2",
+        /// Pipelines: every `cooldown` ms, move one worker from the least busy stage to
+        /// the busiest one while jobs wait in front of it (the total stays the same).
+        Bottleneck = "bottleneck",
     }
 }
 
@@ -314,6 +320,27 @@ crate::settings! {
     max_weight "maxWeight": u32 = 1, [1, 1024],
         "Max job weight", "slots",
         "backend workload: each job holds 1–maxWeight of the backend's slots at once (drawn from the seed), like semaphore.Weighted's Acquire(ctx, n); 1 = one slot per call";
+    /// Pipeline: its stages, in order (see [`crate::workload::pipeline`]).
+    pipeline "pipeline": crate::workload::pipeline::PipelineStages = default_pipeline(), [],
+        "Pipeline stages", "workload:cost:workers:queue, …",
+        "pipeline: each stage's workload, cost per job, workers and the queue in front of it, in order (a job goes through every stage)";
+}
+
+/// The default pipeline: fetch (a 2 ms wait), parse (0.5 ms of CPU), hash (2,000
+/// SHA-256 rounds) — with too few hashers, so the last stage is the bottleneck.
+fn default_pipeline() -> crate::workload::pipeline::PipelineStages {
+    use crate::workload::pipeline::{PipelineStages, StageSpec};
+    let stage = |workload, cost, workers| StageSpec {
+        workload,
+        cost,
+        workers,
+        queue: 16,
+    };
+    PipelineStages(vec![
+        stage(WorkKind::Sleep, 2_000, 4),
+        stage(WorkKind::Spin, 500, 2),
+        stage(WorkKind::Sha256, 2_000, 1),
+    ])
 }
 
 /// The default load stages: a ramp up, a hold, and a ramp down.
@@ -434,7 +461,7 @@ pub struct ScalingSpec {
 }
 
 /// The scaling policies and what their target means.
-pub const SCALINGS: [ScalingSpec; 4] = [
+pub const SCALINGS: [ScalingSpec; 5] = [
     ScalingSpec {
         policy: Scaling::Fixed,
         default_target: 10.0,
@@ -458,6 +485,12 @@ pub const SCALINGS: [ScalingSpec; 4] = [
         default_target: 1.0,
         target_unit: "jobs",
         target_help: "extra jobs allowed in flight while latency holds (concurrency-limits' queueSize)",
+    },
+    ScalingSpec {
+        policy: Scaling::Bottleneck,
+        default_target: 10.0,
+        target_unit: "",
+        target_help: "not used: a worker moves to the busiest stage while jobs wait in front of it",
     },
 ];
 
@@ -554,6 +587,7 @@ impl RunConfig {
             ));
         }
         errors.extend(self.arrival_errors());
+        errors.extend(self.pipeline_errors());
         if self.workload == WorkKind::Backend && self.max_weight > self.backend_slots {
             errors.push(ConfigError::new(
                 "maxWeight",
@@ -587,6 +621,59 @@ impl RunConfig {
                     self.min_workers, self.max_workers
                 ),
             ));
+        }
+        errors
+    }
+
+    /// The pipeline settings that do not fit together: the bottleneck policy outside a
+    /// pipeline, a pool's autoscaler inside one, a stage asking for too much work.
+    fn pipeline_errors(&self) -> Vec<ConfigError> {
+        let mut errors = Vec::new();
+        let pipeline = self.pattern == Pattern::Pipeline;
+        if pipeline && !matches!(self.scaling, Scaling::Fixed | Scaling::Bottleneck) {
+            errors.push(ConfigError::new(
+                "scaling",
+                self.scaling.to_text().as_str(),
+                "scales one pool; a pipeline's stages scale with the bottleneck policy",
+                "fixed or bottleneck, for pattern pipeline".to_owned(),
+            ));
+        }
+        if !pipeline && self.scaling == Scaling::Bottleneck {
+            errors.push(ConfigError::new(
+                "scaling",
+                self.scaling.to_text().as_str(),
+                &format!(
+                    "needs the pipeline pattern (not {}): it moves workers between stages",
+                    self.pattern.to_text()
+                ),
+                "fixed, queue, aimd or gradient2, or pattern pipeline".to_owned(),
+            ));
+        }
+        if pipeline && self.duration_ms == 0.0 {
+            for stage in &self.pipeline.0 {
+                let w = workload_spec(stage.workload);
+                let total = self.jobs as u64 * stage.cost;
+                if w.max_total != 0 && total > w.max_total {
+                    errors.push(ConfigError::new(
+                        "pipeline",
+                        &self.pipeline.to_text(),
+                        &format!(
+                            "asks a {} stage for {} jobs x {} = {total} {} in all, too much for one run",
+                            stage.workload.to_text(),
+                            self.jobs,
+                            stage.cost,
+                            w.unit
+                        ),
+                        format!(
+                            "jobs x cost up to {} {} per {} stage (about two minutes of CPU)",
+                            w.max_total,
+                            w.unit,
+                            stage.workload.to_text()
+                        ),
+                    ));
+                    break;
+                }
+            }
         }
         errors
     }
@@ -628,7 +715,10 @@ impl RunConfig {
     /// `jobs x cost` beyond the workload's cap (so no link can ask for hours of CPU).
     /// A run with a duration is bounded by it instead.
     fn total_work_error(&self) -> Option<ConfigError> {
-        if self.duration_ms > 0.0 || self.arrival == Arrival::Stages {
+        if self.duration_ms > 0.0
+            || self.arrival == Arrival::Stages
+            || self.pattern == Pattern::Pipeline
+        {
             return None;
         }
         let w = workload_spec(self.workload);
@@ -703,7 +793,7 @@ impl RunConfig {
     /// Whether the pattern runs a pool of workers (every pattern but fan-out), which can
     /// be resized while it runs.
     pub fn has_pool(&self) -> bool {
-        self.pattern != Pattern::FanOut
+        !matches!(self.pattern, Pattern::FanOut | Pattern::Pipeline)
     }
 }
 

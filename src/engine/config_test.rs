@@ -89,8 +89,8 @@ fn messages_name_field_value_and_range() {
         "rate: 0 is out of range; allowed: 0.1–100000 jobs/s"
     );
     assert_eq!(
-        only_message(&[("pattern", "pipeline")]),
-        "pattern: pipeline is not one of the choices; allowed: pool, fanout, failfast, ratelimit"
+        only_message(&[("pattern", "pipes")]),
+        "pattern: pipes is not one of the choices; allowed: pool, fanout, failfast, ratelimit, pipeline"
     );
     assert_eq!(
         only_message(&[("workload", "sha256"), ("cost", "2000000")]),
@@ -250,6 +250,9 @@ fn schema_parser_and_generated_types_agree_on_every_field() {
                     // An overload policy needs an open-loop arrival to apply to.
                     let context = if spec.name == "overload" {
                         ("arrival", "poisson")
+                    } else if *choice == "bottleneck" {
+                        // It moves workers between a pipeline's stages.
+                        ("pattern", "pipeline")
                     } else {
                         ("seed", "1")
                     };
@@ -275,6 +278,28 @@ fn schema_parser_and_generated_types_agree_on_every_field() {
                 let e = only_error(&[(spec.name, "soon")]);
                 assert_eq!(e.field, spec.name);
                 assert!(e.allowed.contains("durationMs:rate"), "{}", e.message);
+            }
+            FieldKind::Pipeline { max_stages, .. } => {
+                use crate::workload::pipeline::{PipelineStages, StageSpec};
+                assert_eq!(ts, "PipelineStages", "{}", spec.name);
+                assert!(
+                    PipelineStages::DECL.contains("StageSpec[]"),
+                    "{}",
+                    PipelineStages::DECL
+                );
+                assert!(
+                    StageSpec::DECL.contains("workload: WorkKind"),
+                    "{}",
+                    StageSpec::DECL
+                );
+                assert_eq!(max_stages as usize, crate::workload::pipeline::MAX_STAGES);
+                let e = only_error(&[(spec.name, "soon")]);
+                assert_eq!(e.field, spec.name);
+                assert!(
+                    e.allowed.contains("workload:cost:workers:queue"),
+                    "{}",
+                    e.message
+                );
             }
             FieldKind::Flag => {
                 assert_eq!(ts, "boolean", "{}", spec.name);

@@ -25,6 +25,7 @@ use super::config::{ConfigErrors, Pacing, Pattern, RunConfig};
 use super::control::RunHandle;
 use super::generator::{GeneratorLog, generate};
 use super::job::Job;
+use super::pipeline::Pipeline;
 use super::pool::Shrink;
 use super::producer::InlineProducer;
 use super::report::{
@@ -154,7 +155,8 @@ pub fn start<'a, R: Runtime>(
         Pattern::Pool | Pattern::RateLimit => Some(config.queue as usize),
         // errgroup.Go blocks until one of `limit` slots is free: an unbuffered hand-off.
         Pattern::FailFast => Some(0),
-        Pattern::FanOut => None,
+        // Fan-out has no channel; a pipeline has one per stage (see `super::pipeline`).
+        Pattern::FanOut | Pattern::Pipeline => None,
     };
     let watch = abort_slot.as_ref().map(ArmedSlot::watch);
     // The timeout starts with the run's clock, so a 300 ms timeout reads as 300 ms on
@@ -187,14 +189,17 @@ async fn coordinate<R: Runtime>(
         )
     });
     let mut samples = super::record::series::SampleLog::default();
+    let pipeline = (run.config.pattern == Pattern::Pipeline).then(|| Pipeline::new(&run));
     let sources = Sources {
         pacer: pacer.as_ref(),
         open_loop: open_loop.as_ref(),
+        pipeline: pipeline.as_ref(),
     };
     samples.push(sample(rt, &run, &sources, None));
     let io = !run.config.workload.is_cpu();
     let producer = async {
         match (run.config.has_pool(), pacer.as_ref()) {
+            (false, _) if let Some(pipeline) = &pipeline => pipeline.run(rt, &run).await,
             (true, _) if let Some((schedule, log)) = &open_loop => {
                 generate(rt, &run, schedule, log).await
             }
@@ -231,6 +236,13 @@ async fn coordinate<R: Runtime>(
     let mut report =
         super::report::build_report(&run, threads, wall_ms, samples.into_vec(), limiter);
     report.crash = crash;
+    if let Some(pipeline) = &pipeline {
+        let (stages, spans) = pipeline.report(run.now());
+        report.time_use = stages.time_use(report.time_use);
+        report.jobs_kept = spans.len() as u32;
+        report.jobs = spans;
+        report.pipeline = Some(stages);
+    }
     report.generator = open_loop
         .as_ref()
         .map(|(schedule, log)| log.borrow().report(&schedule.borrow()));
@@ -524,15 +536,28 @@ async fn stream_progress<R: Runtime>(
         let s = sample(rt, run, sources, Some(run.recorder.take_window()));
         samples.push(s);
         let fresh = run.recorder.take_fresh();
-        let mut jobs: Vec<JobRecord> = fresh.started.iter().map(JobRecord::from_started).collect();
-        jobs.extend(fresh.ended.iter().map(JobRecord::from_finished));
+        // A pipeline's timeline shows its stage passes instead of whole jobs.
+        let (jobs, jobs_skipped, stages) = match sources.pipeline {
+            Some(pipeline) => {
+                pipeline.sample_queues();
+                let (spans, skipped) = pipeline.take_fresh_spans();
+                (spans, skipped, pipeline.progress(run))
+            }
+            None => {
+                let mut jobs: Vec<JobRecord> =
+                    fresh.started.iter().map(JobRecord::from_started).collect();
+                jobs.extend(fresh.ended.iter().map(JobRecord::from_finished));
+                (jobs, fresh.skipped, Vec::new())
+            }
+        };
         let counts = run.counts();
         observer(Progress {
             sample: s,
             counts,
             started: counts.completed + counts.failed + counts.cancelled + s.running,
             jobs,
-            jobs_skipped: fresh.skipped,
+            jobs_skipped,
+            stages,
             grants: grants.borrow_mut().take_new(),
             resizes: run.take_resizes(),
             cancelled_ms: run.cancelled_at().map(|ns| ns as f64 / 1e6),
@@ -548,6 +573,7 @@ async fn stream_progress<R: Runtime>(
 struct Sources<'p, 'a, R> {
     pacer: Option<&'p Pacer<'a, R>>,
     open_loop: Option<&'p (RefCell<ArrivalSchedule>, RefCell<GeneratorLog>)>,
+    pipeline: Option<&'p Pipeline>,
 }
 
 /// The run's state now; `window`: the latencies of the jobs ended since the previous

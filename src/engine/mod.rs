@@ -10,6 +10,7 @@
 //! - [`record`]: counts, HDR latency histograms and a bounded window of job records;
 //! - [`outcome`]: how a job can end, declared once (enum, counts, the page's table);
 //! - [`fan_in`]: the fan-out pattern's result stage (completion or input order);
+//! - [`pipeline`]: the pipeline pattern: stages with pools of their own, the bottleneck;
 //! - [`run_import`]: reading an exported run back in, checked field by field;
 //! - [`state`]: what the coordinator, the producer and the workers share;
 //! - [`producer`]: the unpaced producer, stepped by the receivers that make room;
@@ -30,6 +31,7 @@ pub mod fault;
 pub mod generator;
 pub mod job;
 pub mod outcome;
+pub mod pipeline;
 pub mod pool;
 pub(crate) mod producer;
 pub mod record;

@@ -36,6 +36,9 @@ pub struct JobRecord {
     pub result: Option<u64>,
     /// The error (failed jobs).
     pub error: Option<String>,
+    /// Pipelines: the stage this record is a pass through (from 0); a pipeline's
+    /// timeline has a record per stage pass, in rows grouped by stage.
+    pub stage: Option<u32>,
 }
 
 fn ms(ns: u64) -> f64 {
@@ -66,6 +69,7 @@ impl JobRecord {
             result: f.outcome.has_result().then_some(f.result),
             error: (f.outcome == Outcome::Failed)
                 .then(|| super::workers::JobFailed { job: f.id }.to_string()),
+            stage: None,
         }
     }
 
@@ -83,6 +87,7 @@ impl JobRecord {
             outcome: None,
             result: None,
             error: None,
+            stage: None,
         }
     }
 
@@ -175,6 +180,9 @@ pub struct Progress {
     pub jobs_skipped: u64,
     /// Releases since the last batch (rate-limited runs).
     pub grants: Vec<Grant>,
+    /// Pipelines: each stage now (empty for other patterns).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub stages: Vec<super::pipeline::report::StageProgress>,
     /// Changes of the pool's size since the last batch.
     pub resizes: Vec<ResizeRecord>,
     /// When the run was cancelled, once it is.
@@ -333,6 +341,9 @@ pub struct RunReport {
     pub peak_goroutines: u32,
     /// Where the goroutines' time went, and the producer's waits.
     pub time_use: super::time_use::TimeUseReport,
+    /// Pipelines: each stage's utilisation, queue and throughput, the bottleneck, and
+    /// the workers the bottleneck policy moved.
+    pub pipeline: Option<super::pipeline::report::PipelineReport>,
     /// Every change of the pool's size (up to 10 000), with its cause.
     pub resizes: Vec<ResizeRecord>,
     /// Changes beyond those listed.
@@ -406,6 +417,7 @@ pub fn build_report(
         run.config.has_pool(),
     );
     RunReport {
+        pipeline: None,
         peak_goroutines: run.tasks_peak(),
         config: run.config.clone(),
         threads,

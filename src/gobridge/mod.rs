@@ -11,6 +11,7 @@
 //! a comment and [`GoProgram::notes`] lists it, rather than approximating silently.
 
 mod parts;
+mod pipeline;
 mod program;
 
 pub use program::go_program;

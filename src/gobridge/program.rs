@@ -110,9 +110,17 @@ impl<'a> Gen<'a> {
         body.push_str(parts::PLANNER_HEAD);
         body.push_str(&self.planner_tail());
         body.push('\n');
-        body.push_str(&self.kernel());
-        body.push('\n');
-        body.push_str(parts::RUN_JOB);
+        if self.config.pattern == Pattern::Pipeline {
+            self.imports.insert("sync");
+            body.push_str(&super::pipeline::kernels(
+                &self.config.pipeline.0,
+                &mut self.imports,
+            ));
+        } else {
+            body.push_str(&self.kernel());
+            body.push('\n');
+            body.push_str(parts::RUN_JOB);
+        }
         if self.open_loop() {
             body.push('\n');
             body.push_str(parts::SCHEDULE);
@@ -147,7 +155,7 @@ impl<'a> Gen<'a> {
             "the job weights' own stream",
         );
         self.var("jobCount", c.jobs.to_string(), "jobs to submit");
-        if c.pattern != Pattern::FanOut {
+        if !matches!(c.pattern, Pattern::FanOut | Pattern::Pipeline) {
             let what = if c.pattern == Pattern::FailFast {
                 "errgroup's SetLimit"
             } else {
@@ -242,7 +250,13 @@ impl<'a> Gen<'a> {
     /// Notes for settings Go cannot repeat.
     fn unsupported(&mut self) {
         let c = self.config;
-        if c.scaling != Scaling::Fixed && c.pattern != Pattern::FanOut {
+        if c.scaling == Scaling::Bottleneck {
+            self.note(
+                "scaling=bottleneck: Go's standard library cannot move a goroutine from one \
+                 stage's pool to another's; this program keeps each stage's starting workers."
+                    .to_string(),
+            );
+        } else if c.scaling != Scaling::Fixed && c.pattern != Pattern::FanOut {
             self.note(format!(
                 "scaling={}: Go's standard library has no pool that resizes itself; this \
                  program keeps {} workers (in Go, ants' Tune or pond's resizable pools do this).",
@@ -414,6 +428,10 @@ impl<'a> Gen<'a> {
             Pattern::Pool | Pattern::RateLimit => self.pool_main(),
             Pattern::FanOut => self.fan_out_main(),
             Pattern::FailFast => self.fail_fast_main(),
+            Pattern::Pipeline => {
+                let producer = self.producer();
+                super::pipeline::main_fn(&self.config.pipeline.0, &self.context_lines(), &producer)
+            }
         }
     }
 
@@ -510,8 +528,14 @@ impl<'a> Gen<'a> {
             ".\n// It returns the jobs submitted and those never sent (counted as not started).\n",
         );
         let (submitted, unsent) = self.submitted_and_unsent("sent");
+        // A pipeline's channels carry a job and its stages' results.
+        let (item, planned) = if c.pattern == Pattern::Pipeline {
+            ("carried", "carried{j: p.plan()}")
+        } else {
+            ("job", "p.plan()")
+        };
         format!(
-            "{doc}func produce(ctx context.Context, jobs chan<- job) (int, int) {{\n\
+            "{doc}func produce(ctx context.Context, jobs chan<- {item}) (int, int) {{\n\
              {setup}\
              \tp := newPlanner()\n\
              \tsent := 0\n\
@@ -519,7 +543,7 @@ impl<'a> Gen<'a> {
              \tfor sent < jobCount {{\n\
              {wait}\
              \t\tselect {{\n\
-             \t\tcase jobs <- p.plan():\n\
+             \t\tcase jobs <- {planned}:\n\
              \t\t\tsent++\n\
              \t\tcase <-ctx.Done():\n\
              \t\t\tbreak loop\n\
@@ -818,16 +842,26 @@ impl<'a> Gen<'a> {
 /// Whether a setting matters for this set-up (the header lists only those).
 fn relevant(c: &RunConfig, key: &str) -> bool {
     let open = c.arrival.is_open();
+    let pipeline = c.pattern == Pattern::Pipeline;
     match key {
+        "pipeline" => pipeline,
+        // A pipeline's stages have their own workloads, costs, pools and queues.
+        "workers" | "queue" | "workload" | "cost" | "distribution" | "spread" | "alpha"
+        | "sigma"
+            if pipeline =>
+        {
+            false
+        }
         "spread" => c.distribution == Distribution::Uniform,
         "alpha" => c.distribution == Distribution::Pareto,
         "sigma" => c.distribution == Distribution::LogNormal,
         "ordered" => c.pattern == Pattern::FanOut,
         "pacing" | "rate" => c.pattern == Pattern::RateLimit,
         "burst" => c.pattern == Pattern::RateLimit && c.pacing == Pacing::Bucket,
-        "minWorkers" | "maxWorkers" | "scaleTarget" | "scaleOn" | "cooldown" => {
-            c.scaling != Scaling::Fixed
+        "minWorkers" | "maxWorkers" | "scaleTarget" | "scaleOn" => {
+            !matches!(c.scaling, Scaling::Fixed | Scaling::Bottleneck)
         }
+        "cooldown" => c.scaling != Scaling::Fixed,
         "arrivalRate" | "overload" => open,
         "stages" => open && c.arrival == Arrival::Stages,
         "spikeRate" | "spikeAt" | "spikeFor" => open && c.arrival == Arrival::Spike,

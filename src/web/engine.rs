@@ -45,6 +45,8 @@ export interface JobColumns {
   length: number; id: Uint32Array; worker: Int32Array; thread: Int32Array; cost: Float64Array;
   intendedMs: Float64Array; queuedMs: Float64Array; startedMs: Float64Array; finishedMs: Float64Array;
   outcome: Uint8Array; result: Float64Array; errors: Array<[number, string]>;
+  /** Pipelines: the stage of each record, a pass through it (-1 for whole jobs). */
+  stage: Int32Array;
 }
 /** A batch streamed about every 50 ms while a run goes: the jobs that started or ended
  *  since the last one (a job that did both appears twice, ended last). A large batch
@@ -495,6 +497,10 @@ pub fn job_columns(records: &[JobRecord]) -> JsValue {
         .iter()
         .map(|r| r.result.map_or(f64::NAN, |v| v as f64))
         .collect();
+    let stage: Vec<i32> = records
+        .iter()
+        .map(|r| r.stage.map_or(-1, |s| s as i32))
+        .collect();
     let errors = js_sys::Array::new();
     for r in records.iter().filter(|r| r.error.is_some()) {
         let pair = js_sys::Array::of2(
@@ -530,6 +536,7 @@ pub fn job_columns(records: &[JobRecord]) -> JsValue {
     );
     set("outcome", &Uint8Array::from(&outcome[..]).into());
     set("result", &Float64Array::from(&result[..]).into());
+    set("stage", &Int32Array::from(&stage[..]).into());
     set("errors", &errors);
     columns.into()
 }

@@ -29,7 +29,7 @@ after(async () => {
 test('every pattern runs and accounts for every job', async () => {
   const reports = await page.evaluate(async () => {
     const out = [];
-    for (const pattern of ['pool', 'fanout', 'failfast', 'ratelimit']) {
+    for (const pattern of ['pool', 'fanout', 'failfast', 'ratelimit', 'pipeline']) {
       for (const workload of ['primes', 'sleep']) {
         const r = await engine.run({
           pattern,
@@ -53,7 +53,8 @@ test('every pattern runs and accounts for every job', async () => {
   for (const r of reports) {
     assert.equal(r.identity, true, `${r.pattern}/${r.workload}`);
     assert.equal(r.counts.completed, 30, `${r.pattern}/${r.workload}`);
-    assert.equal(r.jobs, 30);
+    // A pipeline's records are its stage passes: 30 jobs through the default's 3 stages.
+    assert.equal(r.jobs, r.pattern === 'pipeline' ? 90 : 30);
     assert.ok(r.outcomes.every((o) => o === 1));
   }
 });
@@ -61,7 +62,7 @@ test('every pattern runs and accounts for every job', async () => {
 test('bad settings reject with the field, value and range, and nothing starts', async () => {
   const result = await page.evaluate(async () => {
     const errors = [];
-    for (const settings of [{ workers: 0 }, { jobs: 'lots' }, { pattern: 'pipeline' }, { rate: Infinity }, [1, 2]]) {
+    for (const settings of [{ workers: 0 }, { jobs: 'lots' }, { pattern: 'pipes' }, { rate: Infinity }, [1, 2]]) {
       try {
         await engine.run(settings);
         errors.push('resolved');
@@ -76,7 +77,7 @@ test('bad settings reject with the field, value and range, and nothing starts', 
   assert.deepEqual(result.errors, [
     'workers: 0 is out of range; allowed: a whole number 1–256 goroutines',
     'jobs: lots is not a number; allowed: a whole number 1–10000000 jobs',
-    'pattern: pipeline is not one of the choices; allowed: pool, fanout, failfast, ratelimit',
+    'pattern: pipes is not one of the choices; allowed: pool, fanout, failfast, ratelimit, pipeline',
     'rate: Infinity is out of range; allowed: 0.1–100000 jobs/s',
     'settings: expected an object such as { pattern: "pool", workers: 4 }',
   ]);

@@ -92,6 +92,7 @@ const CASES = [
     name: 'ticker',
   },
   { pattern: 'deadline', fields: {}, charts: ['timeline', 'throughput', 'load', 'latency', 'memory'] },
+  { pattern: 'pipeline', fields: { jobs: 300 }, charts: ['timeline', 'throughput', 'load', 'latency', 'memory'] },
 ];
 
 for (const c of CASES) {
@@ -287,6 +288,53 @@ test('weighted backend calls: the weight shows with the backend workload, too he
   const source = await page.textContent('[data-testid="go-source"]');
   assert.match(source, /maxWeight += int64\(3\)/);
   assert.match(source, /backend\.Acquire\(ctx, j\.weight\)/);
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('a pipeline: stages set in one field, the bottleneck named and highlighted, workers moved to it, rows grouped by stage, its Go program', async () => {
+  const { page, problems } = await open();
+  await page.click('[data-testid="pattern-pipeline"]');
+  assert.ok(await page.isVisible('[data-testid="field-pipeline"]'));
+  assert.ok(await page.isHidden('[data-testid="field-workers"]'), 'a pipeline has a pool per stage');
+  await fill(page, 'pipeline', 'sleep:1000:4:4,backend:1000:1:4');
+  await page.waitForFunction(() => document.querySelector('[data-testid="error-pipeline"]').textContent !== '');
+  assert.match(
+    await page.textContent('[data-testid="error-pipeline"]'),
+    /^pipeline: sleep:1000:4:4,backend:1000:1:4 has a stage whose workload cannot be a stage; allowed: 2–4 stages workload:cost:workers:queue/,
+  );
+  assert.ok(await page.isDisabled('[data-testid="run"]'));
+  await fill(page, 'pipeline', 'sleep:1000:4:4,sleep:1000:1:4,sleep:1000:4:4');
+  await fill(page, 'jobs', 300);
+  assert.equal(await runAndWait(page), 'done');
+  assert.equal((await summaryCounts(page)).completed, 300);
+  assert.match(
+    await page.textContent('[data-testid="sum-bottleneck"]'),
+    /^The stage 2 sleep is the bottleneck: \d+% busy/,
+  );
+  assert.equal(await page.getAttribute('[data-testid="stage-1"]', 'class'), 'bottleneck');
+  assert.equal(await page.getAttribute('[data-testid="stage-0"]', 'class'), '');
+  assert.match(await page.textContent('[data-testid="stage-1"]'), /^2 sleep \(bottleneck\)1/);
+  // The timeline has a row per stage worker, grouped by stage: 4 + 1 + 4.
+  await page.waitForFunction(() => document.querySelector('figure[data-chart="timeline"]').dataset.empty === 'false');
+  const rows = await page.$eval('figure[data-chart="timeline"]', (f) => ({ ...f.dataset }));
+  assert.equal(rows.rows, '9');
+  assert.equal(rows.rowGroups, '1 sleep:0,2 sleep:4,3 sleep:5');
+  await page.screenshot({ path: path.join(OUT, 'page-pipeline.png'), fullPage: true });
+  // Scale the bottleneck: workers move to stage 2, none are added.
+  await fill(page, 'scaling', 'bottleneck');
+  await fill(page, 'cooldown', 20);
+  await fill(page, 'jobs', 1500);
+  assert.equal(await runAndWait(page), 'done');
+  assert.match(await page.textContent('[data-testid="sum-moves"]'), /^The bottleneck policy moved \d+ worker\(s\)/);
+  assert.match(await page.textContent('[data-testid="stage-1"]'), /^2 sleep( \(bottleneck\))?1 → \d/);
+  await page.click('[data-testid="show-go"]');
+  await page.waitForSelector('[data-testid="go-dialog"][open]');
+  const source = await page.textContent('[data-testid="go-source"]');
+  assert.match(source, /func runStage\(ctx context\.Context/);
+  assert.match(source, /\{name: "2 sleep", work: workSleep, cost: 1000, workers: 1, queue: 4\}/);
+  assert.match(source, /scaling=bottleneck: Go's standard library cannot move a goroutine/);
+  console.log(`page-pipeline.png; ${await page.textContent('[data-testid="sum-bottleneck"]')}`);
   assert.deepEqual(problems, []);
   await page.close();
 });

@@ -74,6 +74,7 @@ const PATTERNS = [
   { pattern: 'ratelimit', fields: { jobs: 40, rate: 400, burst: 10 }, state: 'done' },
   { pattern: 'loadtest', fields: { stages: '300:300', workers: 2, queue: 20 }, state: 'done' },
   { pattern: 'deadline', fields: {}, state: 'deadline exceeded' },
+  { pattern: 'pipeline', fields: { jobs: 200 }, state: 'done' },
 ];
 
 for (const name of browsers) {

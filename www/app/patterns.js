@@ -1,4 +1,4 @@
-// The six set-ups a person can pick, each with a plain-language explanation of what the
+// The seven set-ups a person can pick, each with a plain-language explanation of what the
 // pattern is for and when to choose it (the article's advice, in our own words), which
 // settings matter for it, and the teaching preset it starts from.
 
@@ -95,6 +95,15 @@ export const PATTERNS = [
     },
   },
   {
+    id: 'pipeline',
+    engine: 'pipeline',
+    title: 'Pipeline (stages)',
+    what: 'Jobs flow through 2–4 stages — fetch → parse → hash — each a pool of its own behind a bounded channel; a stage closes its output when its workers return, as in Go’s pipelines.',
+    when: 'Choose it when work has steps of different cost. The slowest stage sets the pace: the stages before it block on its full queue and the ones after it starve. Find that bottleneck and give it the workers — by hand, or with the bottleneck policy, which moves them while the run goes.',
+    fields: ['pipeline', 'scaling', 'cooldown', 'jobs', 'duration', 'failure', 'seed', 'timeout'],
+    preset: { jobs: '2000', cooldown: '200', scaling: 'fixed' },
+  },
+  {
     id: 'deadline',
     engine: 'pool',
     title: 'Cancellation & deadline',
@@ -154,10 +163,11 @@ export function fieldApplies(pattern, name, values) {
     case 'minWorkers':
     case 'maxWorkers':
     case 'scaleTarget':
-      return values.scaling !== undefined && values.scaling !== 'fixed';
+      return values.scaling !== undefined && values.scaling !== 'fixed' && values.scaling !== 'bottleneck';
     case 'scaleOn':
-    case 'cooldown':
       return values.scaling === 'queue';
+    case 'cooldown':
+      return values.scaling === 'queue' || values.scaling === 'bottleneck';
     default:
       return true;
   }

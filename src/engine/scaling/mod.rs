@@ -7,13 +7,16 @@
 //! - [`aimd`]: additive increase while latency stays under a threshold, multiplicative
 //!   decrease above it (Netflix concurrency-limits' `AIMDLimit`);
 //! - [`gradient2`]: follow the ratio of long-term to recent latency, with a little
-//!   headroom (concurrency-limits' `Gradient2Limit`).
+//!   headroom (concurrency-limits' `Gradient2Limit`);
+//! - [`bottleneck`]: a pipeline's, moving workers between its stages (not a pool's size,
+//!   so not a [`Scaler`]).
 //!
 //! A policy is a pure function of the signals it is given (plus its own state), so its
 //! tests feed it numbers; the coordinator applies its decisions with
 //! `RunShared::resize`, which logs each one with the policy's reason.
 
 pub mod aimd;
+pub mod bottleneck;
 pub mod gradient2;
 pub mod queue_target;
 
@@ -62,7 +65,7 @@ pub trait Scaler: Send {
 pub fn scaler_for(config: &RunConfig) -> Option<Box<dyn Scaler>> {
     let (min, max) = (config.min_workers, config.max_workers);
     match config.scaling {
-        Scaling::Fixed => None,
+        Scaling::Fixed | Scaling::Bottleneck => None,
         Scaling::Queue => Some(Box::new(queue_target::QueueTarget::new(
             min,
             max,

@@ -34,6 +34,13 @@ export class LiveRun {
     this.durationMs = Number(settings.duration ?? 0);
     const n = WINDOW;
     this.id = new Float64Array(n).fill(-1);
+    /** A record's key: its job id, or (pipelines, a record per stage pass) id and stage. */
+    this.key = new Float64Array(n).fill(-1);
+    /** Pipelines: the stage of each pass (-1 otherwise). */
+    this.stage = new Int32Array(n).fill(-1);
+    /** Pipelines: each stage's first timeline row, and its name (from progress). */
+    /** @type {{firstRow: number, name: string}[]} */
+    this.stageRows = [];
     this.worker = new Int32Array(n).fill(-1);
     this.thread = new Int32Array(n).fill(-1);
     this.cost = new Float64Array(n);
@@ -90,6 +97,7 @@ export class LiveRun {
 
   /** Rows the timeline shows, and what a row is. */
   get rowKind() {
+    if (this.pattern.engine === 'pipeline') return 'stage · worker';
     if (this.pattern.engine !== 'fanout') return 'worker';
     return this.ioLike ? 'goroutine' : 'thread';
   }
@@ -105,6 +113,9 @@ export class LiveRun {
     if (this.pattern.engine === 'fanout') {
       return this.ioLike ? Math.max(1, this.laneEnds.length) : Math.max(1, this.threads);
     }
+    if (this.pattern.engine === 'pipeline') {
+      return Math.max(1, this.maxRow + 1, this.report?.pipeline?.rowStarts.at(-1) ?? 0);
+    }
     const widest = Math.max(...this.resizes.map((r) => r.to), Number(this.settings.workers ?? 4));
     return Math.max(1, widest, this.maxRow + 1);
   }
@@ -119,6 +130,10 @@ export class LiveRun {
     if (!last || last.tMs !== batch.sample.tMs) this.addSample(batch.sample);
     this.addGrants(batch.grants);
     this.resizes.push(...(batch.resizes ?? []));
+    if (batch.stages?.length) {
+      this.stageRows = batch.stages.map((st) => ({ firstRow: st.firstRow, name: st.name }));
+      this.stagesNow = batch.stages;
+    }
     if (batch.cancelledMs != null) this.cancelledMs = batch.cancelledMs;
     this.version++;
   }
@@ -162,16 +177,22 @@ export class LiveRun {
     this.version++;
   }
 
-  /** A slot for job `id`: its own if it has one, else the oldest (evicted). @param {number} id */
-  slotFor(id) {
-    const known = this.slotOf.get(id);
+  /**
+   * A slot for the record keyed `key` (job `id`): its own if it has one, else the oldest
+   * (evicted).
+   * @param {number} key
+   * @param {number} id
+   */
+  slotFor(key, id) {
+    const known = this.slotOf.get(key);
     if (known !== undefined) return known;
     const i = this.next;
     this.next = (this.next + 1) % WINDOW;
     if (this.filled === WINDOW) this.evict(i);
     else this.filled++;
-    this.slotOf.set(id, i);
+    this.slotOf.set(key, i);
     this.id[i] = id;
+    this.key[i] = key;
     this.startedMs[i] = NaN;
     this.finishedMs[i] = NaN;
     this.outcome[i] = 0;
@@ -182,7 +203,7 @@ export class LiveRun {
   /** Frees slot `i`, the oldest in the window. @param {number} i */
   evict(i) {
     const id = this.id[i];
-    this.slotOf.delete(id);
+    this.slotOf.delete(this.key[i]);
     this.errors.delete(id);
     this.evicted++;
     if (Number.isNaN(this.startedMs[i])) return;
@@ -201,7 +222,10 @@ export class LiveRun {
   /** @param {import('../../pkg/scalelab.js').JobColumns} cols */
   mergeJobs(cols) {
     for (let k = 0; k < cols.length; k++) {
-      const i = this.slotFor(cols.id[k]);
+      const stage = cols.stage[k];
+      // A pipeline job has a record per stage pass: 2³² apart, keys never collide.
+      const i = this.slotFor(stage >= 0 ? cols.id[k] + stage * 2 ** 32 : cols.id[k], cols.id[k]);
+      this.stage[i] = stage;
       const hadStart = !Number.isNaN(this.startedMs[i]);
       this.worker[i] = cols.worker[k];
       this.thread[i] = cols.thread[k];
@@ -249,6 +273,18 @@ export class LiveRun {
     const list = this.rowJobs.get(row);
     if (!list) return;
     for (let k = list.head; k < list.items.length; k++) yield list.items[k];
+  }
+
+  /**
+   * A timeline row's label: the worker, or (pipelines) the stage and its worker.
+   * @param {number} row
+   */
+  rowLabel(row) {
+    const stages = this.stageRows;
+    for (let s = stages.length - 1; s >= 0; s--) {
+      if (row >= stages[s].firstRow) return `${s + 1}·${row - stages[s].firstRow}`;
+    }
+    return String(row);
   }
 
   /** Time of the latest event seen. */
@@ -315,7 +351,10 @@ export class LiveRun {
     const t = (/** @type {number} */ x) => `${x < 10 ? x.toFixed(2) : x.toFixed(1)} ms`;
     const id = this.id[i];
     const parts = [`job ${id}`];
-    if (this.worker[i] >= 0)
+    const stage = this.stage[i];
+    if (stage >= 0)
+      parts.push(`stage ${this.stageRows[stage]?.name ?? stage + 1}, worker ${this.rowLabel(this.worker[i])}`);
+    else if (this.worker[i] >= 0)
       parts.push(`worker ${this.worker[i]}${this.thread[i] >= 0 ? ` on thread ${this.thread[i]}` : ''}`);
     else if (this.thread[i] >= 0) parts.push(`thread ${this.thread[i]}`);
     const queued = this.queuedMs[i];

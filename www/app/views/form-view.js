@@ -72,7 +72,8 @@ export class FormView {
         } else {
           input.type = 'text';
           const kind = spec.kind.type;
-          input.inputMode = kind === 'integer' ? 'numeric' : kind === 'stages' ? 'text' : 'decimal';
+          input.inputMode =
+            kind === 'integer' ? 'numeric' : kind === 'stages' || kind === 'pipeline' ? 'text' : 'decimal';
           input.autocomplete = 'off';
           input.spellcheck = false;
         }

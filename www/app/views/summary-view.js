@@ -126,6 +126,7 @@ export class SummaryView {
       cards,
       identity,
       accounting,
+      ...(r.pipeline ? [this.#stages(r.pipeline)] : []),
       timeUse,
       el('div', { class: 'table-scroll' }, latency),
       ...notes.map((n) => el('p', { class: 'note' }, n)),
@@ -179,6 +180,58 @@ export class SummaryView {
           (producer.length ? `; the producer waited ${producer.join(' and ')}.` : '.'),
       ),
       bar,
+    );
+  }
+
+  /**
+   * A pipeline's stages: each one's workers, utilisation, time blocked sending on,
+   * queue and throughput, the bottleneck highlighted and named, and the workers the
+   * bottleneck policy moved.
+   * @param {import('../../pkg/scalelab.js').PipelineReport} p
+   */
+  #stages(p) {
+    const pct = (/** @type {number} */ x) => `${(x * 100).toFixed(0)}%`;
+    const head = el(
+      'tr',
+      {},
+      ...['stage', 'workers', 'busy', 'blocked sending', 'queue (mean / max)', 'jobs/s', 'per job'].map((h) =>
+        el('th', { scope: 'col' }, h),
+      ),
+    );
+    const rows = p.stages.map((s, i) => {
+      const busy = s.busyMs + s.blockedMs + s.idleMs;
+      const workers = s.workersEnd === s.spec.workers ? `${s.spec.workers}` : `${s.spec.workers} → ${s.workersEnd}`;
+      return el(
+        'tr',
+        { class: i === p.bottleneck ? 'bottleneck' : '', 'data-testid': `stage-${i}` },
+        el('th', { scope: 'row' }, `${s.name}${i === p.bottleneck ? ' (bottleneck)' : ''}`),
+        el('td', {}, workers),
+        el('td', {}, pct(s.utilisation)),
+        el('td', {}, busy > 0 ? pct(s.blockedMs / busy) : '—'),
+        el('td', {}, `${s.meanQueue.toFixed(1)} / ${s.maxQueue}`),
+        el('td', {}, s.throughputPerS.toFixed(1)),
+        el('td', {}, ms(s.meanServiceMs)),
+      );
+    });
+    const moves = p.moves.length
+      ? [
+          el(
+            'p',
+            { class: 'note', 'data-testid': 'sum-moves' },
+            `The bottleneck policy moved ${p.moves.length + p.movesDropped} worker(s); the last at ${ms(p.moves[p.moves.length - 1].tMs)}: ${p.moves[p.moves.length - 1].cause}.`,
+          ),
+        ]
+      : [];
+    return el(
+      'div',
+      { class: 'stages' },
+      el('p', { class: 'note', 'data-testid': 'sum-bottleneck' }, `The ${p.verdict}.`),
+      el(
+        'div',
+        { class: 'table-scroll' },
+        el('table', { 'data-testid': 'sum-stages' }, el('thead', {}, head), el('tbody', {}, ...rows)),
+      ),
+      ...moves,
     );
   }
 

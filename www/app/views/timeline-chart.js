@@ -37,7 +37,7 @@ export class Timeline extends Chart {
             label: 'worker',
             size: 48,
             splits: () => rowTicks(view.rows),
-            values: (_u, ticks) => ticks.map((t) => `${t}`),
+            values: (_u, ticks) => ticks.map((t) => (view.run ? view.run.rowLabel(t) : `${t}`)),
           },
         ],
         series: [{}, { label: 'jobs', stroke: 'transparent', points: { show: false } }],
@@ -89,6 +89,9 @@ export class Timeline extends Chart {
     if (this.view.run !== run) this.setView(run);
     this.view.rows = run.rows;
     this.plot.axes[1].label = run.rowKind;
+    // What the rows are, for readers of the page's DOM (the axis is drawn on a canvas).
+    this.figure.dataset.rows = String(run.rows);
+    this.figure.dataset.rowGroups = run.stageRows.map((s) => `${s.name}:${s.firstRow}`).join(',');
     const now = Math.max(run.nowMs, 1e-3);
     // Two points span the x scale; the bars themselves come from the draw hook.
     this.setData(
@@ -208,6 +211,17 @@ function drawBars(u, view) {
   // Each resize: a thin line and the new size, so rows appearing and ending line up
   // with the change that caused them.
   ctx.font = `${11 * devicePixelRatio}px system-ui, sans-serif`;
+  // A pipeline's rows are grouped by stage (rows labelled stage·worker): a line between
+  // the groups.
+  for (const stage of run.stageRows.slice(1)) {
+    const y = u.valToPos(stage.firstRow - 0.5, 'y', true);
+    ctx.strokeStyle = COLORS.resize;
+    ctx.lineWidth = devicePixelRatio;
+    ctx.beginPath();
+    ctx.moveTo(left, y);
+    ctx.lineTo(left + width, y);
+    ctx.stroke();
+  }
   for (const r of run.resizes) {
     const x = u.valToPos(r.tMs, 'x', true);
     ctx.strokeStyle = COLORS.resize;
