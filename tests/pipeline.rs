@@ -87,6 +87,13 @@ fn the_stage_with_too_few_workers_is_the_bottleneck_and_the_ones_before_it_block
     assert!(p.stages[2].utilisation < 0.35, "{:?}", p.stages[2]);
     assert!(p.stages[1].mean_queue > 2.0, "{:?}", p.stages[1]);
     assert!(p.moves.is_empty());
+    // The load chart's samples count every stage's workers and queues.
+    assert!(
+        report
+            .samples
+            .iter()
+            .any(|s| s.workers == 9 && s.queued >= 4)
+    );
     // Throughput is the bottleneck's: about 1,000 jobs/s in every stage.
     for stage in &p.stages {
         assert!((stage.throughput_per_s - 1000.0).abs() < 60.0, "{stage:?}");

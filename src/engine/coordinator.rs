@@ -601,9 +601,16 @@ fn sample<R: Runtime>(
         rejected: counts.rejected,
         shed: counts.shed,
         running: run.running(),
-        queued: run.channel.as_ref().map_or(0, |c| c.len() as u32),
+        // A pipeline's queues and workers are its stages'.
+        queued: match sources.pipeline {
+            Some(pipeline) => pipeline.queued(),
+            None => run.channel.as_ref().map_or(0, |c| c.len() as u32),
+        },
         tasks: run.tasks_alive(),
-        workers: run.workers.live(),
+        workers: match sources.pipeline {
+            Some(_) => run.tasks_alive(),
+            None => run.workers.live(),
+        },
         limit: run.workers.target(),
         memory_bytes: rt.memory_bytes(),
         heap_bytes: rt.heap_bytes(),

@@ -123,11 +123,11 @@ pub struct Sample {
     pub shed: u32,
     /// Jobs running.
     pub running: u32,
-    /// Jobs waiting in the channel.
+    /// Jobs waiting in the channel (a pipeline's: in all its stages' channels).
     pub queued: u32,
     /// Goroutines alive: pool workers, or fan-out tasks not yet ended.
     pub tasks: u32,
-    /// Pool workers alive.
+    /// Pool workers alive (a pipeline's: all its stages' workers).
     pub workers: u32,
     /// The pool's target (the limit an autoscaler or a resize set).
     pub limit: u32,

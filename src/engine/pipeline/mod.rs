@@ -578,6 +578,11 @@ impl Pipeline {
             .collect()
     }
 
+    /// Jobs waiting in all the stages' channels now.
+    pub fn queued(&self) -> u32 {
+        self.stages.iter().map(|s| s.input.len() as u32).sum()
+    }
+
     /// Samples each stage's queue (at every progress batch).
     pub fn sample_queues(&self) {
         for stage in &self.stages {
