@@ -103,6 +103,18 @@ func (t *tally) add(r result) {
 var errInterrupted = errors.New("interrupted")
 "#;
 
+/// The end of a channel pattern's `main`: tally every result until the channel closes,
+/// add the jobs never sent, and print the accounting line.
+pub const COLLECT_RESULTS: &str = "\tvar t tally
+\tfor r := range results {
+\t\tt.add(r)
+\t}
+\tt.submitted = submitted
+\tt.counts[notStarted] += unsent
+\tt.print(time.Since(start))
+}
+";
+
 /// Running one job: the worker's side of `crate::engine::workers`.
 pub const RUN_JOB: &str = r#"// runJob runs one job unless the run is already cancelled.
 func runJob(ctx context.Context, j job) result {

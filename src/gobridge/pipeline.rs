@@ -158,13 +158,7 @@ pub fn main_fn(stages: &[StageSpec], context: &str, producer: &str) -> String {
          \t\tgo runStage(ctx, s, in, out, results)\n\
          \t\tin = out\n\
          \t}}\n\
-         \tvar t tally\n\
-         \tfor r := range results {{\n\
-         \t\tt.add(r)\n\
-         \t}}\n\
-         \tt.submitted = submitted\n\
-         \tt.counts[notStarted] += unsent\n\
-         \tt.print(time.Since(start))\n\
-         }}\n"
+         {collect}",
+        collect = parts::COLLECT_RESULTS,
     )
 }

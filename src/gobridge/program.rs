@@ -478,15 +478,9 @@ impl<'a> Gen<'a> {
              \t\twg.Wait()\n\
              \t\tclose(results)\n\
              \t}}()\n\
-             \tvar t tally\n\
-             \tfor r := range results {{\n\
-             \t\tt.add(r)\n\
-             \t}}\n\
-             \tt.submitted = submitted\n\
-             \tt.counts[notStarted] += unsent\n\
-             \tt.print(time.Since(start))\n\
-             }}\n",
+             {collect}",
             context = self.context_lines(),
+            collect = parts::COLLECT_RESULTS,
         )
     }
 

@@ -308,6 +308,11 @@ test('a pipeline: stages set in one field, the bottleneck named and highlighted,
   await fill(page, 'jobs', 300);
   assert.equal(await runAndWait(page), 'done');
   assert.equal((await summaryCounts(page)).completed, 300);
+  // The stages as the last progress batch saw them, in order.
+  assert.match(
+    await page.textContent('[data-testid="stages-live"]'),
+    /^1 sleep: \d+ workers?, \d+ waiting, \d+% busy → 2 sleep: .* → 3 sleep: /,
+  );
   assert.match(
     await page.textContent('[data-testid="sum-bottleneck"]'),
     /^The stage 2 sleep is the bottleneck: \d+% busy/,

@@ -100,6 +100,7 @@ function scheduleRender() {
     if (!run) return;
     const { value, max, unit } = run.progress;
     progress.show(value, max, runState(run), unit === 'ms' ? 'ms' : 'jobs');
+    progress.showStages(run.stagesNow);
     if (charts.render(run)) scheduleRender();
   });
 }
@@ -349,6 +350,7 @@ async function run(settings = currentSettings(), { label } = {}) {
   charts.reset();
   summary.clear();
   progress.show(0, jobs, 'running');
+  progress.showStages([]);
   engineView.showEngineError(null);
   updateRunState();
   const number = ++state.runCount;

@@ -41,6 +41,9 @@ export class LiveRun {
     /** Pipelines: each stage's first timeline row, and its name (from progress). */
     /** @type {{firstRow: number, name: string}[]} */
     this.stageRows = [];
+    /** Pipelines: each stage in the latest progress batch. */
+    /** @type {import('../../pkg/scalelab.js').StageProgress[]} */
+    this.stagesNow = [];
     this.worker = new Int32Array(n).fill(-1);
     this.thread = new Int32Array(n).fill(-1);
     this.cost = new Float64Array(n);

@@ -7,6 +7,22 @@ export class ProgressView {
   constructor() {
     this.bar = byId('progress', HTMLProgressElement);
     this.text = byId('progress-text');
+    this.stages = byId('stages-live');
+  }
+
+  /**
+   * A pipeline's stages now (hidden for other patterns): each one's workers, the jobs
+   * waiting in front of it and how busy its workers have been.
+   * @param {import('../../pkg/scalelab.js').StageProgress[]} stages
+   */
+  showStages(stages) {
+    this.stages.hidden = stages.length === 0;
+    this.stages.textContent = stages
+      .map(
+        (s) =>
+          `${s.name}: ${s.workers} worker${s.workers === 1 ? '' : 's'}, ${s.queued} waiting, ${(s.utilisation * 100).toFixed(0)}% busy`,
+      )
+      .join(' → ');
   }
 
   /**
