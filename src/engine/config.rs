@@ -254,7 +254,7 @@ crate::settings! {
     /// How the pool's size is chosen while it runs.
     scaling "scaling": Scaling = Scaling::Fixed, [],
         "Scaling", "",
-        "fixed, or an autoscaler: queue target (like Kubernetes' HPA), AIMD or Gradient2 (adaptive concurrency)";
+        "fixed, or an autoscaler: queue target (like Kubernetes' HPA), AIMD or Gradient2 (adaptive concurrency); for a pipeline, bottleneck (moves workers to its busiest stage)";
     /// Fewest workers an autoscaler keeps (0 lets it pause the pool).
     min_workers "minWorkers": u32 = 1, [0, MAX_WORKERS],
         "Min workers", "goroutines",
@@ -272,10 +272,11 @@ crate::settings! {
     scale_on "scaleOn": ScaleOn = ScaleOn::Length, [],
         "Scale on", "",
         "queue policy: the number of jobs waiting, or how long they wait";
-    /// Least time between two changes of the queue policy, in ms.
+    /// Least time between two changes of the queue policy (or two moves of the bottleneck
+    /// policy), in ms.
     cooldown_ms "cooldown": f64 = 1000.0, [0, 600_000],
         "Cooldown", "ms",
-        "queue policy: least time between two changes (a stabilization window)";
+        "queue policy: least time between two changes (a stabilization window); bottleneck policy: between two moves of a worker";
     /// When jobs arrive: a closed loop, or an open-loop generator with its own schedule.
     arrival "arrival": Arrival = Arrival::Closed, [],
         "Arrivals", "",
