@@ -326,6 +326,17 @@ test('a pipeline: stages set in one field, the bottleneck named and highlighted,
   assert.equal(rows.rows, '9');
   assert.equal(rows.rowGroups, '1 sleep:0,2 sleep:4,3 sleep:5');
   await page.screenshot({ path: path.join(OUT, 'page-pipeline.png'), fullPage: true });
+  // The CSV has a row per stage pass, each with its stage: job 0 through stages 1, 2, 3.
+  const [csv] = await Promise.all([page.waitForEvent('download'), page.click('#export-csv')]);
+  const lines = readFileSync(await csv.path(), 'utf8')
+    .trim()
+    .split('\n');
+  assert.equal(lines.length, 1 + 300 * 3);
+  assert.deepEqual(
+    lines.slice(1, 4).map((l) => l.split(',').at(-1)),
+    ['1', '2', '3'],
+  );
+  assert.ok(lines.slice(1, 4).every((l) => l.startsWith('0,')));
   // Scale the bottleneck: workers move to stage 2, none are added.
   await fill(page, 'scaling', 'bottleneck');
   await fill(page, 'cooldown', 20);
@@ -467,7 +478,7 @@ test('compare, exports (JSON, CSV) and chart PNGs', async () => {
     .trim()
     .split('\n');
   assert.equal(lines.length, 81);
-  assert.equal(lines[0], 'id,worker,thread,cost,intendedMs,queuedMs,startedMs,finishedMs,outcome,result,error');
+  assert.equal(lines[0], 'id,worker,thread,cost,intendedMs,queuedMs,startedMs,finishedMs,outcome,result,error,stage');
 
   const [traceFile] = await Promise.all([page.waitForEvent('download'), page.click('#export-trace')]);
   const trace = JSON.parse(readFileSync(await traceFile.path(), 'utf8'));

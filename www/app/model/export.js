@@ -1,5 +1,5 @@
 // Exports of a finished run: JSON (settings, report, the kept jobs) and CSV (one row per
-// kept job), offered as downloads. Built from data, never from page markup. A long run
+// kept job; a pipeline's: per kept stage pass, with its stage), offered as downloads. Built from data, never from page markup. A long run
 // keeps a window of its jobs (the report's `jobsKept`); its counts cover all of them.
 
 /**
@@ -30,6 +30,7 @@ const CSV_COLUMNS = [
   'outcome',
   'result',
   'error',
+  'stage',
 ];
 
 /** Quotes a CSV cell when needed (RFC 4180). @param {unknown} value */

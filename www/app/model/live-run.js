@@ -382,7 +382,8 @@ export class LiveRun {
   records() {
     const out = [];
     const num = (/** @type {number} */ v) => (Number.isNaN(v) ? null : v);
-    const slots = [...this.slotOf.values()].sort((a, b) => this.id[a] - this.id[b]);
+    // By job, then (pipelines) by stage.
+    const slots = [...this.slotOf.values()].sort((a, b) => this.id[a] - this.id[b] || this.stage[a] - this.stage[b]);
     for (const i of slots) {
       const id = this.id[i];
       out.push({
@@ -397,6 +398,8 @@ export class LiveRun {
         outcome: this.outcome[i] ? outcomeName(this.outcome[i]) : 'running',
         result: num(this.result[i]),
         error: this.errors.get(id) ?? null,
+        // Pipelines: the stage this record is a pass through (1 = the first).
+        stage: this.stage[i] < 0 ? null : this.stage[i] + 1,
       });
     }
     return out;
