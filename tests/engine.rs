@@ -698,3 +698,28 @@ fn weighted_backend_calls_never_hold_more_than_the_backends_slots() {
     let checksum: u64 = plan.iter().map(|j| j.id as u64 * 2 * j.weight as u64).sum();
     assert_eq!(report.result_checksum, checksum.to_string());
 }
+
+/// The live timeline draws a running job on its worker's row: the "started" records a
+/// progress batch streams name the worker that took the job (a surviving mutant of
+/// `try_start` left every one of them without a worker).
+#[test]
+fn started_records_in_progress_batches_name_their_worker() {
+    let config = RunConfig {
+        workload: WorkKind::Sleep,
+        cost: 120_000, // each job spans a few 50 ms batches
+        jobs: 8,
+        workers: 2,
+        ..RunConfig::default()
+    };
+    let (report, batches) = run_sim(config, &CancelToken::new());
+    check_accounting(&report);
+    let started: Vec<_> = batches
+        .iter()
+        .flat_map(|b| b.jobs.iter())
+        .filter(|j| j.outcome.is_none())
+        .collect();
+    assert_eq!(started.len(), 8, "each job's start is streamed once");
+    for record in started {
+        assert!(matches!(record.worker, Some(0 | 1)), "{record:?}");
+    }
+}
