@@ -377,12 +377,7 @@ async fn produce_paced<R: Runtime>(
     };
     select(Box::pin(produce), Box::pin(duration_up(rt, run))).await;
     channel.close();
-    let unsent = if run.config.duration().is_some() {
-        0
-    } else {
-        run.config.jobs.saturating_sub(run.submitted())
-    };
-    run.producer_done(unsent);
+    run.producer_done(run.unsent());
 }
 
 /// After a cancel, waits until no job is running (state invariant 4) so that the

@@ -195,10 +195,5 @@ pub async fn generate<R: Runtime>(
     channel.close();
     // A job-count run stopped early (cancelled) leaves jobs it never made: they count as
     // not started. A schedule or a duration that ran out asked for no more.
-    let unsent = if schedule_over || run.config.duration().is_some() {
-        0
-    } else {
-        run.config.jobs.saturating_sub(run.submitted())
-    };
-    run.producer_done(unsent);
+    run.producer_done(if schedule_over { 0 } else { run.unsent() });
 }

@@ -347,6 +347,16 @@ impl RunShared {
         self.wake_coordinator();
     }
 
+    /// Jobs a job-count run never sent, now that its producer has stopped (they count as
+    /// not started); 0 for a run limited by its duration, which asked for no more.
+    pub fn unsent(&self) -> u32 {
+        if self.config.duration().is_some() {
+            0
+        } else {
+            self.config.jobs.saturating_sub(self.submitted())
+        }
+    }
+
     /// Whether the producer is still producing.
     pub fn producing(&self) -> bool {
         self.producing.load(Acquire)

@@ -283,12 +283,7 @@ impl Pipeline {
         )
         .await;
         first.close();
-        let unsent = if run.config.duration().is_some() {
-            0
-        } else {
-            run.config.jobs.saturating_sub(run.submitted())
-        };
-        run.producer_done(unsent);
+        run.producer_done(run.unsent());
     }
 
     /// Resolves when stage `index` should lose a worker (and counts this one out).
