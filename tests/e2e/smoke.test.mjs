@@ -106,7 +106,9 @@ for (const name of browsers) {
         shared: typeof SharedArrayBuffer,
       }));
       assert.deepEqual({ isolated: env.isolated, shared: env.shared }, { isolated: true, shared: 'function' });
-      assert.match(await page.$eval('body', (b) => b.textContent ?? ''), /π\(10⁷\) ✓/);
+      // The self-test runs after the page is ready (it must not delay the form): wait for its answer.
+      await page.waitForSelector('[data-testid="selftest"][data-primes]', { timeout: 60_000 });
+      assert.match(await text(page, 'selftest'), /^π\(10⁷\) ✓ \d+ ms$/);
       console.log(`${name} ${launched.version}: ${env.threads} threads`);
       assert.deepEqual(problems, []);
     });
