@@ -894,7 +894,6 @@ function markdown(r) {
     '| workers | CPU jobs/s | CPU efficiency | I/O jobs/s | I/O efficiency |',
     '| --- | --- | --- | --- | --- |',
   );
-  lines.push(...elasticSection(r));
   const curve = (kind) => r.sweep.curves.find((c) => c.curve === kind);
   const cpuCurve = curve('cpu');
   const ioCurve = curve('io');
@@ -912,7 +911,6 @@ function markdown(r) {
     return `- ${name}: σ = ${f.sigma.toExponential(2)}, κ = ${f.kappa.toExponential(2)}, λ = ${fmt(f.lambda, 0)} jobs/s, R² = ${fmt(f.rSquared, 3)}, predicted peak at ${peak} workers; recommended ${c.recommended ?? '—'} workers.`;
   };
   lines.push('', fitLine('CPU', cpuCurve), fitLine('I/O', ioCurve), '');
-  if (r.load) lines.push(loadSection(r.load), '');
   if (r.limiterNative) {
     lines.push(
       '## 9. Native limiter cost (criterion, from benches/RESULTS.md)',
@@ -928,6 +926,8 @@ function markdown(r) {
     }
     lines.push('');
   }
+  lines.push(...elasticSection(r));
+  if (r.load) lines.push(loadSection(r.load), '');
   if (r.goPrograms) lines.push(goProgramSection(r.goPrograms), '');
   if (r.startup) lines.push(startupSection(r.startup), '');
   if (r.firefox) lines.push(browsersSection(r), '');
