@@ -508,9 +508,10 @@ impl RunShared {
         for &index in &resized.start {
             self.start_worker(index);
         }
-        if resized.start.is_empty() && resized.to < resized.from {
-            self.retire_parked();
-        }
+        // Parked workers at or above the new target retire now. Only a shrink leaves
+        // any (a grow or a same-size resize finds none), so there is no need to ask
+        // which kind of resize this was.
+        self.retire_parked();
         self.note_peak();
         resized
     }
