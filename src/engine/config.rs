@@ -389,6 +389,15 @@ pub struct WorkloadSpec {
     pub description: &'static str,
 }
 
+impl WorkloadSpec {
+    /// `jobs x cost`, when it is beyond this workload's cap for one run (never, if it
+    /// has no cap).
+    fn total_over_cap(&self, jobs: u32, cost: u64) -> Option<u64> {
+        let total = jobs as u64 * cost;
+        (self.max_total != 0 && total > self.max_total).then_some(total)
+    }
+}
+
 /// The workloads and their cost ranges.
 pub const WORKLOADS: [WorkloadSpec; 6] = [
     WorkloadSpec {
@@ -653,8 +662,7 @@ impl RunConfig {
         if pipeline && self.duration_ms == 0.0 {
             for stage in &self.pipeline.0 {
                 let w = workload_spec(stage.workload);
-                let total = self.jobs as u64 * stage.cost;
-                if w.max_total != 0 && total > w.max_total {
+                if let Some(total) = w.total_over_cap(self.jobs, stage.cost) {
                     errors.push(ConfigError::new(
                         "pipeline",
                         &self.pipeline.to_text(),
@@ -723,10 +731,7 @@ impl RunConfig {
             return None;
         }
         let w = workload_spec(self.workload);
-        let total = self.jobs as u64 * self.cost;
-        if w.max_total == 0 || total <= w.max_total {
-            return None;
-        }
+        let total = w.total_over_cap(self.jobs, self.cost)?;
         Some(ConfigError::new(
             "cost",
             &num(self.cost as f64),
