@@ -481,7 +481,8 @@ impl Pipeline {
         if self.policy.borrow().is_none() {
             return;
         }
-        let mut last: Vec<(u64, u64)> = vec![(0, 0); self.stages.len()];
+        // Each stage's tally at the last decision: the policy reads the time since.
+        let mut last = vec![StageTally::default(); self.stages.len()];
         loop {
             let finished = poll_fn(|cx| {
                 if self.finished.get() {
@@ -504,15 +505,11 @@ impl Pipeline {
                 .zip(last.iter_mut())
                 .map(|(stage, last)| {
                     stage.integrate(now);
-                    let tally = stage.tally.borrow();
-                    let (busy, time) = (tally.busy_ns - last.0, tally.worker_ns - last.1);
-                    *last = (tally.busy_ns, tally.worker_ns);
+                    let tally = *stage.tally.borrow();
+                    let utilisation = tally.utilisation_since(last);
+                    *last = tally;
                     StageReading {
-                        utilisation: if time == 0 {
-                            0.0
-                        } else {
-                            (busy as f64 / time as f64).min(1.0)
-                        },
+                        utilisation,
                         queued: stage.input.len() as u32,
                         workers: stage.target.get(),
                         done: stage.input.is_closed() && stage.input.is_empty(),

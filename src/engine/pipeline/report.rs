@@ -49,10 +49,18 @@ impl StageTally {
 
     /// Busy share of the workers' time (0 before any worker time).
     pub fn utilisation(&self) -> f64 {
-        if self.worker_ns == 0 {
+        self.utilisation_since(&StageTally::default())
+    }
+
+    /// Busy share of the workers' time since `earlier` (this tally as it was then; 0
+    /// if no worker time passed).
+    pub fn utilisation_since(&self, earlier: &StageTally) -> f64 {
+        let busy = self.busy_ns - earlier.busy_ns;
+        let time = self.worker_ns - earlier.worker_ns;
+        if time == 0 {
             0.0
         } else {
-            (self.busy_ns as f64 / self.worker_ns as f64).min(1.0)
+            (busy as f64 / time as f64).min(1.0)
         }
     }
 

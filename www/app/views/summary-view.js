@@ -199,7 +199,7 @@ export class SummaryView {
       ),
     );
     const rows = p.stages.map((s, i) => {
-      const busy = s.busyMs + s.blockedMs + s.idleMs;
+      const workerMs = s.busyMs + s.blockedMs + s.idleMs; // all its workers' time
       const workers = s.workersEnd === s.spec.workers ? `${s.spec.workers}` : `${s.spec.workers} → ${s.workersEnd}`;
       return el(
         'tr',
@@ -207,7 +207,7 @@ export class SummaryView {
         el('th', { scope: 'row' }, `${s.name}${i === p.bottleneck ? ' (bottleneck)' : ''}`),
         el('td', {}, workers),
         el('td', {}, pct(s.utilisation)),
-        el('td', {}, busy > 0 ? pct(s.blockedMs / busy) : '—'),
+        el('td', {}, workerMs > 0 ? pct(s.blockedMs / workerMs) : '—'),
         el('td', {}, `${s.meanQueue.toFixed(1)} / ${s.maxQueue}`),
         el('td', {}, s.throughputPerS.toFixed(1)),
         el('td', {}, ms(s.meanServiceMs)),
