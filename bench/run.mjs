@@ -639,6 +639,7 @@ function native(threads) {
     one: spread(json['1']),
     many: spread(json[String(threads)]),
     bare: json.bare && { one: spread(json.bare['1']), many: spread(json.bare[String(threads)]) },
+    dispatchNs: spread(json.dispatchNs),
   };
 }
 
@@ -717,7 +718,7 @@ async function main() {
       if (name === 'dispatch') {
         const d = /** @type {any} */ (result);
         log(
-          `dispatch: overhead empty ${mmm(spread(d.ours[0]))} µs, 10 µs ${mmm(spread(d.ours[10]))} µs; workerpool ${mmm(spread(d.workerpool[0]), 1)} µs`,
+          `dispatch: wall per empty job ${fmt(((spread(d.ours[0]).median + spread(d.oursJobUs[0]).median) * 1000) / threads, 0)} ns, overhead empty ${mmm(spread(d.ours[0]))} µs, 10 µs ${mmm(spread(d.ours[10]))} µs; workerpool ${mmm(spread(d.workerpool[0]), 1)} µs`,
         );
       } else console.log(name, JSON.stringify(result, null, 1).slice(0, 3000));
     }
@@ -866,6 +867,8 @@ function markdown(r) {
     '| --- | --- | --- | --- | --- |',
     `| empty | ${fmt(spread(d.oursJobUs[0]).median, 2)} / ${fmt(spread(d.workerpoolJobUs[0]).median, 2)} | ${mmm(ours0, 3)} | ${mmm(wp0, 1)} | ${fmt(wp0.median / ours0.median, 0)}× |`,
     `| 10 µs | ${fmt(spread(d.oursJobUs[10]).median, 2)} / ${fmt(spread(d.workerpoolJobUs[10]).median, 2)} | ${mmm(ours10, 3)} | ${mmm(wp10, 1)} | ${fmt(wp10.median / ours10.median, 0)}× |`,
+    '',
+    `Wall time per empty job at ${N} workers: scalelab in Chromium ${fmt(wallPerJob(r).oursNs, 0)} ns;${r.native.dispatchNs ? ` the same engine natively (\`cargo bench --bench engine\`, 1 000 000 empty jobs on ${N} OS threads) ${mmm(r.native.dispatchNs, 0)} ns;` : ''} Go's channel pool ${fmt(wallPerJob(r).goNs, 0)} ns.`,
     '',
     `Plain postMessage to one worker: ${mmm(spread(d.roundTrip), 1)} µs per sequential round trip, ${mmm(spread(d.pipelined), 2)} µs per message when pipelined.`,
     '',
