@@ -539,11 +539,19 @@ test('pointing at a timeline bar names its job: worker, thread, times, outcome',
   await page.locator('#chart-timeline .u-over').scrollIntoViewIfNeeded();
   const over = await page.locator('#chart-timeline .u-over').boundingBox();
   const inspector = '[data-testid="timeline-inspect"]';
-  // Worker 0's row is the top half; two workers share the run, so its middle is busy.
+  // Worker 0's row is the top half. Two workers share the run, so its row is mostly
+  // busy, but where its bars are depends on the run: sweep across it, middle first.
   let found = null;
-  for (const fx of [0.5, 0.4, 0.6, 0.3, 0.7]) {
+  const across = Array.from({ length: 19 }, (_, i) => 0.5 + (i % 2 ? 1 : -1) * Math.ceil(i / 2) * 0.05);
+  for (const fx of across) {
     await page.mouse.move(over.x + over.width * fx, over.y + over.height * 0.25);
-    if (Number(await page.getAttribute(inspector, 'data-job')) >= 0) {
+    const onBar = await page
+      .waitForFunction((sel) => Number(document.querySelector(sel)?.dataset.job) >= 0, inspector, { timeout: 250 })
+      .then(
+        () => true,
+        () => false,
+      );
+    if (onBar) {
       found = await page.textContent(inspector);
       break;
     }
