@@ -426,9 +426,14 @@ proptest! {
     #[test]
     fn a_resize_storm_loses_and_duplicates_nothing(script in storm()) {
         // Jobs for 500 ms, so the whole script (up to 400 ms) plays while it runs.
+        // 5 ms jobs: even 64 workers from the first millisecond run at most
+        // 64 × 100 = 6,400 of them, within the report's window of the 10,000 most
+        // recent jobs, so `exactly_once` can match every count to a record (with
+        // 3 ms jobs a storm to 60 workers ran 10,036 and the check compared them
+        // with the 10,000 records kept).
         let mut config = io_pool(4, 10_000_000);
         config.duration_ms = 500.0;
-        config.cost = 3_000;
+        config.cost = 5_000;
         config.queue = 16;
         let last = script.last().unwrap().1;
         let mut steps: Vec<(Duration, Action)> = script
@@ -449,6 +454,7 @@ proptest! {
         exactly_once(&report);
         let c = report.counts;
         prop_assert!(c.submitted > 0);
+        prop_assert!(c.submitted <= 10_000, "the run fits the report's window of recent jobs");
         prop_assert_eq!(c.completed + c.cancelled, c.submitted, "every job ran, once");
         let logged = report.resizes.last().map_or(4, |r| r.to);
         prop_assert_eq!(logged, final_size, "the last resize is the pool's size");
