@@ -8,6 +8,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use futures::future::{Either, select};
 use proptest::prelude::*;
 use scalelab::cancel::CancelToken;
 use scalelab::clock::Timer;
@@ -23,6 +24,9 @@ use scalelab::engine::{RunHandle, start};
 fn sim() -> SimRuntime {
     SimRuntime::new(RayonPool::global())
 }
+
+/// Longer than any run here takes, on simulated time.
+const STILL_GOING: Duration = Duration::from_secs(600);
 
 /// I/O-like jobs of 10 ms on `workers` workers, with a deep queue.
 fn io_pool(workers: u32, jobs: u32) -> RunConfig {
@@ -53,9 +57,18 @@ fn steered_observed(
 ) -> RunReport {
     let rt = sim();
     let timer = rt.sim.clone();
+    let watchdog = rt.sim.clone();
     rt.sim
         .run(async {
             let (handle, report) = start(&rt, config, &CancelToken::new(), observer, None);
+            // A run that never ends still streams progress on its timers, so the
+            // simulation never stalls: give up after ten minutes of simulated time.
+            let report = async {
+                match select(Box::pin(report), watchdog.sleep(STILL_GOING)).await {
+                    Either::Left((report, _)) => report,
+                    Either::Right(_) => panic!("the run was still going after {STILL_GOING:?}"),
+                }
+            };
             let steer = async {
                 let mut now = Duration::ZERO;
                 for (at, action) in script {
@@ -454,7 +467,7 @@ proptest! {
         exactly_once(&report);
         let c = report.counts;
         prop_assert!(c.submitted > 0);
-        prop_assert!(c.submitted <= 10_000, "the run fits the report's window of recent jobs");
+        prop_assert!(c.submitted as usize <= RECENT, "the run fits the report's window of recent jobs");
         prop_assert_eq!(c.completed + c.cancelled, c.submitted, "every job ran, once");
         let logged = report.resizes.last().map_or(4, |r| r.to);
         prop_assert_eq!(logged, final_size, "the last resize is the pool's size");
@@ -832,4 +845,45 @@ fn stop_now_stops_a_removed_workers_cpu_job() {
         (2, 1),
         "worker 1's job was stopped; worker 0 ran the other two"
     );
+}
+
+/// An autoscaler's decision in the very tick in which the last worker left (the jobs
+/// all ended, the channel closed) must not bring the pool back: the run is over, and
+/// nothing would start the revived workers or wait for them. AIMD cuts the limit every
+/// 100 ms here (10 ms jobs, a 5 ms threshold), so some job counts make the last job
+/// end exactly on a tick. The cut in that tick re-activated the slots of the finished
+/// pool, and the run waited forever for workers nobody started (found in the browser:
+/// an 8 s AIMD run still going at 42 s with 8 workers, none running, none queued).
+#[test]
+fn a_scaling_decision_as_the_last_worker_leaves_ends_the_run() {
+    // 64 workers for 100 ms, then 57: the runs of 1,190–1,219 jobs end at 200 ms, in
+    // the tick of the second cut.
+    for jobs in 1_190..1_225 {
+        let config = RunConfig {
+            workload: WorkKind::Sleep,
+            cost: 10_000,
+            jobs,
+            workers: 64,
+            min_workers: 1,
+            max_workers: 64,
+            scaling: Scaling::Aimd,
+            scale_target: 5.0,
+            queue: 2_000,
+            ..RunConfig::default()
+        };
+        let report = steered(config, vec![]);
+        exactly_once(&report);
+        assert_eq!(report.counts.completed, jobs);
+        assert_eq!(report.samples.last().unwrap().workers, 0, "{jobs} jobs");
+        // The cut decided as the run ended changed nothing, so it is not logged; every
+        // logged one settled.
+        let cuts: Vec<f64> = report.resizes.iter().map(|r| r.t_ms).collect();
+        let expected = if report.wall_ms > 200.0 {
+            vec![100.0, 200.0]
+        } else {
+            vec![100.0]
+        };
+        assert_eq!(cuts, expected, "{jobs} jobs, {} ms", report.wall_ms);
+        assert!(report.resizes.iter().all(|r| r.settled_ms.is_some()));
+    }
 }

@@ -170,7 +170,8 @@ impl RunHandle {
 
     fn live(&self) -> Result<Arc<RunShared>, ControlError> {
         match self.run.upgrade() {
-            Some(run) if !run.has_ended() => Ok(run),
+            // Done but not yet reported is over too: a resize would change nothing.
+            Some(run) if !run.has_ended() && !run.is_done() => Ok(run),
             _ => Err(ControlError::Ended),
         }
     }
@@ -219,13 +220,13 @@ impl RunHandle {
             Shrink::Graceful => "manual",
             Shrink::StopNow => "manual (stop now)",
         };
-        match seq {
-            Some(seq) => {
-                run.resize_once(seq, to, shrink, cause);
-            }
-            None => {
-                run.resize(to, shrink, cause);
-            }
+        let applied = match seq {
+            Some(seq) => run.resize_once(seq, to, shrink, cause),
+            None => run.resize(to, shrink, cause).is_some(),
+        };
+        // Not applied: already (through shared memory), or the run had just finished.
+        if !applied && run.is_done() {
+            return Err(ControlError::Ended);
         }
         Ok(())
     }

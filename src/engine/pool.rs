@@ -24,6 +24,13 @@
 //! 4. A slot's `stop` flag is set only for slots at or above the target (stop now), and
 //!    cleared as soon as the target covers the slot again (by the resize that raises it,
 //!    whether or not its worker has left), when its worker stays, and when it leaves.
+//! 5. A finished pool stays finished: [`ElasticPool::resize_unless_over`] activates no
+//!    slot once no worker is left and the caller's run has no work left (its `over`,
+//!    asked under `control`, where `live` changes). So whoever saw `live() == 0` with the
+//!    run's work over — the coordinator deciding the run is done — never sees a worker
+//!    again, even when a resize (an autoscaler's tick, the page) comes in the same
+//!    moment. Without it, a shrink in the tick in which the last worker left re-activated
+//!    every slot below the new target, and the run waited for workers nobody started.
 
 use std::sync::atomic::Ordering::{AcqRel, Acquire, Release};
 
@@ -120,8 +127,24 @@ impl ElasticPool {
     /// [`Shrink::StopNow`], asks the removed workers' jobs to stop. The caller then
     /// retires the parked workers at or above the target (invariant 3).
     pub fn resize(&self, to: u32, shrink: Shrink) -> Resized {
+        self.resize_unless_over(to, shrink, || false)
+            .expect("a run that is never over is never refused")
+    }
+
+    /// [`resize`](Self::resize), unless the pool has finished: no worker is left and
+    /// `over()` (asked under the lock, only then) says the run has no work left. Then it
+    /// changes nothing and returns `None` (invariant 5).
+    pub fn resize_unless_over(
+        &self,
+        to: u32,
+        shrink: Shrink,
+        over: impl FnOnce() -> bool,
+    ) -> Option<Resized> {
         let to = to.min(self.capacity());
         let mut active = self.lock();
+        if self.live.load(Acquire) == 0 && over() {
+            return None;
+        }
         let from = self.target.load(Acquire);
         self.target.store(to, Release);
         let mut start = Vec::new();
@@ -146,7 +169,7 @@ impl ElasticPool {
                 }
             }
         }
-        Resized { from, to, start }
+        Some(Resized { from, to, start })
     }
 
     /// Whether worker `index` should retire (its slot is at or above the target). One
@@ -270,6 +293,31 @@ mod tests {
     }
 
     #[test]
+    fn a_finished_pool_stays_finished() {
+        let pool = ElasticPool::new(4);
+        pool.resize(2, Shrink::Graceful);
+        assert!(
+            pool.resize_unless_over(3, Shrink::Graceful, || true)
+                .is_some(),
+            "workers are left: the run is not finished, whatever `over` says"
+        );
+        for index in 0..3 {
+            pool.leave(index);
+        }
+        assert_eq!(
+            pool.resize_unless_over(4, Shrink::Graceful, || false)
+                .map(|r| r.start),
+            Some(vec![0, 1, 2, 3]),
+            "no worker left but work left (a paused pool): a grow starts workers"
+        );
+        for index in 0..4 {
+            pool.leave(index);
+        }
+        assert_eq!(pool.resize_unless_over(1, Shrink::Graceful, || true), None);
+        assert_eq!((pool.live(), pool.target()), (0, 4), "nothing changed");
+    }
+
+    #[test]
     fn the_target_is_capped_at_the_capacity() {
         let pool = ElasticPool::new(2);
         assert_eq!(pool.resize(10, Shrink::Graceful).to, 2);
@@ -350,6 +398,39 @@ mod loom_tests {
             }
             assert_eq!(pool.active_slots(), vec![0, 1]);
             assert_eq!(pool.live(), 2);
+        });
+    }
+
+    /// Invariant 5: the last worker leaving a run whose work is over, while a resize
+    /// comes in. Either the resize came first (it starts a worker, and the leaving one
+    /// was not the last) or it finds the pool finished and changes nothing — never a
+    /// worker started after the pool was seen empty.
+    #[test]
+    fn loom_a_resize_never_revives_a_finished_pool() {
+        loom::model(|| {
+            let pool = Arc::new(ElasticPool::new(2));
+            pool.resize(1, Shrink::Graceful);
+            let worker = {
+                let pool = pool.clone();
+                thread::spawn(move || pool.leave(0))
+            };
+            let resized = pool.resize_unless_over(2, Shrink::Graceful, || true);
+            let Exit::Exited { last } = worker.join().unwrap() else {
+                panic!("leave always exits");
+            };
+            match resized {
+                Some(r) => {
+                    assert!(!last, "the resize came first: the leaver was not the last");
+                    assert_eq!(r.start, vec![1], "slot 0 was still its own");
+                    assert_eq!(pool.active_slots(), vec![1]);
+                }
+                None => {
+                    assert!(last, "refused only once nobody was left");
+                    assert_eq!(pool.active_slots(), Vec::<u32>::new());
+                    assert_eq!(pool.target(), 1, "nothing changed");
+                }
+            }
+            assert_eq!(pool.live(), pool.active_slots().len() as u32);
         });
     }
 }

@@ -25,7 +25,10 @@
 //!    waits for that before draining the queue — so the bookkeeping of a cancel never
 //!    competes for a core with the jobs that still have to notice it.
 //! 5. Resizes go through [`RunShared::resize`] only: the pool's protocol (see
-//!    [`super::pool`]) and then the retirement of parked workers, in that order.
+//!    [`super::pool`]) and then the retirement of parked workers, in that order. Once
+//!    the run's work is over ([`RunShared::work_over`]: nothing more can enter, every
+//!    job has its outcome) and its last worker has left, a resize changes nothing (the
+//!    pool's invariant 5), so [`RunShared::is_done`], once true, stays true.
 
 use std::sync::atomic::Ordering::{AcqRel, Acquire, Release};
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64};
@@ -503,8 +506,11 @@ impl RunShared {
         self.apply_resize(self.config.workers, Shrink::Graceful);
     }
 
-    fn apply_resize(self: &Arc<Self>, to: u32, shrink: Shrink) -> Resized {
-        let resized = self.workers.resize(to, shrink);
+    /// Applies a resize to the pool; `None` if the run was done (invariant 5).
+    fn apply_resize(self: &Arc<Self>, to: u32, shrink: Shrink) -> Option<Resized> {
+        let resized = self
+            .workers
+            .resize_unless_over(to, shrink, || self.work_over())?;
         for &index in &resized.start {
             self.start_worker(index);
         }
@@ -513,13 +519,19 @@ impl RunShared {
         // which kind of resize this was.
         self.retire_parked();
         self.note_peak();
-        resized
+        Some(resized)
     }
 
     /// Resizes the pool to `to` workers (invariant 5): starts workers in the slots it
     /// activates, retires parked workers above the target, and logs the change with
-    /// `cause`. Logs nothing if the target does not change.
-    pub fn resize(self: &Arc<Self>, to: u32, shrink: Shrink, cause: impl Into<String>) -> Resized {
+    /// `cause`. Logs nothing if the target does not change. `None` (and nothing
+    /// changed or logged) once the run is done.
+    pub fn resize(
+        self: &Arc<Self>,
+        to: u32,
+        shrink: Shrink,
+        cause: impl Into<String>,
+    ) -> Option<Resized> {
         let at = self.now() as f64 / 1e6;
         let to = to.min(self.workers.capacity());
         let from = self.workers.target();
@@ -541,7 +553,18 @@ impl RunShared {
                 None
             }
         });
-        let resized = self.apply_resize(to, shrink);
+        let Some(resized) = self.apply_resize(to, shrink) else {
+            // The last worker left since `is_done` was last asked: the run is done, and
+            // this resize never happened. Only the coordinator's thread resizes a run
+            // with no worker left, so the entry is still the last one.
+            let mut log = self.resizes.lock().unwrap_or_else(|p| p.into_inner());
+            match entry {
+                Some(Some(_)) => drop(log.all.pop()),
+                Some(None) => log.dropped -= 1,
+                None => {}
+            }
+            return None;
+        };
         if let Some(Some(index)) = entry
             && self.workers.live() == to
         {
@@ -549,12 +572,13 @@ impl RunShared {
             let record = &mut log.all[index];
             record.settled_ms.get_or_insert(at);
         }
-        resized
+        Some(resized)
     }
 
     /// Applies resize request `seq` (to `to` workers, already checked) unless it, or a
     /// newer one, was applied already — requests arrive twice (by message and through
-    /// shared memory) and not always in order. Returns whether this call applied it.
+    /// shared memory) and not always in order. Returns whether this call applied it
+    /// (`false` also when the run was done: see [`resize`](Self::resize)).
     pub fn resize_once(
         self: &Arc<Self>,
         seq: u16,
@@ -562,11 +586,7 @@ impl RunShared {
         shrink: Shrink,
         cause: impl Into<String>,
     ) -> bool {
-        if !self.claim_resize(seq) {
-            return false;
-        }
-        self.resize(to, shrink, cause);
-        true
+        self.claim_resize(seq) && self.resize(to, shrink, cause).is_some()
     }
 
     /// Marks request `seq` as dealt with, unless it, or a newer one, was already.
@@ -689,12 +709,17 @@ impl RunShared {
     }
 
     /// Whether every job has an outcome, the producer is done and every worker and task
-    /// has left (Go's `wg.Wait()` returning).
+    /// has left (Go's `wg.Wait()` returning). Once true, it stays true (invariant 5).
     pub fn is_done(&self) -> bool {
-        !self.producing()
-            && self.outstanding() == 0
-            && self.workers.live() == 0
-            && self.tasks_alive.load(Acquire) == 0
+        self.work_over() && self.workers.live() == 0
+    }
+
+    /// Whether the run's work is over: the producer is done, every job has its outcome
+    /// and every fan-out task has ended. Once true it stays true — only the producer
+    /// adds jobs and fan-out tasks — so with no pool worker left (and none revived:
+    /// invariant 5) the run is done for good.
+    pub fn work_over(&self) -> bool {
+        !self.producing() && self.outstanding() == 0 && self.tasks_alive.load(Acquire) == 0
     }
 
     /// When the token was cancelled, in ns since the start.
