@@ -25,6 +25,7 @@ import {
   poissonGaps,
 } from './load.mjs';
 import { longTasks, openPlayground } from './playground.mjs';
+import { AUTOSCALERS, autoscalerRun, queuePolicyRun, STORM_RUN } from './scenarios.mjs';
 import { startup, startupSection } from './startup.mjs';
 import { fmt, mmm, pass, spread } from './stats.mjs';
 
@@ -448,7 +449,7 @@ async function resizeLatency(page) {
 /** 1 000 random resizes (0–64, graceful or stop now) during one run of I/O-like jobs. */
 async function resizeStorm(page) {
   const workersBefore = page.workers().length;
-  const r = await page.evaluate(async () => {
+  const r = await page.evaluate(async (storm) => {
     const wait = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
     let seed = 12345;
     const random = () => {
@@ -458,10 +459,7 @@ async function resizeStorm(page) {
     // A run that outlasts the storm (however fast the machine), stopped once it is over:
     // the jobs still queued then end as not started, and the books must still balance.
     const controller = new AbortController();
-    const run = engine.start(
-      { pattern: 'pool', workload: 'sleep', cost: 1000, jobs: 10000000, duration: 600000, workers: 8, queue: 256 },
-      { signal: controller.signal },
-    );
+    const run = engine.start(storm, { signal: controller.signal });
     const asked = [];
     for (let k = 0; k < 1000; k++) {
       // The last request is never 0.
@@ -486,7 +484,7 @@ async function resizeStorm(page) {
       identity: report.identityHolds,
       duplicates,
     };
-  });
+  }, STORM_RUN);
   await page.waitForTimeout(200);
   return { ...r, workersBefore, workersAfter: page.workers().length };
 }
@@ -496,26 +494,10 @@ async function resizeStorm(page) {
 async function autoscalers(page, threads) {
   const seconds = QUICK ? 4 : 8;
   return page.evaluate(
-    async ({ seconds, threads }) => {
+    async ({ seconds, adaptive, queueRun }) => {
       const out = {};
-      for (const [name, scaling, target] of [
-        ['aimd', 'aimd', 11],
-        ['gradient2', 'gradient2', 1],
-      ]) {
-        const report = await engine.run({
-          pattern: 'pool',
-          workload: 'backend',
-          backendSlots: 8,
-          cost: 10000,
-          scaling,
-          scaleTarget: target,
-          workers: 1,
-          minWorkers: 1,
-          maxWorkers: 64,
-          jobs: 10000000,
-          duration: seconds * 1000,
-          queue: 1000,
-        });
+      for (const [name, settings] of adaptive) {
+        const report = await engine.run(settings);
         const trace = report.samples.map((s) => [s.tMs, s.limit]);
         // Settled: from the first moment after which the limit stays within ±25% of 8.
         let settledAt = null;
@@ -534,30 +516,13 @@ async function autoscalers(page, threads) {
           identity: report.identityHolds,
         };
       }
-      // Queue target on CPU jobs: 1 ms spins released at 70% of the threads' capacity.
-      const rate = Math.round(700 * threads);
-      const report = await engine.run({
-        pattern: 'ratelimit',
-        rate,
-        burst: 1,
-        workload: 'spin',
-        cost: 1000,
-        scaling: 'queue',
-        scaleTarget: 10,
-        cooldown: 200,
-        workers: 1,
-        minWorkers: 1,
-        maxWorkers: 32,
-        jobs: 10000000,
-        duration: seconds * 1000,
-        queue: 10000,
-      });
+      const report = await engine.run(queueRun);
       const queued = report.samples
         .filter((s) => s.tMs >= 1000 && s.tMs <= seconds * 1000)
         .map((s) => s.queued)
         .sort((a, b) => a - b);
       out.queue = {
-        rate,
+        rate: queueRun.rate,
         p50: queued[Math.floor(queued.length / 2)],
         p95: queued[Math.floor(queued.length * 0.95)],
         max: queued[queued.length - 1],
@@ -566,7 +531,11 @@ async function autoscalers(page, threads) {
       };
       return out;
     },
-    { seconds, threads },
+    {
+      seconds,
+      adaptive: AUTOSCALERS.map(([name, target]) => [name, autoscalerRun(name, target, seconds)]),
+      queueRun: queuePolicyRun(threads, seconds),
+    },
   );
 }
 

@@ -13,6 +13,7 @@
 // very tick in which the last worker left revived the finished pool (fixed in 35f9c79,
 // pool invariant 5), about once in 40 AIMD runs.
 import { launchBrowser, openPage, startServer } from '../tests/e2e/harness.mjs';
+import { AUTOSCALERS, autoscalerRun, queuePolicyRun, STORM_RUN } from './scenarios.mjs';
 
 const ROUNDS = Number(process.argv[2] ?? 20);
 const STILL_GOING_MS = 40_000;
@@ -42,6 +43,13 @@ const threads = await page.evaluate(async () => {
   return g.engine.info.threads;
 });
 
+// The same runs as the benchmark's (bench/scenarios.mjs), at their full length.
+const runs = {
+  storm: STORM_RUN,
+  adaptive: AUTOSCALERS.map(([name, target]) => [name, autoscalerRun(name, target, 8)]),
+  queue: queuePolicyRun(threads, 8),
+};
+
 /** @type {string | null} */
 let stall = null;
 const watchdog = setInterval(async () => {
@@ -65,76 +73,44 @@ const watchdog = setInterval(async () => {
 
 const t0 = Date.now();
 for (let round = 0; round < ROUNDS; round++) {
-  const out = await page.evaluate(async (threads) => {
-    const g = /** @type {any} */ (globalThis);
-    const wait = (/** @type {number} */ ms) => new Promise((resolve) => setTimeout(resolve, ms));
-    let seed = 1 + Math.floor(Math.random() * 2 ** 30);
-    const random = () => {
-      seed = (seed * 1103515245 + 12345) % 2147483648;
-      return seed / 2147483648;
-    };
-    const controller = new AbortController();
-    const storm = g.watched(
-      'storm',
-      { pattern: 'pool', workload: 'sleep', cost: 1000, jobs: 10000000, duration: 600000, workers: 8, queue: 256 },
-      { signal: controller.signal },
-    );
-    for (let k = 0; k < 1000; k++) {
-      const to = k === 999 ? 1 + Math.floor(random() * 64) : Math.floor(random() * 65);
-      await storm.resize(to, { stopNow: random() < 0.3 });
-      if (k % 10 === 9) await wait(1);
-    }
-    await wait(200);
-    controller.abort('storm over');
-    const ended = [`storm ${(await storm.report).identityHolds}`];
-    for (const [name, target] of /** @type {const} */ ([
-      ['aimd', 11],
-      ['gradient2', 1],
-    ])) {
-      const report = await g.watched(name, {
+  const out = await page.evaluate(
+    async ({ threads, runs }) => {
+      const g = /** @type {any} */ (globalThis);
+      const wait = (/** @type {number} */ ms) => new Promise((resolve) => setTimeout(resolve, ms));
+      let seed = 1 + Math.floor(Math.random() * 2 ** 30);
+      const random = () => {
+        seed = (seed * 1103515245 + 12345) % 2147483648;
+        return seed / 2147483648;
+      };
+      const controller = new AbortController();
+      const storm = g.watched('storm', runs.storm, { signal: controller.signal });
+      for (let k = 0; k < 1000; k++) {
+        const to = k === 999 ? 1 + Math.floor(random() * 64) : Math.floor(random() * 65);
+        await storm.resize(to, { stopNow: random() < 0.3 });
+        if (k % 10 === 9) await wait(1);
+      }
+      await wait(200);
+      controller.abort('storm over');
+      const ended = [`storm ${(await storm.report).identityHolds}`];
+      for (const [name, settings] of runs.adaptive) {
+        const report = await g.watched(name, settings).report;
+        ended.push(`${name} ${report.identityHolds}`);
+      }
+      const queue = await g.watched('queue', runs.queue).report;
+      ended.push(`queue ${queue.identityHolds}`);
+      const empty = await g.watched('empty', {
         pattern: 'pool',
-        workload: 'backend',
-        backendSlots: 8,
-        cost: 10000,
-        scaling: name,
-        scaleTarget: target,
-        workers: 1,
-        minWorkers: 1,
-        maxWorkers: 64,
-        jobs: 10000000,
-        duration: 8000,
-        queue: 1000,
+        workload: 'spin',
+        cost: 0,
+        jobs: 300000,
+        workers: threads,
+        queue: 1024,
       }).report;
-      ended.push(`${name} ${report.identityHolds}`);
-    }
-    const queue = await g.watched('queue', {
-      pattern: 'ratelimit',
-      rate: Math.round(700 * threads),
-      burst: 1,
-      workload: 'spin',
-      cost: 1000,
-      scaling: 'queue',
-      scaleTarget: 10,
-      cooldown: 200,
-      workers: 1,
-      minWorkers: 1,
-      maxWorkers: 32,
-      jobs: 10000000,
-      duration: 8000,
-      queue: 10000,
-    }).report;
-    ended.push(`queue ${queue.identityHolds}`);
-    const empty = await g.watched('empty', {
-      pattern: 'pool',
-      workload: 'spin',
-      cost: 0,
-      jobs: 300000,
-      workers: threads,
-      queue: 1024,
-    }).report;
-    ended.push(`empty ${empty.identityHolds}`);
-    return ended.join(', ');
-  }, threads);
+      ended.push(`empty ${empty.identityHolds}`);
+      return ended.join(', ');
+    },
+    { threads, runs },
+  );
   console.log(`round ${round + 1}/${ROUNDS} at ${((Date.now() - t0) / 1000).toFixed(0)} s: ${out}`);
   if (out.includes('false')) {
     console.log('a run whose books do not balance');
