@@ -851,6 +851,45 @@ mod tests {
             (0, 1),
             "the pool was not started"
         );
+        // Once the run is done, a resize is not counted among those left out either.
+        finish_pool(&run);
+        assert!(run.resize(4, Shrink::Graceful, "late").is_none());
+        assert_eq!(run.resizes().1, extra as u32);
+    }
+
+    /// Ends `run`'s production (no job was sent) and makes every worker leave: the run
+    /// is done.
+    fn finish_pool(run: &Arc<RunShared>) {
+        run.producer_done(0);
+        for index in run.workers.active_slots() {
+            run.worker_left(run.workers.leave(index));
+        }
+        assert!(run.is_done());
+    }
+
+    /// Pool invariant 5 seen from the run: a resize of a done run (the last worker left
+    /// in the tick an autoscaler decided) changes nothing and is not logged; the handle
+    /// says the run has ended.
+    #[test]
+    fn a_resize_of_a_done_run_changes_and_logs_nothing() {
+        let (run, _, _) = shared_run(RunConfig {
+            workload: crate::engine::config::WorkKind::Sleep,
+            ..RunConfig::default()
+        });
+        run.start_pool();
+        run.resize(3, Shrink::Graceful, "manual");
+        finish_pool(&run);
+        let before = run.resizes();
+        assert!(run.resize(1, Shrink::Graceful, "aimd: late cut").is_none());
+        assert!(!run.resize_once(7, 2, Shrink::Graceful, "manual"));
+        assert_eq!(run.resizes(), before, "nothing logged");
+        assert_eq!((run.workers.live(), run.workers.target()), (0, 3));
+        assert!(run.is_done(), "still done");
+        let handle = super::super::control::RunHandle::new(&run);
+        assert_eq!(
+            handle.resize(2.0, Shrink::Graceful),
+            Err(super::super::control::ControlError::Ended)
+        );
     }
 
     #[test]
